@@ -1,0 +1,152 @@
+"""What the sync and the backfill need from wherever match JSON comes from.
+
+Two implementations share this interface: the real Halo Waypoint API
+(`levelup.sources.waypoint`) and a recorded-responses directory
+(`levelup.sources.recorded`). Keeping the interface this small lets every
+caller be tested against the recorded directory, and the HTTP path against the
+local fake Waypoint server, with the same code above it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from levelup.errors import LevelUpError
+
+MATCH_TYPES = ("all", "matchmaking", "custom", "local")
+
+# MatchInfo.LifecycleMode values that each history filter keeps (spnkr's LifecycleMode).
+LIFECYCLE_BY_MATCH_TYPE: dict[str, frozenset[int] | None] = {
+    "all": None,
+    "matchmaking": frozenset({3}),
+    "custom": frozenset({1}),
+    "local": frozenset({7}),
+}
+
+_XUID_RE = re.compile(r"^(?:xuid\()?(\d+)\)?$")
+
+
+def normalize_xuid(value: str | int) -> str:
+    """Return the digits of an xuid given as "xuid(123)", "123" or 123.
+
+    Raises:
+        ValueError: the value is not an xuid (bots' "bid(8.0)" included).
+    """
+    match = _XUID_RE.match(str(value).strip())
+    if not match:
+        raise ValueError(f"not an xuid: {value!r}")
+    return match.group(1)
+
+
+@dataclass(frozen=True)
+class PlayerIdentity:
+    """A player as the profile service knows them: digits-only xuid and gamertag."""
+
+    xuid: str
+    gamertag: str | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One row of a match history page: enough to decide whether to fetch the match."""
+
+    match_id: str
+    start_time: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of a player's match history, newest first.
+
+    `result_count` < `count` means this is the last page.
+    """
+
+    start: int
+    count: int
+    result_count: int
+    entries: tuple[HistoryEntry, ...]
+
+
+class SourceError(LevelUpError):
+    """A request to the source failed; the message never contains a token."""
+
+    exit_code = 1
+
+
+class MatchNotFoundError(SourceError):
+    """The source has no stats for this match (an old 404, a missing file)."""
+
+
+class FetchError(SourceError):
+    """The source could not deliver a response after its retries."""
+
+
+class AuthError(SourceError):
+    """Credentials are missing, expired or refused: the run must stop cleanly."""
+
+    exit_code = 2
+
+
+@dataclass
+class SourceCounters:
+    """Requests made, by endpoint name, split into successes and retries."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    retries: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {"calls": dict(self.calls), "retries": dict(self.retries)}
+
+
+@runtime_checkable
+class MatchSource(Protocol):
+    """Where match history and match stats come from.
+
+    Endpoint names used in `counters`: "history", "match_stats", "profile",
+    "discovery", "auth".
+    """
+
+    name: str
+    counters: SourceCounters
+
+    async def resolve_player(
+        self, gamertag: str | None = None, xuid: str | None = None
+    ) -> PlayerIdentity:
+        """Find a player by gamertag (case-insensitive) or xuid.
+
+        Raises:
+            PlayerNotFoundError: the source does not know the player.
+        """
+        ...
+
+    async def history_page(
+        self, xuid: str, start: int, count: int = 25, match_type: str = "all"
+    ) -> HistoryPage:
+        """One page of the player's match history, newest first."""
+        ...
+
+    async def match_stats_raw(self, match_id: str) -> bytes:
+        """The body of GET /hi/matches/{match_id}/stats, unparsed.
+
+        Raises:
+            MatchNotFoundError: the match does not exist at the source.
+            FetchError: the source failed after its retries.
+        """
+        ...
+
+    async def gamertags(self, xuids: Sequence[str]) -> dict[str, str]:
+        """Gamertags by digits-only xuid; xuids the source does not know are left out."""
+        ...
+
+    async def asset_name(self, asset_type: str, asset_id: str, version_id: str) -> str | None:
+        """PublicName of a discovery asset ("maps", "playlists", "ugcGameVariants",
+        "mapModePairs"), or None when the source does not have it."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and files."""
+        ...
