@@ -1,0 +1,140 @@
+"""Where player databases live, and opening them safely.
+
+One DuckDB file per tracked player: `<data-dir>/players/<folder>/stats.duckdb`.
+DuckDB allows one writing process per file; a second one must get a clear
+message and exit status 2, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from levelup.errors import ConfigError, DatabaseBusyError, PlayerNotFoundError
+from levelup.store.schema import MigrationReport, get_meta, migrate
+
+DB_FILENAME = "stats.duckdb"
+_FOLDER_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def resolve_data_dir(cli_value: str | os.PathLike[str] | None) -> Path:
+    """`--data-dir`, else `$LEVELUP_DATA_DIR`, else `./data`."""
+    if cli_value:
+        return Path(cli_value)
+    env = os.environ.get("LEVELUP_DATA_DIR")
+    return Path(env) if env else Path("data")
+
+
+def player_folder_name(gamertag: str) -> str:
+    """Gamertags may hold spaces and symbols; folders keep letters, digits, - and _."""
+    return _FOLDER_UNSAFE.sub("_", gamertag.strip()) or "_"
+
+
+def player_db_path(data_dir: Path, gamertag: str) -> Path:
+    return data_dir / "players" / player_folder_name(gamertag) / DB_FILENAME
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    text = str(exc)
+    return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a database file, turning DuckDB's lock conflict into `DatabaseBusyError`.
+
+    Raises:
+        DatabaseBusyError: another process has the file open for writing.
+        PlayerNotFoundError: read-only open of a file that does not exist.
+    """
+    if read_only and not path.exists():
+        raise PlayerNotFoundError(f"no database at {path}")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if _is_lock_error(exc):
+            raise DatabaseBusyError(
+                f"the database {path} is in use by another LevelUp process "
+                "(DuckDB allows one writer at a time); wait for it to finish and retry"
+            ) from None
+        raise ConfigError(f"cannot open the database {path}: {exc}") from None
+
+
+def open_player_db(path: Path) -> tuple[duckdb.DuckDBPyConnection, MigrationReport]:
+    """Open for writing and bring the schema up to date in one transaction."""
+    conn = connect(path)
+    try:
+        conn.execute("BEGIN TRANSACTION")
+        report = migrate(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.close()
+        raise
+    return conn, report
+
+
+@dataclass(frozen=True)
+class PlayerDatabase:
+    """A player database found on disk, with what it says about its owner."""
+
+    path: Path
+    folder: str
+    gamertag: str | None
+    xuid: str | None
+
+    @property
+    def label(self) -> str:
+        return self.gamertag or self.folder
+
+
+def _read_owner(path: Path) -> tuple[str | None, str | None]:
+    """(gamertag, xuid) stored in a database; (None, None) when unreadable or busy."""
+    try:
+        conn = connect(path, read_only=True)
+    except (DatabaseBusyError, ConfigError):
+        return None, None
+    try:
+        return get_meta(conn, "owner_gamertag"), get_meta(conn, "owner_xuid")
+    finally:
+        conn.close()
+
+
+def list_player_dbs(data_dir: Path) -> list[PlayerDatabase]:
+    """Every `players/*/stats.duckdb` under the data dir, sorted by folder."""
+    root = data_dir / "players"
+    if not root.is_dir():
+        return []
+    found = []
+    for path in sorted(root.glob(f"*/{DB_FILENAME}")):
+        gamertag, xuid = _read_owner(path)
+        found.append(
+            PlayerDatabase(path=path, folder=path.parent.name, gamertag=gamertag, xuid=xuid)
+        )
+    return found
+
+
+def find_player_db(data_dir: Path, player: str) -> PlayerDatabase | None:
+    """Find a player's database case-insensitively by stored gamertag or xuid,
+    or by folder name for an older database that stores neither."""
+    wanted = player.strip().casefold()
+    wanted_xuid = wanted[5:-1] if wanted.startswith("xuid(") and wanted.endswith(")") else wanted
+    databases = list_player_dbs(data_dir)
+    for db in databases:
+        if db.gamertag and db.gamertag.casefold() == wanted:
+            return db
+        if db.xuid and db.xuid == wanted_xuid:
+            return db
+    folder = player_folder_name(player).casefold()
+    for db in databases:
+        if db.folder.casefold() == folder and not (db.gamertag and db.xuid):
+            return db
+    # A stored gamertag can be stale (gamertags change); the folder still names the player.
+    for db in databases:
+        if db.folder.casefold() == folder:
+            return db
+    return None

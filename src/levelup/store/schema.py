@@ -1,0 +1,253 @@
+"""The player database's schema and its versioned, idempotent migrations.
+
+Every table LevelUp writes is described here once. Opening a database runs
+`migrate`, which brings any earlier layout up to `SCHEMA_VERSION` in place:
+tables are created when absent, missing columns are added as nullable, and
+columns LevelUp does not know are left alone, so no row and no column is lost.
+Each step can run twice without harm, which is what makes a crash during a
+migration safe to rerun.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from levelup.errors import ConfigError
+from levelup.sync.models import (
+    PARTICIPANT_COLUMNS,
+    PARTICIPANT_KEY,
+    STATS_COLUMNS,
+    STATS_KEY,
+)
+
+SCHEMA_VERSION = 1
+
+# Bookkeeping columns of the two fact tables, beside the extracted ones.
+_TIMESTAMP_COLUMNS = {"created_at": "TIMESTAMP", "updated_at": "TIMESTAMP"}
+
+MATCH_STATS_COLUMNS = {**STATS_COLUMNS, **_TIMESTAMP_COLUMNS}
+MATCH_PARTICIPANTS_COLUMNS = {**PARTICIPANT_COLUMNS, **_TIMESTAMP_COLUMNS}
+
+# name -> (columns, primary key); the fact tables first.
+TABLES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    "match_stats": (MATCH_STATS_COLUMNS, STATS_KEY),
+    "match_participants": (MATCH_PARTICIPANTS_COLUMNS, PARTICIPANT_KEY),
+    # The raw body of GET /hi/matches/{id}/stats: re-extraction needs no API call.
+    "match_json": (
+        {"match_id": "VARCHAR", "body": "VARCHAR", "fetched_at": "TIMESTAMP"},
+        ("match_id",),
+    ),
+    "levelup_meta": ({"key": "VARCHAR", "value": "VARCHAR"}, ("key",)),
+    # How far a history walk got, per match-type filter.
+    "sync_state": (
+        {
+            "match_type": "VARCHAR",
+            "walk_complete": "BOOLEAN",
+            "walk_started_at": "TIMESTAMP",
+            "walk_finished_at": "TIMESTAMP",
+        },
+        ("match_type",),
+    ),
+    "failed_matches": (
+        {
+            "match_id": "VARCHAR",
+            "reason": "VARCHAR",
+            "attempts": "INTEGER",
+            "first_failed_at": "TIMESTAMP",
+            "last_failed_at": "TIMESTAMP",
+        },
+        ("match_id",),
+    ),
+    "sync_runs": (
+        {
+            "run_id": "VARCHAR",
+            "command": "VARCHAR",
+            "started_at": "TIMESTAMP",
+            "finished_at": "TIMESTAMP",
+            "status": "VARCHAR",
+            "matches_seen": "INTEGER",
+            "matches_new": "INTEGER",
+            "matches_written": "INTEGER",
+            "matches_failed": "INTEGER",
+            "details": "VARCHAR",
+        },
+        ("run_id",),
+    ),
+    # Per match and backfill option: when it ran, with which extraction, and
+    # whether the JSON held a valid value (so hopeless matches are not retried).
+    "backfill_log": (
+        {
+            "match_id": "VARCHAR",
+            "option": "VARCHAR",
+            "ran_at": "TIMESTAMP",
+            "extraction_version": "INTEGER",
+            "had_value": "BOOLEAN",
+        },
+        ("match_id", "option"),
+    ),
+    "player_names": (
+        {"xuid": "VARCHAR", "gamertag": "VARCHAR", "fetched_at": "TIMESTAMP"},
+        ("xuid",),
+    ),
+    "asset_names": (
+        {
+            "asset_type": "VARCHAR",
+            "asset_id": "VARCHAR",
+            "version_id": "VARCHAR",
+            "public_name": "VARCHAR",
+            "fetched_at": "TIMESTAMP",
+        },
+        ("asset_type", "asset_id", "version_id"),
+    ),
+}
+
+
+@dataclass
+class MigrationReport:
+    """What `migrate` did, for logs and tests."""
+
+    from_version: int | None
+    to_version: int
+    created_tables: list[str] = field(default_factory=list)
+    added_columns: list[str] = field(default_factory=list)
+    added_keys: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created_tables or self.added_columns or self.added_keys) or (
+            self.from_version != self.to_version
+        )
+
+
+def _create_table_sql(name: str, columns: dict[str, str], key: tuple[str, ...]) -> str:
+    body = ", ".join(f'"{col}" {sql_type}' for col, sql_type in columns.items())
+    return f'CREATE TABLE IF NOT EXISTS "{name}" ({body}, PRIMARY KEY ({", ".join(key)}))'
+
+
+def existing_columns(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type of a table in the main schema, in table order."""
+    rows = conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return {name: data_type for name, data_type in rows}
+
+
+def _has_unique_key(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]) -> bool:
+    constraints = conn.execute(
+        "SELECT constraint_column_names FROM duckdb_constraints() "
+        "WHERE schema_name = 'main' AND table_name = ? "
+        "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')",
+        [table],
+    ).fetchall()
+    if any(sorted(cols) == sorted(key) for (cols,) in constraints):
+        return True
+    index_name = f"{table}_levelup_key"
+    found = conn.execute(
+        "SELECT count(*) FROM duckdb_indexes() WHERE table_name = ? AND index_name = ?",
+        [table, index_name],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _ensure_unique_key(
+    conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], report: MigrationReport
+) -> None:
+    """Upserts need a unique key; an old table made without one gets a unique index."""
+    if _has_unique_key(conn, table, key):
+        return
+    cols = ", ".join(key)
+    duplicates = conn.execute(
+        f'SELECT count(*) FROM (SELECT {cols} FROM "{table}" GROUP BY {cols} HAVING count(*) > 1)'
+    ).fetchone()
+    if duplicates and duplicates[0]:
+        raise ConfigError(
+            f"table {table} has {duplicates[0]} duplicated key(s) on ({cols}); "
+            "LevelUp cannot upgrade it without choosing which copy to keep. "
+            "Remove the duplicates, then run the command again."
+        )
+    conn.execute(f'CREATE UNIQUE INDEX "{table}_levelup_key" ON "{table}" ({cols})')
+    report.added_keys.append(f"{table}({cols})")
+
+
+def _ensure_table(
+    conn: duckdb.DuckDBPyConnection,
+    name: str,
+    columns: dict[str, str],
+    key: tuple[str, ...],
+    report: MigrationReport,
+) -> None:
+    present = existing_columns(conn, name)
+    if not present:
+        conn.execute(_create_table_sql(name, columns, key))
+        report.created_tables.append(name)
+        return
+    for col, sql_type in columns.items():
+        if col not in present:
+            conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{col}" {sql_type}')
+            report.added_columns.append(f"{name}.{col}")
+    _ensure_unique_key(conn, name, key, report)
+
+
+def stored_version(conn: duckdb.DuckDBPyConnection) -> int | None:
+    """The schema version recorded in the database, None for a database LevelUp never opened."""
+    if not existing_columns(conn, "levelup_meta"):
+        return None
+    row = conn.execute("SELECT value FROM levelup_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else None
+
+
+def _step_1_baseline(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
+    """Every table and column of the first release; upgrades pre-LevelUp layouts."""
+    for name, (columns, key) in TABLES.items():
+        _ensure_table(conn, name, columns, key, report)
+
+
+# Version -> the step that brings a database from version - 1 to it. Add new
+# steps at the end; never edit a released one.
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection, MigrationReport], None]] = {
+    1: _step_1_baseline,
+}
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> MigrationReport:
+    """Bring the database to `SCHEMA_VERSION` inside the caller's transaction, if any.
+
+    Raises:
+        ConfigError: the database comes from a newer LevelUp, or cannot be upgraded.
+    """
+    version = stored_version(conn)
+    report = MigrationReport(from_version=version, to_version=SCHEMA_VERSION)
+    if version is not None and version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"this database has schema version {version}, newer than this LevelUp "
+            f"({SCHEMA_VERSION}); upgrade LevelUp to open it"
+        )
+    if version == SCHEMA_VERSION:
+        return report
+    # A database of unknown origin runs every step: each one is idempotent.
+    for step_version in sorted(MIGRATIONS):
+        if version is None or step_version > version:
+            MIGRATIONS[step_version](conn, report)
+    set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+    return report
+
+
+def get_meta(conn: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    """A value of `levelup_meta` (owner_xuid, owner_gamertag, schema_version)."""
+    if not existing_columns(conn, "levelup_meta"):
+        return None
+    row = conn.execute("SELECT value FROM levelup_meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(conn: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO levelup_meta VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )

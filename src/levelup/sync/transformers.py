@@ -1,0 +1,417 @@
+"""Match-stats JSON -> rows for `match_stats` and `match_participants`.
+
+Rules that past bugs taught (see docs/data_lineage.md for every column):
+- a player's numbers are read from `PlayerTeamStats[].Stats.CoreStats` by key,
+  never from the first dict that holds Kills/Deaths (`PvpStats` does too);
+- a player who switched teams has one `PlayerTeamStats` entry per team: the
+  totals are the sum over all of them;
+- accuracy is recomputed as hits / fired x 100 from those sums (the API's own
+  value is truncated to two decimals and cannot be summed), NULL when nothing
+  was fired;
+- players are matched by exact id, never by substring.
+
+`EXTRACTION_VERSION` goes up whenever a change here changes what is stored,
+so the backfill knows which earlier "no valid value" verdicts to revisit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from levelup.sync.models import MatchParticipantRow, MatchStatsRow
+from levelup.sync.values import (
+    log,
+    parse_bool,
+    parse_duration,
+    parse_float,
+    parse_int,
+    parse_str,
+)
+
+EXTRACTION_VERSION = 1
+
+# CoreStats key -> (stored field, is a count that cannot be negative).
+_SUMMED_INT_KEYS: tuple[tuple[str, str, bool], ...] = (
+    ("Score", "score", False),
+    ("PersonalScore", "personal_score", False),
+    ("Kills", "kills", True),
+    ("Deaths", "deaths", True),
+    ("Assists", "assists", True),
+    ("ShotsFired", "shots_fired", True),
+    ("ShotsHit", "shots_hit", True),
+    ("DamageDealt", "damage_dealt", True),
+    ("DamageTaken", "damage_taken", True),
+    ("HeadshotKills", "headshot_kills", True),
+    ("MeleeKills", "melee_kills", True),
+    ("GrenadeKills", "grenade_kills", True),
+    ("PowerWeaponKills", "power_weapon_kills", True),
+)
+
+
+class MatchDocumentError(ValueError):
+    """The document cannot be stored as a match at all; the message is the reason."""
+
+
+@dataclass(slots=True)
+class PlayerTotals:
+    """One player's numbers summed over their PlayerTeamStats entries."""
+
+    player_id: str
+    key: str
+    is_bot: bool
+    team_id: int | None
+    outcome: int | None
+    rank: int | None
+    left_early: bool | None
+    time_played_seconds: float | None
+    kda: float | None
+    avg_life_seconds: float | None
+    max_killing_spree: int | None
+    sums: dict[str, int | None]
+
+    @property
+    def accuracy(self) -> float | None:
+        return accuracy(self.sums.get("shots_hit"), self.sums.get("shots_fired"))
+
+
+@dataclass(slots=True)
+class ExtractedMatch:
+    """Everything one match document yields, computed in a single pass."""
+
+    match_id: str
+    stats: MatchStatsRow | None
+    participants: list[MatchParticipantRow]
+
+
+def accuracy(shots_hit: int | None, shots_fired: int | None) -> float | None:
+    """Hits / fired x 100; NULL when either is unknown or nothing was fired."""
+    if shots_hit is None or shots_fired is None or shots_fired == 0:
+        return None
+    return shots_hit * 100.0 / shots_fired
+
+
+def parse_match_json(raw: bytes | str) -> dict[str, Any]:
+    """Parse a match-stats body, turning any JSON problem into a one-line reason."""
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MatchDocumentError(f"invalid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise MatchDocumentError(f"JSON document is a {type(doc).__name__}, not an object")
+    return doc
+
+
+def player_key(player_id: str) -> tuple[str, bool]:
+    """Storage key of an API player id, and whether it is a bot.
+
+    "xuid(2535...)" -> "2535..." (humans by digits); "bid(8.0)" stays as is.
+    """
+    if player_id.startswith("xuid(") and player_id.endswith(")"):
+        digits = player_id[5:-1]
+        if digits.isdigit():
+            return digits, False
+    if player_id.isdigit():
+        return player_id, False
+    return player_id, player_id.startswith("bid(")
+
+
+def _parse_time(value: Any, match_id: str, field: str) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        if value is not None:
+            log.warning("match %s: field %s is not a timestamp: %r", match_id, field, value)
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        log.warning("match %s: field %s is not a timestamp: %r", match_id, field, value)
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def match_identity(doc: dict[str, Any]) -> tuple[str, dt.datetime, list[Any]]:
+    """MatchId, StartTime and Players, or the reason the match cannot be stored."""
+    match_id = doc.get("MatchId")
+    if not isinstance(match_id, str) or not match_id:
+        raise MatchDocumentError("missing MatchId")
+    info = _dict(doc.get("MatchInfo"))
+    if "StartTime" not in info or info["StartTime"] is None:
+        raise MatchDocumentError("missing MatchInfo.StartTime")
+    start = _parse_time(info["StartTime"], match_id, "MatchInfo.StartTime")
+    if start is None:
+        raise MatchDocumentError(f"unparseable MatchInfo.StartTime {info['StartTime']!r}")
+    players = doc.get("Players")
+    if not isinstance(players, list) or not players:
+        raise MatchDocumentError("missing or empty Players")
+    return match_id, start, players
+
+
+def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None:
+    raw_id = player.get("PlayerId")
+    if not isinstance(raw_id, str) or not raw_id:
+        log.warning("match %s: a player has no PlayerId; skipped", match_id)
+        return None
+    key, is_bot = player_key(raw_id)
+    if player.get("PlayerType") == 2:
+        is_bot = True
+    where = f"{raw_id}"
+    sums: dict[str, int | None] = {}
+    kda: float | None = None
+    spree: int | None = None
+    life_weighted = 0.0
+    life_weight = 0
+    life_known = True
+    entries = player.get("PlayerTeamStats")
+    core_entries = []
+    if isinstance(entries, list):
+        for entry in entries:
+            core = _dict(_dict(_dict(entry).get("Stats")).get("CoreStats"))
+            if core:
+                core_entries.append(core)
+    if not core_entries:
+        log.warning("match %s: player %s has no CoreStats; numbers stored as NULL", match_id, where)
+        for _, field, _ in _SUMMED_INT_KEYS:
+            sums[field] = None
+        life_known = False
+    for index, core in enumerate(core_entries):
+        entry: dict[str, int | None] = {}
+        for api_key, field, is_count in _SUMMED_INT_KEYS:
+            value = parse_int(
+                core.get(api_key), match_id, f"{where}.CoreStats.{api_key}", count=is_count
+            )
+            entry[field] = value
+            if index == 0:
+                sums[field] = value
+            elif value is None or sums[field] is None:
+                sums[field] = None
+            else:
+                sums[field] += value  # type: ignore[operator]
+        entry_kda = parse_float(core.get("KDA"), match_id, f"{where}.CoreStats.KDA")
+        kda = (
+            entry_kda
+            if index == 0
+            else (None if kda is None or entry_kda is None else kda + entry_kda)
+        )
+        entry_spree = parse_int(
+            core.get("MaxKillingSpree"), match_id, f"{where}.CoreStats.MaxKillingSpree", count=True
+        )
+        if entry_spree is not None:
+            spree = entry_spree if spree is None else max(spree, entry_spree)
+        life = parse_duration(
+            core.get("AverageLifeDuration"), match_id, f"{where}.AverageLifeDuration"
+        )
+        deaths = entry["deaths"]
+        if life is None:
+            life_known = False
+        else:
+            # Lives are deaths + 1: weight each team stint's average by its lives.
+            weight = (deaths or 0) + 1
+            life_weighted += life * weight
+            life_weight += weight
+    single_life = life if len(core_entries) == 1 else None
+    if len(core_entries) > 1 and kda is not None:
+        kda = round(kda, 2)
+    participation = _dict(player.get("ParticipationInfo"))
+    present_at_end = parse_bool(
+        participation.get("PresentAtCompletion"), match_id, f"{where}.PresentAtCompletion"
+    )
+    left_in_progress = parse_bool(
+        participation.get("LeftInProgress"), match_id, f"{where}.LeftInProgress"
+    )
+    if left_in_progress is not None or present_at_end is not None:
+        left_early = bool(left_in_progress) or present_at_end is False
+    else:
+        left_early = None
+    return PlayerTotals(
+        player_id=raw_id,
+        key=key,
+        is_bot=is_bot,
+        team_id=parse_int(player.get("LastTeamId"), match_id, f"{where}.LastTeamId"),
+        outcome=parse_int(player.get("Outcome"), match_id, f"{where}.Outcome"),
+        rank=parse_int(player.get("Rank"), match_id, f"{where}.Rank"),
+        left_early=left_early,
+        time_played_seconds=parse_duration(
+            participation.get("TimePlayed"), match_id, f"{where}.TimePlayed"
+        ),
+        kda=kda,
+        avg_life_seconds=_average_life(life_known, life_weighted, life_weight, single_life),
+        max_killing_spree=spree,
+        sums=sums,
+    )
+
+
+def _average_life(known: bool, weighted: float, weight: int, single: float | None) -> float | None:
+    """The API's value as is for one team stint; a lives-weighted mean for several."""
+    if not known or not weight:
+        return None
+    return single if single is not None else weighted / weight
+
+
+def _team_scores(
+    doc: dict[str, Any], team_id: int | None, match_id: str
+) -> tuple[int | None, int | None]:
+    """(my team's score, best other team's score) from Teams[].Stats.CoreStats.Score."""
+    teams = doc.get("Teams")
+    if team_id is None or not isinstance(teams, list) or not teams:
+        return None, None
+    mine: int | None = None
+    others: list[int] = []
+    for team in teams:
+        team = _dict(team)
+        tid = parse_int(team.get("TeamId"), match_id, "Teams[].TeamId")
+        score = parse_int(
+            _dict(_dict(team.get("Stats")).get("CoreStats")).get("Score"),
+            match_id,
+            f"Teams[{tid}].Score",
+        )
+        if tid == team_id:
+            mine = score
+        elif score is not None:
+            others.append(score)
+    return mine, (max(others) if others else None)
+
+
+def _participant(match_id: str, totals: PlayerTotals) -> MatchParticipantRow:
+    sums = totals.sums
+    return MatchParticipantRow(
+        match_id=match_id,
+        xuid=totals.key,
+        is_bot=totals.is_bot,
+        gamertag=None,
+        team_id=totals.team_id,
+        outcome=totals.outcome,
+        rank=totals.rank,
+        left_early=totals.left_early,
+        score=sums["score"],
+        personal_score=sums["personal_score"],
+        kills=sums["kills"],
+        deaths=sums["deaths"],
+        assists=sums["assists"],
+        kda=totals.kda,
+        accuracy=totals.accuracy,
+        shots_fired=sums["shots_fired"],
+        shots_hit=sums["shots_hit"],
+        damage_dealt=sums["damage_dealt"],
+        damage_taken=sums["damage_taken"],
+        headshot_kills=sums["headshot_kills"],
+        time_played_seconds=totals.time_played_seconds,
+    )
+
+
+def _asset(info: dict[str, Any], key: str) -> tuple[str | None, str | None]:
+    asset = _dict(info.get(key))
+    return parse_str(asset.get("AssetId")), parse_str(asset.get("VersionId"))
+
+
+def _stats_row(
+    doc: dict[str, Any], match_id: str, start: dt.datetime, totals: PlayerTotals, player_count: int
+) -> MatchStatsRow:
+    info = _dict(doc.get("MatchInfo"))
+    sums = totals.sums
+    playlist_id, playlist_version = _asset(info, "Playlist")
+    map_id, map_version = _asset(info, "MapVariant")
+    variant_id, variant_version = _asset(info, "UgcGameVariant")
+    pair_id, pair_version = _asset(info, "PlaylistMapModePair")
+    my_score, enemy_score = _team_scores(doc, totals.team_id, match_id)
+    return MatchStatsRow(
+        match_id=match_id,
+        start_time=start,
+        end_time=_parse_time(info.get("EndTime"), match_id, "MatchInfo.EndTime"),
+        duration_seconds=parse_duration(info.get("Duration"), match_id, "MatchInfo.Duration"),
+        time_played_seconds=totals.time_played_seconds,
+        lifecycle_mode=parse_int(info.get("LifecycleMode"), match_id, "MatchInfo.LifecycleMode"),
+        game_variant_category=parse_int(
+            info.get("GameVariantCategory"), match_id, "MatchInfo.GameVariantCategory"
+        ),
+        gameplay_interaction=parse_int(
+            info.get("GameplayInteraction"), match_id, "MatchInfo.GameplayInteraction"
+        ),
+        playlist_id=playlist_id,
+        playlist_version_id=playlist_version,
+        map_id=map_id,
+        map_version_id=map_version,
+        game_variant_id=variant_id,
+        game_variant_version_id=variant_version,
+        pair_id=pair_id,
+        pair_version_id=pair_version,
+        season_id=parse_str(info.get("SeasonId")),
+        teams_enabled=parse_bool(info.get("TeamsEnabled"), match_id, "MatchInfo.TeamsEnabled"),
+        player_count=player_count,
+        team_id=totals.team_id,
+        outcome=totals.outcome,
+        rank=totals.rank,
+        left_early=totals.left_early,
+        score=sums["score"],
+        personal_score=sums["personal_score"],
+        kills=sums["kills"],
+        deaths=sums["deaths"],
+        assists=sums["assists"],
+        kda=totals.kda,
+        accuracy=totals.accuracy,
+        shots_fired=sums["shots_fired"],
+        shots_hit=sums["shots_hit"],
+        damage_dealt=sums["damage_dealt"],
+        damage_taken=sums["damage_taken"],
+        headshot_kills=sums["headshot_kills"],
+        melee_kills=sums["melee_kills"],
+        grenade_kills=sums["grenade_kills"],
+        power_weapon_kills=sums["power_weapon_kills"],
+        max_killing_spree=totals.max_killing_spree,
+        avg_life_seconds=totals.avg_life_seconds,
+        my_team_score=my_score,
+        enemy_team_score=enemy_score,
+    )
+
+
+def extract_match(doc: dict[str, Any], owner_xuid: str | None) -> ExtractedMatch:
+    """Both tables' rows from one document, each player's totals computed once.
+
+    `stats` is None when `owner_xuid` is None or the owner is not in the match
+    (the caller decides whether that is a failure).
+
+    Raises:
+        MatchDocumentError: no MatchId, StartTime or Players.
+    """
+    match_id, start, players = match_identity(doc)
+    participants: list[MatchParticipantRow] = []
+    seen: set[str] = set()
+    owner_totals: PlayerTotals | None = None
+    for player in players:
+        if not isinstance(player, dict):
+            log.warning("match %s: a Players[] entry is not an object; skipped", match_id)
+            continue
+        totals = _player_totals(player, match_id)
+        if totals is None:
+            continue
+        if totals.key in seen:
+            log.warning(
+                "match %s: player %s listed twice; first entry kept", match_id, totals.player_id
+            )
+            continue
+        seen.add(totals.key)
+        participants.append(_participant(match_id, totals))
+        if owner_xuid is not None and not totals.is_bot and totals.key == owner_xuid:
+            owner_totals = totals
+    stats = None
+    if owner_totals is not None:
+        stats = _stats_row(doc, match_id, start, owner_totals, len(participants))
+    return ExtractedMatch(match_id=match_id, stats=stats, participants=participants)
+
+
+def transform_match_stats(match_json: dict[str, Any], owner_xuid: str) -> MatchStatsRow | None:
+    """The owner's `match_stats` row, or None when the owner did not play this match."""
+    return extract_match(match_json, owner_xuid).stats
+
+
+def extract_participants(match_json: dict[str, Any]) -> list[MatchParticipantRow]:
+    """One `match_participants` row per player of the match, bots included."""
+    return extract_match(match_json, None).participants

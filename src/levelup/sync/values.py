@@ -1,0 +1,138 @@
+"""Defensive parsing of the numbers and durations found in match JSON.
+
+The API is not always tidy: numbers arrive as ints, integral floats, numeric
+strings, nulls, and now and then garbage. A bad value must never sink a whole
+match, and never be stored as a plausible-looking number: it becomes NULL and a
+warning naming the match and the field is logged. Warnings never change the
+exit status; the sync report counts them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from typing import Any
+
+log = logging.getLogger("levelup.values")
+
+# DuckDB INTEGER bounds: anything outside cannot be stored in the columns.
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+
+_DURATION_RE = re.compile(
+    r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def _warn(match_id: str, field: str, value: Any, why: str) -> None:
+    log.warning("match %s: field %s has %s value %r; stored as NULL", match_id, field, why, value)
+
+
+def parse_number(value: Any, match_id: str, field: str) -> float | None:
+    """Return a finite float from a JSON number or numeric string, else None.
+
+    Booleans are rejected although Python treats them as ints: a `true` where a
+    count belongs is a schema change upstream, not the number 1.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        _warn(match_id, field, value, "a boolean")
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            _warn(match_id, field, value, "a non-numeric")
+            return None
+    else:
+        _warn(match_id, field, value, "a non-numeric")
+        return None
+    if not math.isfinite(number):
+        _warn(match_id, field, value, "a non-finite")
+        return None
+    return number
+
+
+def parse_int(value: Any, match_id: str, field: str, *, count: bool = False) -> int | None:
+    """Parse an integer; `count=True` also rejects negatives (shots, kills, damage...).
+
+    Integral floats such as 12.0 are accepted, fractional ones are not: a count
+    of 12.5 means the field changed meaning and must not be silently rounded.
+    """
+    if type(value) is int:  # the common case, kept cheap on the hot path
+        number: float | int = value
+    else:
+        parsed = parse_number(value, match_id, field)
+        if parsed is None:
+            return None
+        if not parsed.is_integer():
+            _warn(match_id, field, value, "a fractional")
+            return None
+        number = int(parsed)
+    if number < INT_MIN or number > INT_MAX:
+        _warn(match_id, field, value, "an out-of-range")
+        return None
+    if count and number < 0:
+        _warn(match_id, field, value, "a negative")
+        return None
+    return int(number)
+
+
+def parse_float(
+    value: Any, match_id: str, field: str, *, non_negative: bool = False
+) -> float | None:
+    """Parse a float (KDA, accuracy); `non_negative` for quantities that cannot be < 0."""
+    if type(value) is float:
+        number: float | None = value if math.isfinite(value) else None
+        if number is None:
+            _warn(match_id, field, value, "a non-finite")
+            return None
+    else:
+        number = parse_number(value, match_id, field)
+        if number is None:
+            return None
+    if non_negative and number < 0:
+        _warn(match_id, field, value, "a negative")
+        return None
+    return number
+
+
+def parse_duration(value: Any, match_id: str, field: str) -> float | None:
+    """Seconds from an ISO-8601 duration ("PT9M9.4211615S"); plain numbers are seconds."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        match = _DURATION_RE.match(value.strip())
+        if match is None or value.strip() in ("P", "PT"):
+            _warn(match_id, field, value, "an unparseable duration")
+            return None
+        parts = match.groupdict()
+        return (
+            float(parts["days"] or 0) * 86400
+            + float(parts["hours"] or 0) * 3600
+            + float(parts["minutes"] or 0) * 60
+            + float(parts["seconds"] or 0)
+        )
+    return parse_float(value, match_id, field, non_negative=True)
+
+
+def parse_bool(value: Any, match_id: str, field: str) -> bool | None:
+    """Accept real JSON booleans only; anything else is NULL with a warning."""
+    if value is None or isinstance(value, bool):
+        return value
+    _warn(match_id, field, value, "a non-boolean")
+    return None
+
+
+def parse_str(value: Any) -> str | None:
+    """Identifiers are kept as text; empty strings carry no information."""
+    if value is None:
+        return None
+    text = str(value)
+    return text or None
