@@ -1,0 +1,773 @@
+"""Match JSON served from a directory of recorded API responses.
+
+Layout of a recorded directory (the contract shared with the demo generator and
+the fake Waypoint server):
+
+- ``players.json``: ``[{"gamertag": "...", "xuid": "<digits>" or "xuid(<digits>)"}]``.
+- ``matches/<match_id>.json``: bodies of GET /hi/matches/{id}/stats.
+- optional ``history/<xuid>/*.json``: bodies of the match history endpoint. When a
+  player has such files, their history is the union of the files' ``Results``
+  (deduplicated by MatchId); otherwise it is every match file whose ``Players[]``
+  contains the exact ``xuid(<digits>)``.
+- optional ``profiles.json``: ``[{"xuid": "<digits>", "gamertag": "..."}]``.
+- optional ``assets/<asset_id>/<version_id>.json``: discovery asset bodies.
+
+Building a history from match files needs to know who played each match. Parsing
+thousands of 40 KB documents on every page request would be far too slow, so the
+directory is scanned once into a compact index (match id, start time, lifecycle
+mode, MatchInfo and each human's team/outcome/rank). The index is cached in memory
+per directory for the life of the process and persisted as ``.index.json`` keyed by
+file name, mtime and size, so a second process re-parses only files that changed.
+Reading one match (`RecordedDirectory.match_bytes`) never touches the index or any
+other match file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from levelup.errors import ConfigError, PlayerNotFoundError, UsageError
+from levelup.sources.base import (
+    LIFECYCLE_BY_MATCH_TYPE,
+    HistoryEntry,
+    HistoryPage,
+    MatchNotFoundError,
+    PlayerIdentity,
+    SourceCounters,
+    normalize_xuid,
+)
+
+__all__ = [
+    "INDEX_FILE_NAME",
+    "MAX_PAGE_SIZE",
+    "RecordedDirectory",
+    "RecordedSource",
+]
+
+logger = logging.getLogger(__name__)
+
+# The history endpoint never returns more than 25 rows, whatever `count` asks for.
+MAX_PAGE_SIZE = 25
+INDEX_FILE_NAME = ".index.json"
+_INDEX_VERSION = 1
+
+# File-name-safe ids only: ids arrive from URLs in the fake server and must never
+# escape the directory ("../players", "a/b").
+_SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]*$")
+
+_EXPECTED_LAYOUT = (
+    "expected a directory holding players.json and/or matches/<match_id>.json "
+    "(optional: history/<xuid>/*.json, profiles.json, assets/<asset_id>/<version_id>.json)"
+)
+
+_PLACEHOLDER_GAMERPIC = {
+    size: f"https://images-eds-ssl.xboxlive.com/image?url=placeholder&format=png&w={px}&h={px}"
+    for size, px in (("small", 64), ("medium", 208), ("large", 424), ("xlarge", 1080))
+}
+
+
+def _time_key(start_time: str | None) -> float:
+    """Sort key of an ISO-8601 start time: plain string order is wrong when the
+    fraction has a varying number of digits ("...27Z" vs "...27.1Z")."""
+    if not start_time:
+        return float("-inf")
+    try:
+        parsed = dt.datetime.fromisoformat(start_time)
+    except ValueError:
+        return float("-inf")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.timestamp()
+
+
+def _safe_id(value: str) -> bool:
+    return bool(_SAFE_ID_RE.match(value)) and ".." not in value
+
+
+def _xuid_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalize_xuid(value)
+    except ValueError:
+        return None
+
+
+# A human in a match: (xuid digits, LastTeamId, Outcome, Rank, PresentAtEndOfMatch).
+_Human = tuple[str, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _IndexedMatch:
+    """What the history needs of one match file, without the file."""
+
+    match_id: str
+    start_time: str | None
+    sort_key: float
+    lifecycle_mode: int | None
+    match_info: bytes  # MatchInfo, re-serialized compactly
+    humans: tuple[_Human, ...]
+
+    def to_persisted(self) -> dict[str, Any]:
+        return {
+            "start": self.start_time,
+            "lm": self.lifecycle_mode,
+            # MatchInfo as a JSON string: cheaper to load and re-save than a tree.
+            "info": self.match_info.decode(),
+            "humans": [list(h) for h in self.humans],
+        }
+
+    @classmethod
+    def from_persisted(cls, match_id: str, data: dict[str, Any]) -> _IndexedMatch:
+        start = data.get("start")
+        return cls(
+            match_id=match_id,
+            start_time=start,
+            sort_key=_time_key(start),
+            lifecycle_mode=data.get("lm"),
+            match_info=str(data["info"]).encode(),
+            humans=tuple(tuple(h) for h in data.get("humans", ())),  # type: ignore[misc]
+        )
+
+    @classmethod
+    def from_document(cls, match_id: str, doc: Any) -> _IndexedMatch:
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+        info = doc.get("MatchInfo") or {}
+        humans: list[_Human] = []
+        seen: set[str] = set()
+        for player in doc.get("Players") or ():
+            if not isinstance(player, dict):
+                continue
+            xuid = _xuid_or_none(player.get("PlayerId"))
+            if xuid is None or xuid in seen:  # bots ("bid(8.0)") have no xuid
+                continue
+            seen.add(xuid)
+            participation = player.get("ParticipationInfo") or {}
+            humans.append(
+                (
+                    xuid,
+                    player.get("LastTeamId"),
+                    player.get("Outcome"),
+                    player.get("Rank"),
+                    participation.get("PresentAtCompletion"),
+                )
+            )
+        start = info.get("StartTime")
+        return cls(
+            match_id=match_id,
+            start_time=start,
+            sort_key=_time_key(start),
+            lifecycle_mode=info.get("LifecycleMode"),
+            match_info=orjson.dumps(info),
+            humans=tuple(humans),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _HistoryRow:
+    """One row of a player's history, either from the index or from a history file."""
+
+    match_id: str
+    start_time: str | None
+    sort_key: float
+    lifecycle_mode: int | None
+    indexed: _IndexedMatch | None = None
+    human: _Human | None = None
+    result: dict[str, Any] | None = None  # verbatim from a history file
+
+    def to_result(self) -> dict[str, Any]:
+        """The row in the API's history shape."""
+        if self.result is not None:
+            return self.result
+        assert self.indexed is not None and self.human is not None
+        _, team, outcome, rank, present = self.human
+        return {
+            "MatchId": self.match_id,
+            "MatchInfo": orjson.loads(self.indexed.match_info),
+            "LastTeamId": team,
+            "Outcome": outcome,
+            "Rank": rank,
+            "PresentAtEndOfMatch": present,
+        }
+
+
+def _sorted_rows(rows: Iterable[_HistoryRow]) -> list[_HistoryRow]:
+    # Newest first; the match id breaks ties so pages are stable across calls.
+    by_id = sorted(rows, key=lambda r: r.match_id)
+    return sorted(by_id, key=lambda r: r.sort_key, reverse=True)
+
+
+class _MatchIndex:
+    """Compact, incrementally refreshed index of a directory's match files.
+
+    One instance per directory per process (see `_INDEXES`); thread-safe because
+    the fake server builds it in an executor thread while tests read it.
+    """
+
+    def __init__(self, root: Path, persist: bool) -> None:
+        self._root = root
+        self._matches_dir = root / "matches"
+        self._index_path = root / INDEX_FILE_NAME
+        self._persist = persist
+        self._lock = threading.Lock()
+        self._stats: dict[str, tuple[int, int]] = {}  # file name -> (mtime_ns, size)
+        self._entries: dict[str, _IndexedMatch] = {}  # file name -> entry
+        self._dir_mtime: int | None = None
+        self._loaded_from_disk = False
+        self._by_player: dict[str, list[_HistoryRow]] | None = None
+        self.generation = 0
+        self.files_parsed = 0  # observable by tests: how many match files the scans parsed
+        self.bad_files: dict[str, str] = {}
+
+    def _dir_mtime_now(self) -> int | None:
+        try:
+            return self._matches_dir.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+
+    def ensure_fresh(self, full_check: bool = False) -> None:
+        """Bring the index up to date with the files on disk.
+
+        A changed directory mtime (files added, removed or atomically replaced)
+        triggers a re-stat of every file; `full_check` forces it, which a new
+        `RecordedDirectory` does once so that files edited in place are seen too.
+        Only new or changed files are parsed.
+        """
+        with self._lock:
+            mtime = self._dir_mtime_now()
+            if not full_check and self.generation > 0 and mtime == self._dir_mtime:
+                return
+            self._refresh(mtime)
+
+    def _refresh(self, dir_mtime: int | None) -> None:
+        current: dict[str, tuple[int, int]] = {}
+        if dir_mtime is not None:
+            with os.scandir(self._matches_dir) as it:
+                for entry in it:
+                    if entry.name.endswith(".json") and not entry.name.startswith("."):
+                        st = entry.stat()
+                        current[entry.name] = (st.st_mtime_ns, st.st_size)
+        if not self._loaded_from_disk:
+            self._loaded_from_disk = True
+            self._load_persisted(current)
+        changed = self.generation == 0 or current != self._stats
+        if not changed:
+            self._dir_mtime = dir_mtime
+            return
+        entries: dict[str, _IndexedMatch] = {}
+        bad: dict[str, str] = {}
+        parsed = 0
+        for name, stat in current.items():
+            old = self._entries.get(name)
+            if old is not None and self._stats.get(name) == stat:
+                entries[name] = old
+                continue
+            parsed += 1
+            try:
+                with open(self._matches_dir / name, "rb") as fh:
+                    doc = orjson.loads(fh.read())
+                entries[name] = _IndexedMatch.from_document(name[: -len(".json")], doc)
+            except (OSError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
+                bad[name] = str(exc)
+                logger.warning("skipping unreadable match file %s: %s", name, exc)
+        self.files_parsed += parsed
+        self._entries = entries
+        self._stats = current
+        self.bad_files = bad
+        self._dir_mtime = dir_mtime
+        self._by_player = None
+        self.generation += 1
+        if parsed:
+            self._save_persisted()
+
+    def _load_persisted(self, current: dict[str, tuple[int, int]]) -> None:
+        if not self._persist:
+            return
+        try:
+            data = orjson.loads(self._index_path.read_bytes())
+        except (OSError, ValueError):
+            return
+        if not isinstance(data, dict) or data.get("version") != _INDEX_VERSION:
+            return
+        files = data.get("files") or {}
+        matches = data.get("matches") or {}
+        for name, stat in files.items():
+            if name not in current or tuple(stat) != current[name] or name not in matches:
+                continue
+            try:
+                self._entries[name] = _IndexedMatch.from_persisted(
+                    name[: -len(".json")], matches[name]
+                )
+            except (TypeError, ValueError, AttributeError):
+                continue
+            self._stats[name] = current[name]
+
+    def _save_persisted(self) -> None:
+        if not self._persist:
+            return
+        payload = {
+            "version": _INDEX_VERSION,
+            "files": {name: list(stat) for name, stat in self._stats.items()},
+            "matches": {name: e.to_persisted() for name, e in self._entries.items()},
+        }
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".tmp", dir=self._root)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(orjson.dumps(payload))
+                os.replace(tmp, self._index_path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:  # a read-only directory simply gets no persisted index
+            logger.debug("could not persist %s: %s", self._index_path, exc)
+
+    def rows_by_player(self) -> dict[str, list[_HistoryRow]]:
+        """Every player's rows, newest first (built once per index generation)."""
+        with self._lock:
+            if self._by_player is None:
+                grouped: dict[str, list[_HistoryRow]] = {}
+                for entry in self._entries.values():
+                    for human in entry.humans:
+                        grouped.setdefault(human[0], []).append(
+                            _HistoryRow(
+                                match_id=entry.match_id,
+                                start_time=entry.start_time,
+                                sort_key=entry.sort_key,
+                                lifecycle_mode=entry.lifecycle_mode,
+                                indexed=entry,
+                                human=human,
+                            )
+                        )
+                self._by_player = {x: _sorted_rows(rows) for x, rows in grouped.items()}
+            return self._by_player
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_INDEXES: dict[tuple[Path, bool], _MatchIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def _shared_index(root: Path, persist: bool) -> _MatchIndex:
+    with _INDEXES_LOCK:
+        index = _INDEXES.get((root, persist))
+        if index is None:
+            index = _INDEXES[(root, persist)] = _MatchIndex(root, persist)
+        return index
+
+
+class RecordedDirectory:
+    """Synchronous access to a recorded-responses directory.
+
+    Shared by `RecordedSource` (in-process) and the fake Waypoint server (over
+    HTTP), so both serve exactly the same histories, profiles and documents.
+    Methods are thread-safe.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, persist_index: bool = True) -> None:
+        """Open a recorded directory.
+
+        Args:
+            path: the directory.
+            persist_index: write the match index to ``DIR/.index.json`` so that the
+                next process does not re-parse every match file. A read-only
+                directory is fine either way.
+
+        Raises:
+            ConfigError: the directory is missing, or holds neither players.json nor matches/.
+        """
+        root = Path(path).expanduser()
+        if not root.is_dir():
+            what = "is not a directory" if root.exists() else "does not exist"
+            raise ConfigError(f"recorded directory {root} {what}: {_EXPECTED_LAYOUT}")
+        if not (root / "players.json").is_file() and not (root / "matches").is_dir():
+            raise ConfigError(
+                f"recorded directory {root} has no players.json and no matches/: {_EXPECTED_LAYOUT}"
+            )
+        self.path = root.resolve()
+        self._index = _shared_index(self.path, persist_index)
+        self._index_checked = False
+        self._check_lock = threading.Lock()
+        self._players: list[PlayerIdentity] | None = None
+        self._profiles: dict[str, dict[str, Any]] | None = None
+        self._history_cache: dict[str, tuple[tuple[Any, ...], list[_HistoryRow]]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RecordedDirectory({str(self.path)!r})"
+
+    # ----------------------------------------------------------------- players
+
+    def _read_json_list(self, name: str) -> list[Any]:
+        file = self.path / name
+        try:
+            data = orjson.loads(file.read_bytes())
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{file} is not valid JSON: {exc}") from exc
+        if not isinstance(data, list):
+            raise ConfigError(f"{file} must hold a JSON list of {{xuid, gamertag}} objects")
+        return data
+
+    def _identities(self, name: str) -> list[PlayerIdentity]:
+        out: list[PlayerIdentity] = []
+        for item in self._read_json_list(name):
+            xuid = _xuid_or_none(item.get("xuid")) if isinstance(item, dict) else None
+            if xuid is None:
+                raise ConfigError(f"{self.path / name}: entry without a valid xuid: {item!r}")
+            gamertag = item.get("gamertag")
+            out.append(PlayerIdentity(xuid, str(gamertag) if gamertag else None))
+        return out
+
+    def players(self) -> list[PlayerIdentity]:
+        """The players of players.json, in file order.
+
+        Raises:
+            ConfigError: players.json is not a list of {xuid, gamertag} objects.
+        """
+        with self._lock:
+            if self._players is None:
+                self._players = self._identities("players.json")
+            return list(self._players)
+
+    def _profile_map(self) -> dict[str, dict[str, Any]]:
+        """Profiles by xuid: players.json entries, overridden by profiles.json ones."""
+        with self._lock:
+            if self._profiles is None:
+                profiles: dict[str, dict[str, Any]] = {}
+                for ident in self._identities("players.json"):
+                    if ident.gamertag:
+                        profiles[ident.xuid] = {"xuid": ident.xuid, "gamertag": ident.gamertag}
+                for item in self._read_json_list("profiles.json"):
+                    xuid = _xuid_or_none(item.get("xuid")) if isinstance(item, dict) else None
+                    if xuid is None or not item.get("gamertag"):
+                        continue
+                    profiles[xuid] = {**item, "xuid": xuid, "gamertag": str(item["gamertag"])}
+                self._profiles = profiles
+            return self._profiles
+
+    def find_player(self, gamertag: str | None = None, xuid: str | None = None) -> PlayerIdentity:
+        """Resolve a player by xuid (preferred when given) or gamertag (case-insensitive).
+
+        Looks in players.json, then profiles.json; an xuid known only from match
+        files or history files resolves with a None gamertag.
+
+        Raises:
+            UsageError: neither a gamertag nor an xuid was given.
+            PlayerNotFoundError: the directory does not know the player.
+        """
+        if xuid is not None:
+            try:
+                digits = normalize_xuid(xuid)
+            except ValueError as exc:
+                raise PlayerNotFoundError(f"{xuid!r} is not an xuid") from exc
+            for ident in self.players():
+                if ident.xuid == digits:
+                    return ident
+            profile = self._profile_map().get(digits)
+            if profile is not None:
+                return PlayerIdentity(digits, profile["gamertag"])
+            if self._history_files(digits) or digits in self._index_rows():
+                return PlayerIdentity(digits, None)
+            raise PlayerNotFoundError(
+                f"no player with xuid {digits} in {self.path} "
+                "(not in players.json, profiles.json, history/ or any match file)"
+            )
+        if gamertag is None or not gamertag.strip():
+            raise UsageError("give a gamertag or an xuid to find a player")
+        wanted = gamertag.strip().casefold()
+        for ident in self.players():
+            if ident.gamertag is not None and ident.gamertag.casefold() == wanted:
+                return ident
+        for digits, profile in self._profile_map().items():
+            if profile["gamertag"].casefold() == wanted:
+                return PlayerIdentity(digits, profile["gamertag"])
+        known = sorted(p.gamertag for p in self.players() if p.gamertag)
+        hint = f" (known: {', '.join(known[:10])})" if known else ""
+        raise PlayerNotFoundError(
+            f"no player with gamertag {gamertag!r} in {self.path / 'players.json'} "
+            f"or profiles.json{hint}"
+        )
+
+    def profiles(self, xuids: Iterable[str | int]) -> list[dict[str, Any]]:
+        """Profiles in the shape of GET /users?xuids=, in request order; unknown
+        xuids (and bots' ids) are left out, as the profile service does."""
+        known = self._profile_map()
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for raw in xuids:
+            xuid = _xuid_or_none(raw)
+            if xuid is None or xuid in seen or xuid not in known:
+                continue
+            seen.add(xuid)
+            profile = dict(known[xuid])
+            profile.setdefault("gamerpic", dict(_PLACEHOLDER_GAMERPIC))
+            out.append(profile)
+        return out
+
+    # ----------------------------------------------------------------- matches
+
+    def match_path(self, match_id: str) -> Path:
+        """Where the stats document of `match_id` lives (whether or not it exists).
+
+        Raises:
+            MatchNotFoundError: the id cannot be a file name (path traversal attempt).
+        """
+        if not _safe_id(match_id):
+            raise MatchNotFoundError(f"match {match_id!r} not found: not a valid match id")
+        return self.path / "matches" / f"{match_id}.json"
+
+    def match_bytes(self, match_id: str) -> bytes:
+        """The stats document of one match, read from its own file only.
+
+        Raises:
+            MatchNotFoundError: there is no ``matches/<match_id>.json``.
+        """
+        path = self.match_path(match_id)
+        try:
+            with open(path, "rb") as fh:
+                return fh.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise MatchNotFoundError(f"match {match_id} not found: no {path}") from exc
+
+    def asset(self, asset_type: str, asset_id: str, version_id: str) -> dict[str, Any] | None:
+        """A discovery asset body from ``assets/<asset_id>/<version_id>.json``, or None.
+
+        `asset_type` ("maps", "playlists", ...) is not part of the path: asset ids
+        are unique across types.
+
+        Raises:
+            ConfigError: the file exists but is not a JSON object.
+        """
+        if not (_safe_id(asset_id) and _safe_id(version_id)):
+            return None
+        file = self.path / "assets" / asset_id / f"{version_id}.json"
+        try:
+            data = orjson.loads(file.read_bytes())
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{file} is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{file} must hold a JSON object")
+        return data
+
+    # ----------------------------------------------------------------- history
+
+    def _index_rows(self) -> dict[str, list[_HistoryRow]]:
+        with self._check_lock:
+            full_check = not self._index_checked
+            self._index_checked = True
+        self._index.ensure_fresh(full_check=full_check)
+        return self._index.rows_by_player()
+
+    def build_index(self) -> int:
+        """Scan (or refresh) the match index now rather than on the first history
+        request; returns the number of indexed matches."""
+        self._index_rows()
+        return len(self._index)
+
+    @property
+    def index_files_parsed(self) -> int:
+        """How many match files this process's index scans have parsed (for tests)."""
+        return self._index.files_parsed
+
+    def _history_dir(self, xuid: str) -> Path | None:
+        base = self.path / "history"
+        for name in (xuid, f"xuid({xuid})"):
+            if (base / name).is_dir():
+                return base / name
+        return None
+
+    def _history_files(self, xuid: str) -> list[Path]:
+        folder = self._history_dir(xuid)
+        if folder is None:
+            return []
+        return sorted(p for p in folder.glob("*.json") if p.is_file())
+
+    def _rows_from_history_files(self, xuid: str, files: list[Path]) -> list[_HistoryRow]:
+        key = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+        with self._lock:
+            cached = self._history_cache.get(xuid)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        by_id: dict[str, _HistoryRow] = {}
+        for file in files:
+            try:
+                body = orjson.loads(file.read_bytes())
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"{file} is not valid JSON: {exc}") from exc
+            results = body.get("Results") if isinstance(body, dict) else None
+            if not isinstance(results, list):
+                raise ConfigError(f"{file} is not a match history body (no Results list)")
+            for result in results:
+                if not isinstance(result, dict) or not result.get("MatchId"):
+                    continue
+                match_id = str(result["MatchId"])
+                if match_id in by_id:
+                    continue
+                info = result.get("MatchInfo") or {}
+                start = info.get("StartTime")
+                by_id[match_id] = _HistoryRow(
+                    match_id=match_id,
+                    start_time=start,
+                    sort_key=_time_key(start),
+                    lifecycle_mode=info.get("LifecycleMode"),
+                    result=result,
+                )
+        rows = _sorted_rows(by_id.values())
+        with self._lock:
+            self._history_cache[xuid] = (key, rows)
+        return rows
+
+    def _history_rows(self, xuid: str | int, match_type: str) -> list[_HistoryRow]:
+        if match_type not in LIFECYCLE_BY_MATCH_TYPE:
+            raise UsageError(
+                f"unknown match type {match_type!r}: "
+                f"expected one of {', '.join(LIFECYCLE_BY_MATCH_TYPE)}"
+            )
+        digits = normalize_xuid(xuid)
+        files = self._history_files(digits)
+        if files:
+            rows = self._rows_from_history_files(digits, files)
+        else:
+            rows = self._index_rows().get(digits, [])
+        modes = LIFECYCLE_BY_MATCH_TYPE[match_type]
+        if modes is None:
+            return rows
+        return [r for r in rows if r.lifecycle_mode in modes]
+
+    def _page_bounds(self, start: int, count: int) -> tuple[int, int]:
+        if start < 0 or count < 0:
+            raise UsageError(f"start and count must be >= 0 (got start={start}, count={count})")
+        return start, min(count, MAX_PAGE_SIZE)
+
+    def history_page(
+        self, xuid: str | int, start: int = 0, count: int = MAX_PAGE_SIZE, match_type: str = "all"
+    ) -> dict[str, Any]:
+        """One page of a player's history in the API's shape, newest first.
+
+        `count` is capped at 25 like the real endpoint; ``ResultCount < Count``
+        marks the last page.
+
+        Raises:
+            ValueError: `xuid` is not an xuid.
+            UsageError: unknown match type, negative start or count.
+        """
+        start, count = self._page_bounds(start, count)
+        rows = self._history_rows(xuid, match_type)[start : start + count]
+        return {
+            "Start": start,
+            "Count": count,
+            "ResultCount": len(rows),
+            "Results": [row.to_result() for row in rows],
+            "Links": {},
+        }
+
+    def history_entries(
+        self, xuid: str | int, start: int = 0, count: int = MAX_PAGE_SIZE, match_type: str = "all"
+    ) -> HistoryPage:
+        """The same page as `history_page`, as a `HistoryPage` (no MatchInfo built)."""
+        start, count = self._page_bounds(start, count)
+        rows = self._history_rows(xuid, match_type)[start : start + count]
+        return HistoryPage(
+            start=start,
+            count=count,
+            result_count=len(rows),
+            entries=tuple(HistoryEntry(r.match_id, r.start_time) for r in rows),
+        )
+
+    def match_counts(self, xuid: str | int) -> dict[str, int]:
+        """Counts by match type, in the shape of GET /hi/players/{p}/matches/count."""
+        return {
+            "CustomMatchesPlayedCount": len(self._history_rows(xuid, "custom")),
+            "MatchesPlayedCount": len(self._history_rows(xuid, "all")),
+            "MatchmadeMatchesPlayedCount": len(self._history_rows(xuid, "matchmaking")),
+            "LocalMatchesPlayedCount": len(self._history_rows(xuid, "local")),
+        }
+
+
+class RecordedSource:
+    """`MatchSource` over a recorded directory: the whole pipeline, no network.
+
+    `match_stats_raw` opens exactly the one file asked for; only history (and
+    resolving an xuid that is in no player list) touches the match index.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | RecordedDirectory, *, persist_index: bool = True
+    ) -> None:
+        """Open the source.
+
+        Raises:
+            ConfigError: see `RecordedDirectory`.
+        """
+        if isinstance(path, RecordedDirectory):
+            self.directory = path
+        else:
+            self.directory = RecordedDirectory(path, persist_index=persist_index)
+        self.name = f"recorded:{self.directory.path}"
+        self.counters = SourceCounters()
+
+    async def resolve_player(
+        self, gamertag: str | None = None, xuid: str | None = None
+    ) -> PlayerIdentity:
+        """See `RecordedDirectory.find_player`."""
+        self.counters.calls["profile"] += 1
+        return await asyncio.to_thread(self.directory.find_player, gamertag, xuid)
+
+    async def history_page(
+        self, xuid: str, start: int, count: int = MAX_PAGE_SIZE, match_type: str = "all"
+    ) -> HistoryPage:
+        """One page of history, newest first; count is capped at 25 like the API.
+
+        Runs in a worker thread because the first call may build the index.
+        """
+        self.counters.calls["history"] += 1
+        return await asyncio.to_thread(
+            self.directory.history_entries, xuid, start, count, match_type
+        )
+
+    async def match_stats_raw(self, match_id: str) -> bytes:
+        """The match's file, unparsed.
+
+        Raises:
+            MatchNotFoundError: no file for this match.
+        """
+        self.counters.calls["match_stats"] += 1
+        return self.directory.match_bytes(match_id)
+
+    async def gamertags(self, xuids: Sequence[str]) -> dict[str, str]:
+        """Gamertags from profiles.json and players.json; unknown xuids are left out."""
+        self.counters.calls["profile"] += 1
+        return {p["xuid"]: p["gamertag"] for p in self.directory.profiles(xuids)}
+
+    async def asset_name(self, asset_type: str, asset_id: str, version_id: str) -> str | None:
+        """PublicName of ``assets/<asset_id>/<version_id>.json``, or None."""
+        self.counters.calls["discovery"] += 1
+        asset = self.directory.asset(asset_type, asset_id, version_id)
+        if asset is None:
+            return None
+        name = asset.get("PublicName")
+        return str(name) if name else None
+
+    async def aclose(self) -> None:
+        """Nothing to release: files are opened and closed per call."""
