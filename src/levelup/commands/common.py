@@ -1,0 +1,77 @@
+"""Options and output shared by the commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from levelup.sources.factory import SourceOptions
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        metavar="D",
+        help="where player databases live (default: $LEVELUP_DATA_DIR, else ./data)",
+    )
+
+
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        default="api",
+        metavar="api|DIR",
+        help="'api' for Halo Waypoint (default), or a recorded-responses directory",
+    )
+    parser.add_argument(
+        "--requests-per-second",
+        type=float,
+        default=5.0,
+        metavar="R",
+        help="pace of API request starts for the whole process (default 5)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        metavar="N",
+        help="API requests in flight at once (default 4)",
+    )
+
+
+def source_options(args: argparse.Namespace) -> SourceOptions:
+    return SourceOptions(requests_per_second=args.requests_per_second, concurrency=args.concurrency)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def print_json(payload: dict[str, Any]) -> None:
+    """One JSON object on the last line of stdout: scripts read exactly that line."""
+    sys.stdout.write(orjson.dumps(payload, default=str).decode() + "\n")
+    sys.stdout.flush()
+
+
+def key_value_table(title: str, rows: list[tuple[str, Any]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    for key, value in rows:
+        table.add_row(key, str(value))
+    return table
+
+
+def stdout_console() -> Console:
+    return Console(soft_wrap=True)

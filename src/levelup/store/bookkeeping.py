@@ -1,0 +1,99 @@
+"""The database's own memory of runs: history walks, failed matches, run logs.
+
+State lives in the destination (dlt's rule), not in side files, so copying a
+player's database copies everything a later run needs to resume.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+import duckdb
+import orjson
+import polars as pl
+
+from levelup.store.writer import utc_now
+
+
+def known_match_ids(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    """Matches the tracked player has a `match_stats` row for (participant rows don't count)."""
+    return {row[0] for row in conn.execute("SELECT match_id FROM match_stats").fetchall()}
+
+
+def failed_match_ids(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = conn.execute("SELECT match_id FROM failed_matches ORDER BY last_failed_at").fetchall()
+    return [row[0] for row in rows]
+
+
+def record_failures(conn: duckdb.DuckDBPyConnection, failures: Iterable[tuple[str, str]]) -> None:
+    """Upsert failures in one statement: the reason is the latest, attempts count up."""
+    latest = dict(failures)
+    if not latest:
+        return
+    frame = pl.DataFrame(
+        {"match_id": list(latest), "reason": list(latest.values())},
+        schema={"match_id": pl.String(), "reason": pl.String()},
+    )
+    now = utc_now()
+    conn.register("batch_failures", frame)
+    try:
+        conn.execute(
+            "INSERT INTO failed_matches "
+            "(match_id, reason, attempts, first_failed_at, last_failed_at) "
+            "SELECT match_id, reason, 1, $now, $now FROM batch_failures "
+            "ON CONFLICT (match_id) DO UPDATE SET reason = excluded.reason, "
+            "attempts = failed_matches.attempts + 1, last_failed_at = excluded.last_failed_at",
+            {"now": now},
+        )
+    finally:
+        conn.unregister("batch_failures")
+
+
+def walk_is_complete(conn: duckdb.DuckDBPyConnection, match_type: str) -> bool | None:
+    """None when no walk was ever recorded for this filter."""
+    row = conn.execute(
+        "SELECT walk_complete FROM sync_state WHERE match_type = ?", [match_type]
+    ).fetchone()
+    return None if row is None else bool(row[0])
+
+
+def mark_walk(conn: duckdb.DuckDBPyConnection, match_type: str, *, complete: bool) -> None:
+    """Incomplete is written when a walk starts, so a crash leaves it incomplete."""
+    now = utc_now()
+    conn.execute(
+        "INSERT INTO sync_state (match_type, walk_complete, walk_started_at, walk_finished_at) "
+        "VALUES ($type, $complete, $now, CASE WHEN $complete THEN $now END) "
+        "ON CONFLICT (match_type) DO UPDATE SET walk_complete = excluded.walk_complete, "
+        "walk_started_at = CASE WHEN $complete THEN sync_state.walk_started_at "
+        "ELSE excluded.walk_started_at END, "
+        "walk_finished_at = excluded.walk_finished_at",
+        {"type": match_type, "complete": complete, "now": now},
+    )
+
+
+def start_run(conn: duckdb.DuckDBPyConnection, command: str) -> str:
+    run_id = uuid.uuid4().hex
+    conn.execute(
+        "INSERT INTO sync_runs (run_id, command, started_at, status) VALUES (?, ?, ?, 'running')",
+        [run_id, command, utc_now()],
+    )
+    return run_id
+
+
+def finish_run(
+    conn: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    status: str,
+    seen: int,
+    new: int,
+    written: int,
+    failed: int,
+    details: dict,
+) -> None:
+    conn.execute(
+        "UPDATE sync_runs SET finished_at = ?, status = ?, matches_seen = ?, matches_new = ?, "
+        "matches_written = ?, matches_failed = ?, details = ? WHERE run_id = ?",
+        [utc_now(), status, seen, new, written, failed, orjson.dumps(details).decode(), run_id],
+    )

@@ -1,0 +1,330 @@
+"""Walk a player's match history and store every new match.
+
+The walk, the fetches and the writes run as a pipeline: history pages feed a
+queue of match ids, a few fetchers turn ids into JSON bodies (the source paces
+them), and this coroutine parses, extracts and hands matches to the bulk
+writer. Nothing waits for the whole history before the first write, and memory
+holds one batch, not the history.
+
+Resume rule: the walk normally stops at the first match already stored. When
+`--full` is given, or the last walk did not finish (crash, failures,
+`--max-matches`), it walks everything and skips what is known, so gaps left by
+an interrupted run are filled. `sync_state` is marked incomplete when a walk
+starts and complete only when it ends cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from levelup.sources.base import AuthError, MatchSource, PlayerIdentity, SourceError
+from levelup.store.bookkeeping import (
+    failed_match_ids,
+    finish_run,
+    known_match_ids,
+    mark_walk,
+    record_failures,
+    start_run,
+    walk_is_complete,
+)
+from levelup.store.writer import MatchWriter
+from levelup.sync.names import fill_names, remember_gamertags
+from levelup.sync.progress import ProgressBar
+from levelup.sync.transformers import MatchDocumentError, extract_match, parse_match_json
+from levelup.sync.warnings_counter import WarningCounter
+
+log = logging.getLogger("levelup.sync")
+
+HISTORY_PAGE_SIZE = 25
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    match_type: str = "all"
+    max_matches: int | None = None
+    full: bool = False
+    batch_size: int = 500
+    flush_seconds: float = 5.0
+    concurrency: int = 4
+    fetch_names: bool = True
+    progress: bool | None = None
+
+
+@dataclass
+class SyncReport:
+    """What a sync did; `as_dict` is the `--json` shape."""
+
+    player: str
+    xuid: str
+    matches_seen: int = 0
+    matches_new: int = 0
+    matches_retried: int = 0
+    matches_written: int = 0
+    participants_written: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    value_warnings: int = 0
+    walk_complete: bool = False
+    resumed: bool = False
+    api: dict = field(default_factory=dict)
+    names: dict = field(default_factory=dict)
+    elapsed_seconds: float = 0.0
+
+    @property
+    def matches_failed(self) -> int:
+        return len(self.failures)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failures or self.errors else 0
+
+    def as_dict(self) -> dict:
+        return {
+            "player": self.player,
+            "xuid": self.xuid,
+            "matches_seen": self.matches_seen,
+            "matches_new": self.matches_new,
+            "matches_retried": self.matches_retried,
+            "matches_written": self.matches_written,
+            "participants_written": self.participants_written,
+            "matches_failed": self.matches_failed,
+            "failures": self.failures,
+            "errors": self.errors,
+            "value_warnings": self.value_warnings,
+            "walk_complete": self.walk_complete,
+            "resumed": self.resumed,
+            "api": self.api,
+            "names": self.names,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+        }
+
+
+class _Walk:
+    """State of one history walk, shared by the walker and the final bookkeeping."""
+
+    def __init__(self) -> None:
+        self.reached_end = False
+        self.stopped_at_known = False
+        self.cut_by_max = False
+        self.queued: set[str] = set()
+
+
+async def _walk_history(
+    source: MatchSource,
+    owner: PlayerIdentity,
+    options: SyncOptions,
+    known: set[str],
+    resume: bool,
+    retry_ids: list[str],
+    queue: asyncio.Queue,
+    walk: _Walk,
+    report: SyncReport,
+    progress: ProgressBar,
+) -> None:
+    async def enqueue(match_id: str) -> None:
+        walk.queued.add(match_id)
+        progress.set_total(len(walk.queued))
+        await queue.put(match_id)
+
+    for match_id in retry_ids:
+        report.matches_retried += 1
+        await enqueue(match_id)
+    start = 0
+    try:
+        while True:
+            try:
+                page = await source.history_page(
+                    owner.xuid, start, HISTORY_PAGE_SIZE, options.match_type
+                )
+            except AuthError:
+                raise
+            except SourceError as exc:
+                report.errors.append(f"match history page at {start}: {exc}")
+                return
+            for entry in page.entries:
+                report.matches_seen += 1
+                if entry.match_id in known:
+                    if not resume:
+                        walk.stopped_at_known = True
+                        return
+                    continue
+                if entry.match_id in walk.queued:
+                    continue
+                if options.max_matches is not None and report.matches_new >= options.max_matches:
+                    walk.cut_by_max = True
+                    return
+                report.matches_new += 1
+                await enqueue(entry.match_id)
+            if not page.entries or page.result_count < page.count:
+                walk.reached_end = True
+                return
+            start += len(page.entries)
+    finally:
+        for _ in range(options.concurrency):
+            await queue.put(_DONE)
+
+
+async def _fetch(source: MatchSource, queue: asyncio.Queue, results: asyncio.Queue) -> None:
+    try:
+        while True:
+            match_id = await queue.get()
+            if match_id is _DONE:
+                return
+            try:
+                body = await source.match_stats_raw(match_id)
+            except AuthError:
+                raise
+            except SourceError as exc:
+                await results.put((match_id, None, str(exc)))
+            else:
+                await results.put((match_id, body, None))
+    finally:
+        await results.put(_DONE)
+
+
+async def sync_player(
+    conn: duckdb.DuckDBPyConnection,
+    source: MatchSource,
+    owner: PlayerIdentity,
+    options: SyncOptions | None = None,
+) -> SyncReport:
+    """Store every new match of `owner`'s history; see the module docstring.
+
+    Raises:
+        AuthError: credentials failed mid-run; everything written so far stays.
+    """
+    options = options or SyncOptions()
+    started = time.perf_counter()
+    report = SyncReport(player=owner.gamertag or owner.xuid, xuid=owner.xuid)
+    known = known_match_ids(conn)
+    retry_ids = [m for m in failed_match_ids(conn) if m not in known]
+    previous_walk = walk_is_complete(conn, options.match_type)
+    resume = options.full or previous_walk is False
+    report.resumed = previous_walk is False and not options.full
+    if owner.gamertag:
+        remember_gamertags(conn, {owner.xuid: owner.gamertag})
+    mark_walk(conn, options.match_type, complete=False)
+    run_id = start_run(conn, "sync")
+
+    pending_failures: list[tuple[str, str]] = []
+
+    def fail(match_id: str, reason: str) -> None:
+        log.warning("match %s failed: %s", match_id, reason)
+        report.failures.append({"match_id": match_id, "reason": reason})
+        pending_failures.append((match_id, reason))
+
+    def on_flush(_ids: list[str]) -> None:
+        record_failures(conn, pending_failures)
+        pending_failures.clear()
+
+    writer = MatchWriter(
+        conn,
+        batch_size=options.batch_size,
+        max_seconds=options.flush_seconds,
+        on_flush=on_flush,
+    )
+    walk = _Walk()
+    queue: asyncio.Queue = asyncio.Queue(maxsize=max(64, options.concurrency * 4))
+    results: asyncio.Queue = asyncio.Queue(maxsize=max(32, options.concurrency * 4))
+    status = "failed"
+    try:
+        with (
+            WarningCounter() as warnings,
+            ProgressBar(f"sync {report.player}", enabled=options.progress) as progress,
+        ):
+            async with asyncio.TaskGroup() as group:
+                group.create_task(
+                    _walk_history(
+                        source,
+                        owner,
+                        options,
+                        known,
+                        resume,
+                        retry_ids,
+                        queue,
+                        walk,
+                        report,
+                        progress,
+                    )
+                )
+                for _ in range(options.concurrency):
+                    group.create_task(_fetch(source, queue, results))
+                finished = 0
+                while finished < options.concurrency:
+                    item = await results.get()
+                    if item is _DONE:
+                        finished += 1
+                        continue
+                    match_id, body, error = item
+                    progress.advance()
+                    if error is not None:
+                        fail(match_id, error)
+                        continue
+                    _store(match_id, body, owner, writer, fail)
+            writer.flush()
+            record_failures(conn, pending_failures)
+            pending_failures.clear()
+            if options.fetch_names:
+                names = await fill_names(conn, source)
+                report.names = names.as_dict()
+            report.value_warnings = warnings.count
+        report.walk_complete = (
+            (walk.reached_end or walk.stopped_at_known)
+            and not walk.cut_by_max
+            and not report.failures
+            and not report.errors
+        )
+        mark_walk(conn, options.match_type, complete=report.walk_complete)
+        status = "ok" if report.exit_code == 0 else "partial"
+    except* AuthError as group_error:
+        # Keep what was fetched before the credentials failed, then stop cleanly.
+        writer.flush()
+        record_failures(conn, pending_failures)
+        status = "auth-failed"
+        raise group_error.exceptions[0] from None
+    finally:
+        report.matches_written = writer.matches_written
+        report.participants_written = writer.participants_written
+        report.api = source.counters.as_dict()
+        report.elapsed_seconds = time.perf_counter() - started
+        finish_run(
+            conn,
+            run_id,
+            status=status,
+            seen=report.matches_seen,
+            new=report.matches_new,
+            written=report.matches_written,
+            failed=report.matches_failed,
+            details=report.as_dict(),
+        )
+    return report
+
+
+def _store(
+    match_id: str,
+    body: bytes,
+    owner: PlayerIdentity,
+    writer: MatchWriter,
+    fail: Callable[[str, str], None],
+) -> None:
+    """Parse and extract one body; a bad document fails this match only."""
+    try:
+        doc = parse_match_json(body)
+        extracted = extract_match(doc, owner.xuid)
+    except MatchDocumentError as exc:
+        fail(match_id, str(exc))
+        return
+    if extracted.match_id.lower() != match_id.lower():
+        fail(match_id, f"the body is for another match ({extracted.match_id})")
+        return
+    if extracted.stats is None:
+        fail(match_id, f"the owner xuid({owner.xuid}) is not among the match's players")
+        return
+    writer.add(extracted, body)
