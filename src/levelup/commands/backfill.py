@@ -1,0 +1,287 @@
+"""`levelup backfill` (also `python scripts/backfill_data.py`): repair stored matches.
+
+Examples (add `--source DIR` to work offline from a recorded-responses directory):
+
+    # Shots for the tracked player (matches where shots are missing)
+    levelup backfill --player JGtm --shots
+    # Force shots for every match (match_stats)
+    levelup backfill --player JGtm --shots --force-shots
+    # Shots for every participant (match_participants)
+    levelup backfill --player JGtm --participants-shots
+    # Force shots for every participant of every match
+    levelup backfill --player JGtm --participants-shots --force-participants-shots
+    # Every player database, both tables
+    levelup backfill --all --shots --participants-shots
+    # What would be processed, without writing anything
+    levelup backfill --player JGtm --shots --participants-shots --dry-run
+    # Rewrite every column from the stored JSON after an extraction fix (no API call)
+    levelup backfill --all --reextract
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from rich.table import Table
+
+from levelup.commands.common import (
+    add_data_dir,
+    add_source_options,
+    positive_int,
+    print_json,
+    source_options,
+    stdout_console,
+)
+from levelup.errors import UsageError
+from levelup.sources.base import MatchSource
+from levelup.sources.factory import SourceOptions, make_source
+from levelup.store.database import PlayerDatabase, connect, resolve_data_dir
+from levelup.store.schema import migrate
+from levelup.sync.backfill import BackfillRequest, PlayerBackfillReport, backfill_player
+from levelup.sync.backfill_options import CLI_OPTIONS
+from levelup.sync.players import ensure_owner, parse_xuid_option, select_databases
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "backfill",
+        help="fill missing columns of stored matches from their JSON",
+        description=__doc__.split("\n\n", 1)[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_backfill_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def add_backfill_arguments(parser: argparse.ArgumentParser) -> None:
+    who = parser.add_argument_group("which databases")
+    who.add_argument("--player", action="append", default=[], metavar="GT", help="repeatable")
+    who.add_argument("--all", action="store_true", help="every player database in the data dir")
+    who.add_argument("--xuid", help="owner xuid, for an old database that does not store it")
+    add_data_dir(who)
+    run_group = parser.add_argument_group("how")
+    run_group.add_argument("--dry-run", action="store_true", help="list what would be processed")
+    run_group.add_argument(
+        "--max-matches", type=positive_int, metavar="N", help="only the newest N selected matches"
+    )
+    run_group.add_argument(
+        "--refetch", action="store_true", help="download the JSON even when it is stored"
+    )
+    run_group.add_argument(
+        "--json", action="store_true", help="print the report as JSON (last line)"
+    )
+    add_source_options(run_group)
+    data = parser.add_argument_group("data options (at least one)")
+    for option in CLI_OPTIONS:
+        data.add_argument(
+            option.flag, dest=f"opt_{option.name}", action="store_true", help=option.help
+        )
+        if option.has_force:
+            data.add_argument(
+                option.force_flag,
+                dest=f"force_{option.name}",
+                action="store_true",
+                help=f"{option.flag} on every match, not only where missing",
+            )
+
+
+def requested_options(args: argparse.Namespace) -> dict[str, bool]:
+    """Option name -> forced. A `--force-X` turns `X` on."""
+    chosen: dict[str, bool] = {}
+    for option in CLI_OPTIONS:
+        forced = bool(getattr(args, f"force_{option.name}", False))
+        if getattr(args, f"opt_{option.name}") or forced:
+            chosen[option.name] = forced
+    if not chosen:
+        names = ", ".join(o.flag for o in CLI_OPTIONS)
+        raise UsageError(f"name at least one data option: {names}")
+    return chosen
+
+
+def run(args: argparse.Namespace) -> int:
+    request = BackfillRequest(
+        options=requested_options(args),
+        dry_run=args.dry_run,
+        max_matches=args.max_matches,
+        refetch=args.refetch,
+        concurrency=args.concurrency,
+    )
+    data_dir = resolve_data_dir(args.data_dir)
+    databases = select_databases(data_dir, args.player, args.all)
+    xuid = parse_xuid_option(args.xuid)
+    if xuid and len(databases) > 1:
+        raise UsageError("--xuid names one player's xuid: use it with a single --player")
+    reports = asyncio.run(
+        _backfill_all(databases, request, args.source, source_options(args), xuid)
+    )
+    totals = _totals(reports, request)
+    if args.json:
+        print_json(totals)
+    else:
+        _print(reports, totals, request)
+    return 1 if totals["failures"] else 0
+
+
+class _LazySource:
+    """Builds the source on first use: a backfill from stored JSON needs no credentials."""
+
+    def __init__(self, spec: str, options: SourceOptions) -> None:
+        self._spec = spec
+        self._options = options
+        self.source: MatchSource | None = None
+
+    def __call__(self) -> MatchSource:
+        if self.source is None:
+            self.source = make_source(self._spec, self._options)
+        return self.source
+
+
+async def _backfill_all(
+    databases: list[PlayerDatabase],
+    request: BackfillRequest,
+    spec: str,
+    options: SourceOptions,
+    xuid: str | None,
+) -> list[PlayerBackfillReport]:
+    lazy = _LazySource(spec, options)
+    reports = []
+    try:
+        for db in databases:
+            reports.append(await _backfill_one(db, request, lazy, xuid))
+    finally:
+        if lazy.source is not None:
+            await lazy.source.aclose()
+    return reports
+
+
+async def _backfill_one(
+    db: PlayerDatabase, request: BackfillRequest, lazy: _LazySource, xuid: str | None
+) -> PlayerBackfillReport:
+    conn = connect(db.path)
+    try:
+        # A dry run writes nothing, migration included: it all happens in a
+        # transaction that is rolled back.
+        conn.execute("BEGIN TRANSACTION")
+        migrate(conn)
+        owner = await _owner(conn, db, xuid, lazy, request)
+        if request.dry_run:
+            report = await backfill_player(
+                conn, player=db.label, owner_xuid=owner, request=request, source_provider=lazy
+            )
+            conn.execute("ROLLBACK")
+            return report
+        conn.execute("COMMIT")
+        return await backfill_player(
+            conn, player=db.label, owner_xuid=owner, request=request, source_provider=lazy
+        )
+    finally:
+        conn.close()
+
+
+async def _owner(
+    conn, db: PlayerDatabase, xuid: str | None, lazy: _LazySource, request: BackfillRequest
+) -> str | None:
+    """The owner's xuid; only the match_stats options need it."""
+    needs_owner = any(name in ("shots", "accuracy", "reextract") for name in request.options)
+    if not needs_owner and db.xuid is None and xuid is None:
+        return None
+    identity = await ensure_owner(
+        conn, requested=db.gamertag or db.folder, xuid_option=xuid, source=_SourceProxy(lazy)
+    )
+    return identity.xuid
+
+
+class _SourceProxy:
+    """Resolves the owner through the lazily built source."""
+
+    def __init__(self, lazy: _LazySource) -> None:
+        self._lazy = lazy
+
+    async def resolve_player(self, gamertag: str | None = None, xuid: str | None = None):
+        return await self._lazy().resolve_player(gamertag=gamertag, xuid=xuid)
+
+
+def _totals(reports: list[PlayerBackfillReport], request: BackfillRequest) -> dict:
+    counters: dict[str, int] = {}
+    selected: dict[str, int] = {}
+    would: dict[str, list[str]] = {}
+    for report in reports:
+        for key, value in report.counters.items():
+            counters[key] = counters.get(key, 0) + value
+        for key, value in report.selected.items():
+            selected[key] = selected.get(key, 0) + value
+        for key, ids in report.would_process.items():
+            would.setdefault(key, []).extend(ids)
+    payload: dict = {
+        "dry_run": request.dry_run,
+        "options": sorted(request.expanded()),
+        "selected": selected,
+        "matches_processed": sum(r.matches_processed for r in reports),
+        "read_from_store": sum(r.read_from_store for r in reports),
+        "fetched_from_source": sum(r.fetched_from_source for r in reports),
+        **counters,
+        "failures": [f | {"player": r.player} for r in reports for f in r.failures],
+        "value_warnings": sum(r.value_warnings for r in reports),
+        "elapsed_seconds": round(sum(r.elapsed_seconds for r in reports), 3),
+        "players": [r.as_dict() for r in reports],
+    }
+    if request.dry_run:
+        payload["would_process"] = would
+    return payload
+
+
+def _print(reports: list[PlayerBackfillReport], totals: dict, request: BackfillRequest) -> None:
+    console = stdout_console()
+    table = Table(title="backfill" + (" (dry run: nothing written)" if request.dry_run else ""))
+    table.add_column("player")
+    table.add_column("selected", justify="left")
+    table.add_column("from store", justify="right")
+    table.add_column("fetched", justify="right")
+    table.add_column("rows changed", justify="left")
+    table.add_column("failed", justify="right")
+    table.add_column("seconds", justify="right")
+    for report in reports:
+        table.add_row(
+            report.player,
+            ", ".join(f"{k} {v}" for k, v in report.selected.items()),
+            str(report.read_from_store),
+            str(report.fetched_from_source),
+            ", ".join(f"{k} {v}" for k, v in report.counters.items()),
+            str(len(report.failures)),
+            f"{report.elapsed_seconds:.2f}",
+        )
+    console.print(table)
+    if request.dry_run:
+        for name, ids in totals.get("would_process", {}).items():
+            console.print(f"[bold]{name}[/bold] would process {len(ids)} match(es):")
+            for match_id in ids:
+                console.print(f"  {match_id}")
+    else:
+        console.print(
+            "total: "
+            + ", ".join(f"{k} {totals[k]}" for k in sorted(totals) if k.endswith("_updated"))
+        )
+    for failure in totals["failures"]:
+        console.print(
+            f"[red]failed[/red] {failure['player']} {failure['match_id']}: {failure['reason']}"
+        )
+
+
+def script_main(argv: list[str] | None = None) -> int:
+    """Entry of `scripts/backfill_data.py`: the same options without the subcommand."""
+    from levelup.cli import run_command
+
+    parser = argparse.ArgumentParser(
+        prog="backfill_data.py",
+        description=__doc__.split("\n\n", 1)[0],
+        epilog=__doc__.split("\n\n", 1)[1].replace(
+            "levelup backfill", "python scripts/backfill_data.py"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    add_backfill_arguments(parser)
+    parser.set_defaults(func=run)
+    return run_command(parser, argv)

@@ -1,0 +1,437 @@
+"""Repair stored matches from their JSON: the engine behind `levelup backfill`.
+
+For each player database: every requested option selects its matches with one
+SQL query; the union is processed newest first, in batches. Each selected
+match's JSON is read once per run (from the database's stored copy, else from
+the source, which is then stored), extracted once, and every option writes its
+own columns for the whole batch with one set-based statement, in one
+transaction per batch. A crash loses at most the batch in flight; a rerun
+finishes the work, because selection is driven by what is still missing.
+
+Only rows whose values really change are written, judged in the column's own
+type (an old database may hold accuracy as FLOAT), so the counters are exactly
+the rows changed and a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from levelup.sources.base import AuthError, MatchSource, SourceError
+from levelup.store.schema import existing_columns
+from levelup.sync.backfill_options import (
+    ALL_MATCHES_SQL,
+    IMPLIED,
+    OPTIONS_BY_NAME,
+    PARTICIPANTS_TABLE,
+    STATS_TABLE,
+    BackfillOption,
+)
+from levelup.sync.models import (
+    PARTICIPANT_COLUMNS,
+    PARTICIPANT_SCHEMA,
+    STATS_SCHEMA,
+    participant_row_values,
+    stats_row_values,
+)
+from levelup.sync.progress import ProgressBar
+from levelup.sync.transformers import (
+    EXTRACTION_VERSION,
+    ExtractedMatch,
+    MatchDocumentError,
+    extract_match,
+    parse_match_json,
+)
+from levelup.sync.warnings_counter import WarningCounter
+
+log = logging.getLogger("levelup.backfill")
+
+SourceProvider = Callable[[], MatchSource]
+
+
+@dataclass(frozen=True)
+class BackfillRequest:
+    """What to backfill: option name -> forced."""
+
+    options: dict[str, bool]
+    dry_run: bool = False
+    max_matches: int | None = None
+    refetch: bool = False
+    batch_size: int = 1000
+    concurrency: int = 4
+    progress: bool | None = None
+
+    def expanded(self) -> dict[str, bool]:
+        """Options with the ones they imply (`reextract` covers participants too)."""
+        result = dict(self.options)
+        for name, implied in IMPLIED.items():
+            if name in result:
+                for other in implied:
+                    result.setdefault(other, result[name])
+        return result
+
+
+@dataclass
+class PlayerBackfillReport:
+    player: str
+    xuid: str | None
+    options: list[str]
+    selected: dict[str, int] = field(default_factory=dict)
+    would_process: dict[str, list[str]] = field(default_factory=dict)
+    matches_processed: int = 0
+    read_from_store: int = 0
+    fetched_from_source: int = 0
+    counters: dict[str, int] = field(default_factory=dict)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    value_warnings: int = 0
+    elapsed_seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        payload = {
+            "player": self.player,
+            "xuid": self.xuid,
+            "selected": self.selected,
+            "matches_processed": self.matches_processed,
+            "read_from_store": self.read_from_store,
+            "fetched_from_source": self.fetched_from_source,
+            **self.counters,
+            "failures": self.failures,
+            "value_warnings": self.value_warnings,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+        }
+        if self.would_process:
+            payload["would_process"] = self.would_process
+        return payload
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def select_matches(
+    conn: duckdb.DuckDBPyConnection, option: BackfillOption, forced: bool
+) -> set[str]:
+    """The matches one option would process.
+
+    Unless forced, a match whose JSON was found to hold no valid value for this
+    option by the current extraction is not selected again.
+    """
+    if forced:
+        return {row[0] for row in conn.execute(ALL_MATCHES_SQL).fetchall()}
+    sql = (
+        f"SELECT sel.match_id FROM ({option.selection_sql}) AS sel WHERE NOT EXISTS ("
+        "SELECT 1 FROM backfill_log AS l WHERE l.match_id = sel.match_id "
+        "AND l.option = $option AND NOT l.had_value AND l.extraction_version = $version)"
+    )
+    rows = conn.execute(sql, {"option": option.name, "version": EXTRACTION_VERSION}).fetchall()
+    return {row[0] for row in rows}
+
+
+def _newest_first(conn: duckdb.DuckDBPyConnection, match_ids: set[str]) -> list[str]:
+    frame = pl.DataFrame({"match_id": sorted(match_ids)}, schema={"match_id": pl.String()})
+    conn.register("backfill_ids", frame)
+    try:
+        rows = conn.execute(
+            "SELECT i.match_id FROM backfill_ids AS i "
+            "LEFT JOIN match_stats AS s ON s.match_id = i.match_id "
+            "ORDER BY s.start_time DESC NULLS LAST, i.match_id"
+        ).fetchall()
+    finally:
+        conn.unregister("backfill_ids")
+    return [row[0] for row in rows]
+
+
+def _stored_bodies(conn: duckdb.DuckDBPyConnection, match_ids: list[str]) -> dict[str, str]:
+    frame = pl.DataFrame({"match_id": match_ids}, schema={"match_id": pl.String()})
+    conn.register("backfill_ids", frame)
+    try:
+        rows = conn.execute(
+            "SELECT j.match_id, j.body FROM match_json AS j "
+            "JOIN backfill_ids AS i ON i.match_id = j.match_id WHERE j.body IS NOT NULL"
+        ).fetchall()
+    finally:
+        conn.unregister("backfill_ids")
+    return dict(rows)
+
+
+async def _fetch_bodies(
+    source: MatchSource, match_ids: list[str], concurrency: int
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Bodies by id, and failure reasons by id; AuthError stops the run."""
+    bodies: dict[str, bytes] = {}
+    errors: dict[str, str] = {}
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(match_id: str) -> None:
+        async with semaphore:
+            try:
+                bodies[match_id] = await source.match_stats_raw(match_id)
+            except AuthError:
+                raise
+            except SourceError as exc:
+                errors[match_id] = str(exc)
+
+    async with asyncio.TaskGroup() as group:
+        for match_id in match_ids:
+            group.create_task(one(match_id))
+    return bodies, errors
+
+
+def _cast(column: str, sql_type: str, alias: str = "f") -> str:
+    return f'CAST({alias}."{column}" AS {sql_type})'
+
+
+def _update_sql(option: BackfillOption, target_types: dict[str, str]) -> str:
+    """UPDATE ... FROM the batch frame, touching only rows whose values change."""
+    frame = "b_stats" if option.table == STATS_TABLE else "b_parts"
+    key = ("match_id",) if option.table == STATS_TABLE else ("match_id", "xuid")
+    sets = ", ".join(f'"{c}" = {_cast(c, target_types[c])}' for c in option.columns)
+    changed = " OR ".join(
+        f't."{c}" IS DISTINCT FROM {_cast(c, target_types[c])}' for c in option.columns
+    )
+    join = " AND ".join(f't."{k}" = f."{k}"' for k in key)
+    return (
+        f'UPDATE "{option.table}" AS t SET {sets}, "updated_at" = now()::TIMESTAMP '
+        f"FROM {frame} AS f WHERE {join} "
+        f"AND f.match_id IN (SELECT match_id FROM b_sel WHERE option = '{option.name}') "
+        f"AND ({changed})"
+    )
+
+
+def _insert_participants_sql(option: BackfillOption) -> str:
+    """Participant rows missing from the table are inserted whole."""
+    columns = [c for c in PARTICIPANT_COLUMNS if c != "gamertag"]
+    cols_sql = ", ".join(f'"{c}"' for c in columns)
+    select = ", ".join(f'f."{c}"' for c in columns)
+    return (
+        f'INSERT INTO match_participants ({cols_sql}, "gamertag", "created_at", "updated_at") '
+        f"SELECT {select}, (SELECT n.gamertag FROM player_names AS n WHERE n.xuid = f.xuid), "
+        "now()::TIMESTAMP, now()::TIMESTAMP FROM b_parts AS f "
+        f"WHERE f.match_id IN (SELECT match_id FROM b_sel WHERE option = '{option.name}') "
+        "AND NOT EXISTS (SELECT 1 FROM match_participants AS t "
+        "WHERE t.match_id = f.match_id AND t.xuid = f.xuid)"
+    )
+
+
+def _had_value(option: BackfillOption, match: ExtractedMatch) -> bool:
+    if not option.value_columns:
+        return True
+    if option.table == STATS_TABLE:
+        return match.stats is not None and all(
+            getattr(match.stats, c) is not None for c in option.value_columns
+        )
+    return bool(match.participants) and all(
+        getattr(row, c) is not None for row in match.participants for c in option.value_columns
+    )
+
+
+class _BatchWriter:
+    """Writes one batch for every option in one transaction."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, options: list[BackfillOption]) -> None:
+        self._conn = conn
+        self._options = options
+        types = {
+            STATS_TABLE: existing_columns(conn, STATS_TABLE),
+            PARTICIPANTS_TABLE: existing_columns(conn, PARTICIPANTS_TABLE),
+        }
+        self._updates = {o.name: _update_sql(o, types[o.table]) for o in options}
+        self._inserts = {
+            o.name: _insert_participants_sql(o) for o in options if o.table == PARTICIPANTS_TABLE
+        }
+
+    def write(
+        self,
+        extracted: list[ExtractedMatch],
+        selection: list[tuple[str, str]],
+        log_rows: list[tuple[str, str, bool]],
+        fetched: dict[str, bytes],
+    ) -> dict[str, int]:
+        stats = pl.DataFrame(
+            [stats_row_values(m.stats) for m in extracted if m.stats is not None],
+            schema=STATS_SCHEMA,
+            orient="row",
+        )
+        parts = pl.DataFrame(
+            [participant_row_values(r) for m in extracted for r in m.participants],
+            schema=PARTICIPANT_SCHEMA,
+            orient="row",
+        ).unique(subset=["match_id", "xuid"], keep="first", maintain_order=True)
+        sel = pl.DataFrame(
+            selection, schema={"match_id": pl.String(), "option": pl.String()}, orient="row"
+        )
+        logs = pl.DataFrame(
+            log_rows,
+            schema={"match_id": pl.String(), "option": pl.String(), "had_value": pl.Boolean()},
+            orient="row",
+        )
+        bodies = pl.DataFrame(
+            {"match_id": list(fetched), "body": [b.decode() for b in fetched.values()]},
+            schema={"match_id": pl.String(), "body": pl.String()},
+        )
+        conn = self._conn
+        frames = {"b_stats": stats, "b_parts": parts, "b_sel": sel, "b_log": logs, "b_json": bodies}
+        for name, frame in frames.items():
+            conn.register(name, frame)
+        changed: dict[str, int] = {}
+        try:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                for option in self._options:
+                    count = 0
+                    if option.name in self._inserts:
+                        count += _rowcount(conn.execute(self._inserts[option.name]))
+                    count += _rowcount(conn.execute(self._updates[option.name]))
+                    changed[option.counter] = count
+                if logs.height:
+                    conn.execute(
+                        "INSERT INTO backfill_log (match_id, option, ran_at, extraction_version, "
+                        "had_value) SELECT match_id, option, now()::TIMESTAMP, $version, had_value "
+                        "FROM b_log ON CONFLICT (match_id, option) DO UPDATE SET "
+                        "ran_at = excluded.ran_at, "
+                        "extraction_version = excluded.extraction_version, "
+                        "had_value = excluded.had_value",
+                        {"version": EXTRACTION_VERSION},
+                    )
+                if bodies.height:
+                    conn.execute(
+                        "INSERT INTO match_json (match_id, body, fetched_at) "
+                        "SELECT match_id, body, now()::TIMESTAMP FROM b_json "
+                        "ON CONFLICT (match_id) DO UPDATE SET body = excluded.body, "
+                        "fetched_at = excluded.fetched_at"
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            for name in frames:
+                conn.unregister(name)
+        return changed
+
+
+def _rowcount(result: duckdb.DuckDBPyConnection) -> int:
+    row = result.fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+async def backfill_player(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    player: str,
+    owner_xuid: str | None,
+    request: BackfillRequest,
+    source_provider: SourceProvider,
+) -> PlayerBackfillReport:
+    """Run the request on one open, migrated database; see the module docstring.
+
+    `source_provider` is called only when a selected match has no stored JSON
+    (or with `--refetch`), so a backfill from stored JSON needs no credentials.
+    """
+    started = time.perf_counter()
+    wanted = request.expanded()
+    options = [OPTIONS_BY_NAME[name] for name in wanted]
+    report = PlayerBackfillReport(player=player, xuid=owner_xuid, options=[o.name for o in options])
+    selections = {o.name: select_matches(conn, o, wanted[o.name]) for o in options}
+    union: set[str] = set().union(*selections.values()) if selections else set()
+    ordered = _newest_first(conn, union)
+    if request.max_matches is not None:
+        ordered = ordered[: request.max_matches]
+    kept = set(ordered)
+    selections = {name: ids & kept for name, ids in selections.items()}
+    report.selected = {name: len(ids) for name, ids in selections.items()}
+    report.counters = {o.counter: 0 for o in options}
+    if request.dry_run:
+        position = {match_id: index for index, match_id in enumerate(ordered)}
+        report.would_process = {
+            name: sorted(ids, key=position.__getitem__) for name, ids in selections.items()
+        }
+        report.elapsed_seconds = time.perf_counter() - started
+        return report
+
+    writer = _BatchWriter(conn, options)
+    source: MatchSource | None = None
+    with (
+        WarningCounter() as warnings,
+        ProgressBar(f"backfill {player}", enabled=request.progress) as progress,
+    ):
+        progress.set_total(len(ordered))
+        for chunk in _chunks(ordered, request.batch_size):
+            bodies: dict[str, str | bytes] = {}
+            if not request.refetch:
+                bodies.update(_stored_bodies(conn, chunk))
+            report.read_from_store += len(bodies)
+            missing = [m for m in chunk if m not in bodies]
+            fetched: dict[str, bytes] = {}
+            if missing:
+                source = source or source_provider()
+                fetched, errors = await _fetch_bodies(source, missing, request.concurrency)
+                report.fetched_from_source += len(fetched)
+                bodies.update(fetched)
+                for match_id, reason in errors.items():
+                    _fail(report, match_id, reason)
+            extracted: list[ExtractedMatch] = []
+            selection: list[tuple[str, str]] = []
+            log_rows: list[tuple[str, str, bool]] = []
+            for match_id in chunk:
+                body = bodies.get(match_id)
+                if body is None:
+                    continue
+                try:
+                    match = extract_match(parse_match_json(body), owner_xuid)
+                except MatchDocumentError as exc:
+                    where = (
+                        "fetched" if match_id in fetched else "stored; --refetch downloads it again"
+                    )
+                    _fail(report, match_id, f"{exc} ({where})")
+                    fetched.pop(match_id, None)
+                    continue
+                if match.match_id.lower() != match_id.lower():
+                    _fail(report, match_id, f"the JSON is for another match ({match.match_id})")
+                    fetched.pop(match_id, None)
+                    continue
+                match.match_id = match_id
+                for row in match.participants:
+                    row.match_id = match_id
+                if match.stats is not None:
+                    match.stats.match_id = match_id
+                owner_missing = match.stats is None and any(
+                    o.table == STATS_TABLE and match_id in selections[o.name] for o in options
+                )
+                if owner_missing:
+                    _fail(
+                        report,
+                        match_id,
+                        "the owner is not among the match's players"
+                        if owner_xuid
+                        else "the owner's xuid is unknown (pass --xuid)",
+                    )
+                extracted.append(match)
+                report.matches_processed += 1
+                for option in options:
+                    if match_id not in selections[option.name]:
+                        continue
+                    if option.table == STATS_TABLE and match.stats is None:
+                        continue
+                    selection.append((match_id, option.name))
+                    log_rows.append((match_id, option.name, _had_value(option, match)))
+            changed = writer.write(extracted, selection, log_rows, fetched)
+            for counter, count in changed.items():
+                report.counters[counter] += count
+            progress.advance(len(chunk))
+        report.value_warnings = warnings.count
+    report.elapsed_seconds = time.perf_counter() - started
+    return report
+
+
+def _fail(report: PlayerBackfillReport, match_id: str, reason: str) -> None:
+    log.warning("match %s failed: %s", match_id, reason)
+    report.failures.append({"match_id": match_id, "reason": reason})
