@@ -52,10 +52,10 @@ def record_failures(conn: duckdb.DuckDBPyConnection, failures: Iterable[tuple[st
 
 def walk_is_complete(conn: duckdb.DuckDBPyConnection, match_type: str) -> bool | None:
     """None when no walk was ever recorded for this filter."""
-    row = conn.execute(
+    rows = conn.execute(
         "SELECT walk_complete FROM sync_state WHERE match_type = ?", [match_type]
-    ).fetchone()
-    return None if row is None else bool(row[0])
+    ).fetchall()
+    return bool(rows[0][0]) if rows else None
 
 
 def mark_walk(conn: duckdb.DuckDBPyConnection, match_type: str, *, complete: bool) -> None:

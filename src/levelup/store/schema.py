@@ -127,6 +127,18 @@ def _create_table_sql(name: str, columns: dict[str, str], key: tuple[str, ...]) 
     return f'CREATE TABLE IF NOT EXISTS "{name}" ({body}, PRIMARY KEY ({", ".join(key)}))'
 
 
+def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> object:
+    """First column of the first row, or None.
+
+    Always fetches the whole result: DuckDB 2 refuses other work on a
+    connection that still holds an unfinished result (`fetchone` leaves one).
+    """
+    rows = (
+        conn.execute(sql, params).fetchall() if params is not None else conn.execute(sql).fetchall()
+    )
+    return rows[0][0] if rows else None
+
+
 def existing_columns(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     """Column name -> DuckDB type of a table in the main schema, in table order."""
     rows = conn.execute(
@@ -147,11 +159,12 @@ def _has_unique_key(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str,
     if any(sorted(cols) == sorted(key) for (cols,) in constraints):
         return True
     index_name = f"{table}_levelup_key"
-    found = conn.execute(
+    found = scalar(
+        conn,
         "SELECT count(*) FROM duckdb_indexes() WHERE table_name = ? AND index_name = ?",
         [table, index_name],
-    ).fetchone()
-    return bool(found and found[0])
+    )
+    return bool(found)
 
 
 def _ensure_unique_key(
@@ -161,12 +174,13 @@ def _ensure_unique_key(
     if _has_unique_key(conn, table, key):
         return
     cols = ", ".join(key)
-    duplicates = conn.execute(
-        f'SELECT count(*) FROM (SELECT {cols} FROM "{table}" GROUP BY {cols} HAVING count(*) > 1)'
-    ).fetchone()
-    if duplicates and duplicates[0]:
+    duplicates = scalar(
+        conn,
+        f'SELECT count(*) FROM (SELECT {cols} FROM "{table}" GROUP BY {cols} HAVING count(*) > 1)',
+    )
+    if duplicates:
         raise ConfigError(
-            f"table {table} has {duplicates[0]} duplicated key(s) on ({cols}); "
+            f"table {table} has {duplicates} duplicated key(s) on ({cols}); "
             "LevelUp cannot upgrade it without choosing which copy to keep. "
             "Remove the duplicates, then run the command again."
         )
@@ -197,8 +211,8 @@ def stored_version(conn: duckdb.DuckDBPyConnection) -> int | None:
     """The schema version recorded in the database, None for a database LevelUp never opened."""
     if not existing_columns(conn, "levelup_meta"):
         return None
-    row = conn.execute("SELECT value FROM levelup_meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else None
+    value = scalar(conn, "SELECT value FROM levelup_meta WHERE key = 'schema_version'")
+    return int(value) if value is not None else None
 
 
 def _step_1_baseline(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
@@ -241,8 +255,8 @@ def get_meta(conn: duckdb.DuckDBPyConnection, key: str) -> str | None:
     """A value of `levelup_meta` (owner_xuid, owner_gamertag, schema_version)."""
     if not existing_columns(conn, "levelup_meta"):
         return None
-    row = conn.execute("SELECT value FROM levelup_meta WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
+    value = scalar(conn, "SELECT value FROM levelup_meta WHERE key = ?", [key])
+    return None if value is None else str(value)
 
 
 def set_meta(conn: duckdb.DuckDBPyConnection, key: str, value: str) -> None:

@@ -319,8 +319,8 @@ class _BatchWriter:
 
 
 def _rowcount(result: duckdb.DuckDBPyConnection) -> int:
-    row = result.fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    rows = result.fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 async def backfill_player(
