@@ -228,7 +228,9 @@ class _MatchIndex:
         self._entries: dict[str, _IndexedMatch] = {}  # file name -> entry
         self._dir_mtime: int | None = None
         self._loaded_from_disk = False
-        self._by_player: dict[str, list[_HistoryRow]] | None = None
+        self._persisted_stale = False  # the persisted file lists files that are gone
+        self._by_player: dict[str, list[tuple[_IndexedMatch, _Human]]] | None = None
+        self._rows_cache: dict[str, list[_HistoryRow]] = {}
         self.generation = 0
         self.files_parsed = 0  # observable by tests: how many match files the scans parsed
         self.bad_files: dict[str, str] = {}
@@ -285,13 +287,15 @@ class _MatchIndex:
                 bad[name] = str(exc)
                 logger.warning("skipping unreadable match file %s: %s", name, exc)
         self.files_parsed += parsed
+        removed = any(name not in current for name in self._entries) or self._persisted_stale
+        self._persisted_stale = False
         self._entries = entries
         self._stats = current
         self.bad_files = bad
         self._dir_mtime = dir_mtime
         self._by_player = None
         self.generation += 1
-        if parsed:
+        if parsed or removed:
             self._save_persisted()
 
     def _load_persisted(self, current: dict[str, tuple[int, int]]) -> None:
@@ -307,6 +311,7 @@ class _MatchIndex:
         matches = data.get("matches") or {}
         for name, stat in files.items():
             if name not in current or tuple(stat) != current[name] or name not in matches:
+                self._persisted_stale = True
                 continue
             try:
                 self._entries[name] = _IndexedMatch.from_persisted(
@@ -329,6 +334,7 @@ class _MatchIndex:
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(orjson.dumps(payload))
+                os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from other users
                 os.replace(tmp, self._index_path)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -337,25 +343,37 @@ class _MatchIndex:
         except OSError as exc:  # a read-only directory simply gets no persisted index
             logger.debug("could not persist %s: %s", self._index_path, exc)
 
-    def rows_by_player(self) -> dict[str, list[_HistoryRow]]:
-        """Every player's rows, newest first (built once per index generation)."""
+    def rows_for(self, xuid: str) -> list[_HistoryRow] | None:
+        """The player's rows, newest first, or None when no match file has them.
+
+        Rows are built per player on first request (and per index generation):
+        a sync asks for one player, so the others' rows are never materialized.
+        """
         with self._lock:
             if self._by_player is None:
-                grouped: dict[str, list[_HistoryRow]] = {}
+                grouped: dict[str, list[tuple[_IndexedMatch, _Human]]] = {}
                 for entry in self._entries.values():
                     for human in entry.humans:
-                        grouped.setdefault(human[0], []).append(
-                            _HistoryRow(
-                                match_id=entry.match_id,
-                                start_time=entry.start_time,
-                                sort_key=entry.sort_key,
-                                lifecycle_mode=entry.lifecycle_mode,
-                                indexed=entry,
-                                human=human,
-                            )
-                        )
-                self._by_player = {x: _sorted_rows(rows) for x, rows in grouped.items()}
-            return self._by_player
+                        grouped.setdefault(human[0], []).append((entry, human))
+                self._by_player = grouped
+                self._rows_cache = {}
+            rows = self._rows_cache.get(xuid)
+            if rows is None:
+                pairs = self._by_player.get(xuid)
+                if pairs is None:
+                    return None
+                rows = self._rows_cache[xuid] = _sorted_rows(
+                    _HistoryRow(
+                        match_id=entry.match_id,
+                        start_time=entry.start_time,
+                        sort_key=entry.sort_key,
+                        lifecycle_mode=entry.lifecycle_mode,
+                        indexed=entry,
+                        human=human,
+                    )
+                    for entry, human in pairs
+                )
+            return rows
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -485,7 +503,7 @@ class RecordedDirectory:
             profile = self._profile_map().get(digits)
             if profile is not None:
                 return PlayerIdentity(digits, profile["gamertag"])
-            if self._history_files(digits) or digits in self._index_rows():
+            if self._history_files(digits) or self._fresh_index().rows_for(digits) is not None:
                 return PlayerIdentity(digits, None)
             raise PlayerNotFoundError(
                 f"no player with xuid {digits} in {self.path} "
@@ -572,18 +590,17 @@ class RecordedDirectory:
 
     # ----------------------------------------------------------------- history
 
-    def _index_rows(self) -> dict[str, list[_HistoryRow]]:
+    def _fresh_index(self) -> _MatchIndex:
         with self._check_lock:
             full_check = not self._index_checked
             self._index_checked = True
         self._index.ensure_fresh(full_check=full_check)
-        return self._index.rows_by_player()
+        return self._index
 
     def build_index(self) -> int:
         """Scan (or refresh) the match index now rather than on the first history
         request; returns the number of indexed matches."""
-        self._index_rows()
-        return len(self._index)
+        return len(self._fresh_index())
 
     @property
     def index_files_parsed(self) -> int:
@@ -649,7 +666,7 @@ class RecordedDirectory:
         if files:
             rows = self._rows_from_history_files(digits, files)
         else:
-            rows = self._index_rows().get(digits, [])
+            rows = self._fresh_index().rows_for(digits) or []
         modes = LIFECYCLE_BY_MATCH_TYPE[match_type]
         if modes is None:
             return rows
