@@ -397,15 +397,20 @@ def test_write_recorded_dir_layout(tmp_path: Path) -> None:
     assert len(files) == 25
     sizes = []
     referenced = set()
+    file_sizes: list[int] = []
     for doc in iter_matches(25):
         data = (target / "matches" / f"{doc['MatchId']}.json").read_bytes()
-        assert data == orjson.dumps(doc)
-        sizes.append(len(data))
+        # Written like the recorded fixtures: 4-space indentation, same content.
+        assert data.startswith(b'{\n    "MatchId": ')
+        assert orjson.loads(data) == doc
+        sizes.append(len(orjson.dumps(doc)))
+        file_sizes.append(len(data))
         for key in ("MapVariant", "UgcGameVariant", "Playlist", "PlaylistMapModePair"):
             ref = doc["MatchInfo"][key]
             if ref:
                 referenced.add((ref["AssetId"], ref["VersionId"]))
     assert summary.mean_document_bytes == pytest.approx(sum(sizes) / len(sizes))
+    assert summary.mean_file_bytes == pytest.approx(sum(file_sizes) / len(file_sizes))
 
     assert summary.asset_count == len(referenced)
     for asset_id, version_id in referenced:

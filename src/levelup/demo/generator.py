@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -93,7 +94,8 @@ class RecordedDirSummary:
         path: the recorded-responses directory.
         count: match documents written.
         owner: the player present in every match.
-        mean_document_bytes: mean size of the compact match documents written.
+        mean_document_bytes: mean size of the match documents as compact JSON.
+        mean_file_bytes: mean size of the match files as written.
         total_bytes: bytes of match documents written.
         asset_count: discovery asset documents written (0 without assets).
         roster_size: players listed in players.json and profiles.json.
@@ -103,6 +105,7 @@ class RecordedDirSummary:
     count: int
     owner: GeneratedPlayer
     mean_document_bytes: float
+    mean_file_bytes: float = 0.0
     total_bytes: int = 0
     asset_count: int = 0
     roster_size: int = 0
@@ -1931,6 +1934,16 @@ def _catalog() -> dict[tuple[str, str], _Asset]:
     return out
 
 
+_INDENT_RUN = re.compile(rb"\n( +)")
+
+
+def _indent4(doc: dict[str, Any]) -> bytes:
+    """4-space indented JSON like the recorded fixtures; orjson only indents by 2."""
+    return _INDENT_RUN.sub(
+        lambda m: b"\n" + m.group(1) * 2, orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    )
+
+
 def write_recorded_dir(
     path: Path,
     count: int,
@@ -1938,6 +1951,7 @@ def write_recorded_dir(
     seed: int = 7,
     owner: GeneratedPlayer = DEMO_OWNER,
     with_assets: bool = True,
+    compact: bool = False,
 ) -> RecordedDirSummary:
     """Write a recorded-responses directory holding `count` generated matches.
 
@@ -1962,9 +1976,13 @@ def write_recorded_dir(
         seed: see `generate_match`.
         owner: the player present in every match.
         with_assets: also write the discovery assets.
+        compact: write match files as compact JSON (what the API sends) instead
+            of 4-space indented JSON (what the recorded fixtures look like on
+            disk, ~47 KB each: the default, so file sizes and parse costs are
+            comparable with them).
 
     Returns:
-        A summary with the mean compact document size.
+        A summary with the mean compact and on-disk document sizes.
     """
     path = Path(path)
     matches_dir = path / "matches"
@@ -1981,9 +1999,13 @@ def write_recorded_dir(
     total = 0
     folder = str(matches_dir)
     dumps = orjson.dumps
+    on_disk = 0
     for doc in iter_matches(count, seed=seed, owner=owner):
         data = dumps(doc)
         total += len(data)
+        if not compact:
+            data = _indent4(doc)
+        on_disk += len(data)
         with open(os.path.join(folder, doc["MatchId"] + ".json"), "wb") as fh:
             fh.write(data)
         if with_assets:
@@ -2008,6 +2030,7 @@ def write_recorded_dir(
         count=count,
         owner=owner,
         mean_document_bytes=total / count if count else 0.0,
+        mean_file_bytes=on_disk / count if count else 0.0,
         total_bytes=total,
         asset_count=written_assets,
         roster_size=len(people),

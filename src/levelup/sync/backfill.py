@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
+import orjson
 import polars as pl
 
 from levelup.sources.base import AuthError, MatchSource, SourceError
@@ -386,7 +387,8 @@ async def backfill_player(
                 if body is None:
                     continue
                 try:
-                    match = extract_match(parse_match_json(body), owner_xuid)
+                    doc = parse_match_json(body)
+                    match = extract_match(doc, owner_xuid)
                 except MatchDocumentError as exc:
                     where = (
                         "fetched" if match_id in fetched else "stored; --refetch downloads it again"
@@ -398,6 +400,8 @@ async def backfill_player(
                     _fail(report, match_id, f"the JSON is for another match ({match.match_id})")
                     fetched.pop(match_id, None)
                     continue
+                if match_id in fetched:
+                    fetched[match_id] = orjson.dumps(doc)  # stored compact, as the sync does
                 match.match_id = match_id
                 for row in match.participants:
                     row.match_id = match_id

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
+import orjson
 
 from levelup.sources.base import AuthError, MatchSource, PlayerIdentity, SourceError
 from levelup.store.bookkeeping import (
@@ -327,4 +328,5 @@ def _store(
     if extracted.stats is None:
         fail(match_id, f"the owner xuid({owner.xuid}) is not among the match's players")
         return
-    writer.add(extracted, body)
+    # Stored compact: the same document as the API sent, without its whitespace.
+    writer.add(extracted, orjson.dumps(doc))
