@@ -343,6 +343,19 @@ def test_frequent_players_are_humans_with_names(fixture_dir: Path) -> None:
     assert players[3]["gamertag"] is None  # no name anywhere: the xuid is shown
 
 
+def test_matchmade_games_with_bots_are_a_kind_of_their_own(tmp_path: Path) -> None:
+    """Bot Bootcamp is matchmade but played against bots: not mixed into matchmade PvP."""
+    bootcamp = _match("b1", 1, [_p(OWNER, 0, 50, 40), _p(BOT, 1, 80, 20, bot=True)])
+    pvp = _match("p1", 2, [_p(OWNER, 0, 50, 20), _p(OPP, 1, 40, 20)])
+    build_fixture_db(tmp_path, docs=[bootcamp, pvp])
+    s = report_for(tmp_path)
+    assert [(k["kind"], k["accuracy"]) for k in s["by_kind"]] == [
+        ("matchmade_pvp", 40.0),
+        ("matchmade_bots", 80.0),
+    ]
+    assert s["frequent_players"] == [] or all(p["xuid"] != BOT for p in s["frequent_players"])
+
+
 def test_scope_filters_in_process(fixture_dir: Path) -> None:
     slayer = report_for(fixture_dir, Scope(categories=(6,)))
     assert slayer["matches"] == 5

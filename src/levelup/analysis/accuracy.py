@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,13 +106,15 @@ _MODE_LOOKUP = _mode_lookup()
 
 
 def mode_choices() -> list[str]:
-    """The names `--mode` accepts, one per category, as CamelCase display names.
+    """The multiplayer modes `--mode` accepts, as CamelCase display names.
 
-    The enum spelling is added in parentheses where it differs (CTF, SWAT).
+    The enum spelling is added in parentheses where it differs (CTF). Academy,
+    campaign, forge and test categories are accepted too but not listed: no one
+    looks for their shooting accuracy there, and they would bury the useful names.
     """
     names = []
     for member in GameVariantCategory:
-        if member in _NOT_SELECTABLE:
+        if not member.name.startswith("MULTIPLAYER_"):
             continue
         camel = "".join(
             word if word.isupper() else word[:1].upper() + word[1:]
@@ -137,8 +139,9 @@ def parse_mode(name: str) -> int:
     code = _MODE_LOOKUP.get(_squash(text))
     if code is None:
         raise ValueError(
-            f"unknown mode {name!r}; valid names (case-insensitive, or a category number): "
+            f"unknown mode {name!r}; valid names (case-insensitive): "
             + ", ".join(mode_choices())
+            + "; or any other GameVariantCategory name of spnkr, or a category number"
         )
     return code
 
@@ -739,13 +742,3 @@ def build_report(
         "missing_columns": list(frames.missing),
     }
     return AccuracyReport(summary=summary, per_match=with_rolling(matches))
-
-
-def missing_columns(
-    table: str, present: Iterable[str], needed: Iterable[str], *, table_exists: bool = True
-) -> list[str]:
-    """ "table.column" for each needed column the table lacks ("table" when it is absent)."""
-    if not table_exists:
-        return [table]
-    have = set(present)
-    return [f"{table}.{name}" for name in needed if name not in have]

@@ -76,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="shooting accuracy: overall, by mode, map and playlist, trend, against the lobby",
         description="Accuracy report of a stored player (read-only). Accuracy is always "
         "total shots hit / total shots fired; matches whose shots are unknown are counted "
-        "apart, never as 0%%.",
+        "apart, never as 0%.",
     )
     parser.add_argument("--player", required=True, metavar="GT", help="gamertag or xuid")
     add_data_dir(parser)
