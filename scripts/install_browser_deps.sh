@@ -10,7 +10,7 @@
 # Env:   PYTHON=/path/to/python  the interpreter whose site-packages get playwright.
 set -euo pipefail
 
-PYTHON="${PYTHON:-python}"
+PYTHON="${PYTHON:-$(command -v python3 || command -v python)}"
 CHROMIUM=/usr/bin/chromium
 
 if [ -x "$CHROMIUM" ]; then
