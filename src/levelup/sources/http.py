@@ -1,0 +1,731 @@
+"""The one HTTP session every Halo Waypoint request goes through, sign-in included.
+
+`WaypointSession` is handed to spnkr in place of an ``aiohttp.ClientSession``
+(spnkr only uses ``.headers``, ``get`` and ``post``). It owns:
+
+- one `aiohttp.ClientSession` (created on first use, inside the event loop);
+- one process-wide `RateLimiter`: request *starts* are spaced ``1/rate`` apart
+  (no bursts) and at most ``concurrency`` requests are in flight. spnkr's own
+  per-service limiter acquires after each response and is built with a rate
+  far above ours, so this is the limiter that counts;
+- retries: 429 (waits for ``Retry-After`` when sent, else exponential backoff
+  with jitter, and pauses every request start meanwhile), 5xx, timeouts,
+  connection errors and truncated or invalid JSON bodies (every JSON body is
+  read whole and parsed before it is returned), with bounded attempts; a 404 on
+  the stats of a match that ended less than an hour ago is retried on the
+  game's own policy (see `RECENT_404_RETRIES`); a 401 renews the spartan token
+  once and retries once; a 403 or a second 401 stops the run (`AuthError`);
+- counters: successes in ``counters.calls[endpoint]``, retries in
+  ``counters.retries[endpoint]``, endpoint names as in `levelup.sources.base`.
+
+Every give-up raises `FetchError`, `MatchNotFoundError` or `AuthError` whose
+message names the match or the URL path, never a token: headers are never put
+in messages or logs, aiohttp exceptions are reduced to their type, and any
+text that could echo a credential goes through `levelup.config.scrub`.
+
+Tests (and the subprocess CLI tests) point the session at the local fake
+Waypoint server with a host map, ``{"halostats.svc.halowaypoint.com":
+"http://127.0.0.1:PORT/halostats.svc.halowaypoint.com", ...}``, given directly
+or as JSON in ``$LEVELUP_HOST_MAP``. Only loopback targets are accepted, so a
+stray variable can never send credentials to another machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import datetime as dt
+import email.utils
+import ipaddress
+import logging
+import math
+import os
+import random
+import re
+import time
+import urllib.parse
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+import orjson
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from levelup.config import remember_secret, scrub
+from levelup.errors import ConfigError
+from levelup.sources.base import AuthError, FetchError, MatchNotFoundError, SourceCounters
+
+__all__ = [
+    "HALO_HOSTS",
+    "HOST_MAP_ENV",
+    "RECENT_404_DELAY",
+    "RECENT_404_RETRIES",
+    "SIGN_IN_HOSTS",
+    "Backoff",
+    "BufferedResponse",
+    "HttpStatusError",
+    "NotFoundError",
+    "RateLimiter",
+    "TokenHook",
+    "WaypointSession",
+    "endpoint_name",
+    "host_map_from_env",
+    "request_context",
+    "rewrite_url",
+]
+
+log = logging.getLogger("levelup.http")
+
+HOST_MAP_ENV = "LEVELUP_HOST_MAP"
+
+HALOSTATS = "halostats.svc.halowaypoint.com"
+PROFILE = "profile.svc.halowaypoint.com"
+DISCOVERY = "discovery-infiniteugc.svc.halowaypoint.com"
+SETTINGS = "settings.svc.halowaypoint.com"
+
+# Hosts whose requests carry the spartan and clearance headers (and only those:
+# the sign-in hosts get exactly the headers of each request, so a spartan token
+# is never sent to login.live.com or the Xbox services).
+HALO_HOSTS = frozenset({HALOSTATS, PROFILE, DISCOVERY})
+SIGN_IN_HOSTS = frozenset(
+    {"login.live.com", "user.auth.xboxlive.com", "xsts.auth.xboxlive.com", SETTINGS}
+)
+SENSITIVE_HEADERS = frozenset(
+    {"x-343-authorization-spartan", "343-clearance", "authorization", "cookie"}
+)
+
+# The game's own policy for GET /hi/matches/{matchId}/stats: endpoint
+# `Stats_GetMatchStats` uses retry policy `linearretry404retry` in the Halo
+# settings document (the "endpoints" document served by the settings service):
+# MaxRetryCount 14, RetryDelayMs 2000, RetryGrowth 1.0, RetryJitterMs 100,
+# RetryIfNotFound true. A just-finished match's stats appear after a few seconds.
+RECENT_404_RETRIES = 14
+RECENT_404_DELAY = 2.0
+RECENT_404_JITTER = 0.1
+# Matches that ended less than this long ago get the 404 policy above.
+RECENT_MATCH_WINDOW = dt.timedelta(hours=1)
+
+_MATCH_STATS_RE = re.compile(r"^/hi/matches/[^/]+/stats$")
+_HISTORY_RE = re.compile(r"^/hi/players/[^/]+/matches$")
+
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+def endpoint_name(host: str, path: str) -> str:
+    """The counter name of a request: "history", "match_stats", "profile",
+    "discovery", "auth" (sign-in chain), "stats" (other halostats paths) or "other"."""
+    if host in SIGN_IN_HOSTS:
+        return "auth"
+    if host == PROFILE:
+        return "profile"
+    if host == DISCOVERY:
+        return "discovery"
+    if host == HALOSTATS:
+        if _MATCH_STATS_RE.match(path):
+            return "match_stats"
+        if _HISTORY_RE.match(path):
+            return "history"
+        return "stats"
+    return "other"
+
+
+def rewrite_url(url: str, host_map: Mapping[str, str]) -> str:
+    """``https://H[:443]/P?q`` -> ``host_map[H] + "/P?q"``; URLs of other hosts unchanged."""
+    if not host_map:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    base = host_map.get(parts.hostname or "")
+    if base is None:
+        return url
+    rewritten = base.rstrip("/") + (parts.path or "/")
+    return f"{rewritten}?{parts.query}" if parts.query else rewritten
+
+
+def _is_loopback(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_host_map(host_map: Mapping[str, str], origin: str = "host map") -> dict[str, str]:
+    """The map as a dict, checked: str -> loopback http(s) base URL.
+
+    Raises:
+        ConfigError: a key or value is not a string, or a target is not on this machine.
+    """
+    checked: dict[str, str] = {}
+    for host, base in host_map.items():
+        if not isinstance(host, str) or not isinstance(base, str):
+            raise ConfigError(f"{origin}: hosts and base URLs must be strings")
+        if not _is_loopback(base):
+            raise ConfigError(
+                f"{origin}: {host} -> {base!r} is not an http(s) URL on this machine "
+                "(127.0.0.1, ::1 or localhost); the host map exists for tests only"
+            )
+        checked[host] = base
+    return checked
+
+
+def host_map_from_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``$LEVELUP_HOST_MAP`` (a JSON object host -> base URL), or {} when unset.
+
+    Raises:
+        ConfigError: the variable is not such an object.
+    """
+    env = os.environ if env is None else env
+    raw = env.get(HOST_MAP_ENV, "").strip()
+    if not raw:
+        return {}
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ConfigError(f"${HOST_MAP_ENV} is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"${HOST_MAP_ENV} must be a JSON object: host -> base URL")
+    return validate_host_map(data, f"${HOST_MAP_ENV}")
+
+
+# ----------------------------------------------------------------- per-call context
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What the caller knows about a request that the URL does not say.
+
+    Attributes:
+        label: how messages name the request ("match <id>"); default: method and path.
+        recent: the match ended less than an hour ago, so a 404 on its stats is
+            retried on the game's policy instead of meaning "missing".
+    """
+
+    label: str | None = None
+    recent: bool = False
+
+
+_NO_CONTEXT = RequestContext()  # frozen: safe to share
+_CONTEXT: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
+    "levelup_request_context", default=_NO_CONTEXT
+)
+
+
+@contextlib.contextmanager
+def request_context(label: str | None = None, recent: bool = False) -> Iterator[None]:
+    """Set the `RequestContext` of the requests made inside the block (this task only)."""
+    token = _CONTEXT.set(RequestContext(label=label, recent=recent))
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+# ----------------------------------------------------------------- pacing
+
+
+class RateLimiter:
+    """Paces request starts at `rate` per second and caps requests in flight.
+
+    Starts are spaced ``1/rate`` apart. A start that wakes a little late keeps
+    the cadence (up to a tenth of an interval), so the achieved rate is close to
+    `rate`; after idle time nothing is saved up, so there is never a burst.
+    `pause` holds every start back (a 429 says the whole client is too fast).
+    Uses the real monotonic clock: pacing is about real time.
+    """
+
+    def __init__(self, rate: float, concurrency: int) -> None:
+        if not rate > 0 or not math.isfinite(rate):
+            raise ValueError("rate must be a positive number")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.rate = float(rate)
+        self.concurrency = int(concurrency)
+        self.interval = 1.0 / self.rate
+        self._slack = self.interval * 0.1
+        self._next = 0.0
+        self._semaphore: asyncio.Semaphore | None = None
+
+    def pause(self, seconds: float) -> None:
+        """No request starts during the next `seconds`."""
+        self._next = max(self._next, time.monotonic() + max(0.0, seconds))
+
+    async def _wait_turn(self) -> None:
+        while True:
+            now = time.monotonic()
+            wait = self._next - now
+            if wait <= 0:
+                self._next = max(self._next, now - self._slack) + self.interval
+                return
+            await asyncio.sleep(wait)
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one in-flight slot, entered at this request's start time."""
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+        async with self._semaphore:
+            await self._wait_turn()
+            yield
+
+
+# ----------------------------------------------------------------- retries
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Retry settings (tests shrink the delays; production keeps the defaults).
+
+    Attributes:
+        attempts: tries in all for one request failing with 429, 5xx, a timeout,
+            a connection error or a bad body (the 401 and recent-404 retries are
+            counted apart).
+        base, factor, max_delay: delay before retry n is
+            ``min(max_delay, base * factor ** (n - 1))``, of which a `jitter`
+            fraction is drawn at random.
+        max_retry_after: a longer ``Retry-After`` is cut to this.
+        timeout: seconds for one attempt, connection to last byte.
+        recent_404_retries, recent_404_delay: the game's policy for a just-ended
+            match (see `RECENT_404_RETRIES`).
+    """
+
+    attempts: int = 6
+    base: float = 0.5
+    factor: float = 2.0
+    max_delay: float = 30.0
+    jitter: float = 0.5
+    max_retry_after: float = 300.0
+    timeout: float = 30.0
+    recent_404_retries: int = RECENT_404_RETRIES
+    recent_404_delay: float = RECENT_404_DELAY
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        if min(self.base, self.max_delay, self.max_retry_after, self.recent_404_delay) < 0:
+            raise ValueError("delays cannot be negative")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError("jitter is a fraction between 0 and 1")
+        if self.timeout <= 0:
+            raise ValueError("timeout must be positive")
+
+    def delay(self, retry: int, rng: random.Random) -> float:
+        """Seconds to wait before retry number `retry` (1-based)."""
+        raw = min(self.max_delay, self.base * self.factor ** max(0, retry - 1))
+        return raw * (1 - self.jitter) + raw * self.jitter * rng.random()
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header: a number (fractions allowed) or an HTTP date."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+# ----------------------------------------------------------------- errors, responses
+
+
+class HttpStatusError(FetchError):
+    """A response status that retrying cannot fix (400, 404 outside match stats...)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NotFoundError(HttpStatusError):
+    """404 on an endpoint other than match stats (a profile, a discovery asset)."""
+
+
+class TokenHook(Protocol):
+    """What the session needs of the token manager (`levelup.sources.auth.TokenManager`)."""
+
+    @property
+    def generation(self) -> int:
+        """Bumped at every renewal; tells a stale 401 from a fresh one."""
+        ...
+
+    async def ensure_fresh(self) -> None:
+        """Sign in, or renew a token about to expire, before a Halo request."""
+        ...
+
+    async def handle_unauthorized(self, generation: int) -> None:
+        """A Halo request made with token `generation` got 401: renew it (once per
+        generation), or raise `AuthError` when it cannot be renewed."""
+        ...
+
+
+_UNSET: Any = object()
+
+
+class BufferedResponse:
+    """A response read whole: what spnkr (and the sign-in functions) use of aiohttp's."""
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        where: str,
+        status: int,
+        headers: CIMultiDictProxy[str] | CIMultiDict[str],
+        body: bytes,
+        data: Any = _UNSET,
+    ) -> None:
+        self.method = method
+        self.where = where  # "host/path", no query, for messages
+        self.status = status
+        self.headers = CIMultiDictProxy(CIMultiDict(headers))
+        self._body = body
+        self._data = data
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 400
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+    async def read(self) -> bytes:
+        return self._body
+
+    async def text(self, encoding: str = "utf-8", **_: Any) -> str:
+        return self._body.decode(encoding, errors="replace")
+
+    async def json(self, **_: Any) -> Any:
+        """The parsed body (arguments such as ``content_type`` are accepted and ignored)."""
+        if self._data is _UNSET:
+            self._data = orjson.loads(self._body)
+        return self._data
+
+    def raise_for_status(self) -> None:
+        if not self.ok:
+            raise HttpStatusError(f"{self.method} {self.where}: HTTP {self.status}", self.status)
+
+    def release(self) -> None:
+        """Nothing to release: the body was read and the connection returned."""
+
+    def close(self) -> None:
+        """Nothing to close (see `release`)."""
+
+    def __repr__(self) -> str:
+        return f"<BufferedResponse {self.status} {self.method} {self.where} {len(self._body)} B>"
+
+
+class MaskedHeaders(dict):  # type: ignore[type-arg]
+    """The session's default headers; credentials are masked in its repr."""
+
+    def __setitem__(self, key: str, value: str) -> None:
+        if key.lower() in SENSITIVE_HEADERS and isinstance(value, str):
+            remember_secret(value)
+        super().__setitem__(key, value)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k.lower() in SENSITIVE_HEADERS else v) for k, v in self.items()}
+        return f"MaskedHeaders({shown!r})"
+
+    __str__ = __repr__
+
+
+def _auth_error_code(body: bytes) -> str:
+    """The OAuth ``error`` / Xbox ``XErr`` code of an error body, if any (never secret)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    for key in ("error", "XErr", "code"):
+        value = data.get(key)
+        if isinstance(value, str | int) and len(str(value)) <= 64:
+            return f" {value}"
+    return ""
+
+
+# ----------------------------------------------------------------- the session
+
+
+class WaypointSession:
+    """The project's HTTP session: give it to spnkr as its ``session``.
+
+    Duck-types the part of ``aiohttp.ClientSession`` spnkr uses: ``headers``
+    (a dict), ``await get(url, **kw)``, ``await post(url, **kw)``, returning
+    `BufferedResponse` objects. Failures raise (see the module docstring)
+    instead of returning error responses.
+    """
+
+    def __init__(
+        self,
+        *,
+        requests_per_second: float = 5.0,
+        concurrency: int = 4,
+        host_map: Mapping[str, str] | None = None,
+        backoff: Backoff | None = None,
+        sleep: Sleep | None = None,
+        counters: SourceCounters | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """Prepare the session; the aiohttp session is opened on the first request.
+
+        Args:
+            requests_per_second: request starts per second, for the whole process.
+            concurrency: requests in flight at once.
+            host_map: host -> loopback base URL, for tests (see the module docstring).
+            backoff: retry settings.
+            sleep: the coroutine that waits between retries (tests pass a fast one;
+                pacing itself always uses real time).
+            counters: where successes and retries are counted.
+            rng: jitter source.
+
+        Raises:
+            ConfigError: a host map target is not on this machine.
+            ValueError: a non-positive rate or concurrency.
+        """
+        self.headers: MaskedHeaders = MaskedHeaders()
+        self.counters = counters if counters is not None else SourceCounters()
+        self.host_map = validate_host_map(host_map or {})
+        self.limiter = RateLimiter(requests_per_second, concurrency)
+        self.backoff = backoff or Backoff()
+        self.tokens: TokenHook | None = None
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._rng = rng or random.Random()
+        self._client: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return (
+            f"<WaypointSession {self.limiter.rate:g} req/s, "
+            f"{self.limiter.concurrency} in flight, {len(self.host_map)} mapped hosts>"
+        )
+
+    def set_tokens(self, spartan: str, clearance: str | None) -> None:
+        """Set the headers the Halo hosts require (the token manager calls this)."""
+        self.headers["x-343-authorization-spartan"] = spartan
+        if clearance:
+            self.headers["343-clearance"] = clearance
+        else:
+            self.headers.pop("343-clearance", None)
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("the WaypointSession is closed")
+        if self._client is None:
+            self._client = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=max(8, self.limiter.concurrency * 2)),
+                cookie_jar=aiohttp.DummyCookieJar(),  # no sign-in cookie is kept or re-sent
+                json_serialize=lambda obj: orjson.dumps(obj).decode(),
+            )
+        return self._client
+
+    async def close(self) -> None:
+        """Close the connections (idempotent)."""
+        self._closed = True
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+
+    async def __aenter__(self) -> WaypointSession:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def get(self, url: str, **kwargs: Any) -> BufferedResponse:
+        """GET `url` (absolute); see `request`."""
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs: Any) -> BufferedResponse:
+        """POST to `url` (absolute); see `request`."""
+        return await self.request("POST", url, **kwargs)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Any = None,
+        **ignored: Any,
+    ) -> BufferedResponse:
+        """Send a request with pacing, retries and token renewal; return it read whole.
+
+        Keyword arguments other than params/headers/json/data (spnkr passes
+        ``expire_after`` to caching sessions) are ignored.
+
+        Raises:
+            AuthError: 401 twice, 403, or a refused sign-in request.
+            MatchNotFoundError: 404 on match stats (after the recent-match retries).
+            NotFoundError: 404 elsewhere.
+            HttpStatusError: another status retrying cannot fix.
+            FetchError: retries exhausted.
+        """
+        url = str(url)
+        parts = urllib.parse.urlsplit(url)
+        host = (parts.hostname or "").lower()
+        path = parts.path or "/"
+        endpoint = endpoint_name(host, path)
+        where = f"{host}{path}"
+        target = rewrite_url(url, self.host_map)
+        needs_token = host in HALO_HOSTS
+        context = _CONTEXT.get()
+        label = context.label or f"{method} {where}"
+        backoff = self.backoff
+        failures = 0
+        not_found = 0
+        reauthorized = False
+        timeout = aiohttp.ClientTimeout(total=backoff.timeout)
+        client = self._session()
+
+        while True:
+            generation = 0
+            send: dict[str, str] = {}
+            if needs_token:
+                if self.tokens is not None:
+                    await self.tokens.ensure_fresh()
+                    generation = self.tokens.generation
+                send.update(self.headers)
+            if headers:
+                send.update(headers)
+            reason = ""
+            wait: float | None = None  # None: exponential backoff through `sleep`
+            started = time.monotonic()
+            try:
+                async with (
+                    self.limiter.slot(),
+                    client.request(
+                        method,
+                        target,
+                        params=params,
+                        headers=send,
+                        json=json,
+                        data=data,
+                        timeout=timeout,
+                        allow_redirects=False,
+                    ) as response,
+                ):
+                    status = response.status
+                    response_headers = CIMultiDict(response.headers)
+                    body = await response.read()
+            except TimeoutError:
+                reason = f"no complete answer within {backoff.timeout:g} s"
+            except aiohttp.ClientPayloadError:
+                reason = "the response body was cut short"
+            except aiohttp.ClientError as exc:
+                reason = f"connection failed ({type(exc).__name__})"
+            else:
+                log.debug(
+                    "%s %s -> %d (%d bytes, %.0f ms)",
+                    method,
+                    where,
+                    status,
+                    len(body),
+                    (time.monotonic() - started) * 1000,
+                )
+                if 200 <= status < 300:
+                    parsed = _UNSET
+                    if body or endpoint != "other":
+                        try:
+                            parsed = orjson.loads(body)
+                        except orjson.JSONDecodeError:
+                            if endpoint != "other" or "json" in response_headers.get(
+                                "Content-Type", ""
+                            ):
+                                reason = f"invalid JSON body ({len(body)} bytes)"
+                    if not reason:
+                        self.counters.calls[endpoint] += 1
+                        return BufferedResponse(
+                            method=method,
+                            where=where,
+                            status=status,
+                            headers=response_headers,
+                            body=body,
+                            # Match stats are returned as bytes: do not keep the tree.
+                            data=_UNSET if endpoint == "match_stats" else parsed,
+                        )
+                elif status == 429:
+                    after = parse_retry_after(response_headers.get("Retry-After"))
+                    wait = after if after is not None else backoff.delay(failures + 1, self._rng)
+                    wait = min(wait, backoff.max_retry_after)
+                    reason = f"HTTP 429 (rate limited, waiting {wait:.2f} s)"
+                elif status >= 500 or status == 408:
+                    reason = f"HTTP {status}"
+                elif status == 401 and needs_token and self.tokens is not None and not reauthorized:
+                    reauthorized = True
+                    self.counters.retries[endpoint] += 1
+                    log.info("%s: HTTP 401, renewing the spartan token and retrying once", label)
+                    await self.tokens.handle_unauthorized(generation)
+                    continue
+                elif status in (401, 403) and needs_token:
+                    what = "refused the renewed credentials" if reauthorized else "refused access"
+                    raise AuthError(
+                        f"{label}: the Halo Waypoint service {what} (HTTP {status}); "
+                        "run `levelup auth` to sign in again"
+                    )
+                elif endpoint == "auth":
+                    raise AuthError(
+                        f"sign-in request {where} refused (HTTP {status}"
+                        f"{scrub(_auth_error_code(body))}); run `levelup auth` to sign in again"
+                    )
+                elif status == 404:
+                    if (
+                        endpoint == "match_stats"
+                        and context.recent
+                        and not_found < backoff.recent_404_retries
+                    ):
+                        not_found += 1
+                        self.counters.retries[endpoint] += 1
+                        log.info(
+                            "%s: HTTP 404 on a match that just ended; retry %d of %d",
+                            label,
+                            not_found,
+                            backoff.recent_404_retries,
+                        )
+                        await self._sleep(
+                            backoff.recent_404_delay + self._rng.uniform(0, RECENT_404_JITTER)
+                        )
+                        continue
+                    if endpoint == "match_stats":
+                        tried = f", after {not_found} retries" if not_found else ""
+                        raise MatchNotFoundError(
+                            f"{label}: missing from the Halo stats service (HTTP 404{tried})"
+                        )
+                    raise NotFoundError(f"{label}: not found (HTTP 404, {where})", 404)
+                else:
+                    raise HttpStatusError(f"{label}: HTTP {status} ({method} {where})", status)
+
+            failures += 1
+            if failures >= backoff.attempts:
+                raise FetchError(
+                    f"{label}: gave up after {failures} attempts; last: {reason} ({method} {where})"
+                )
+            self.counters.retries[endpoint] += 1
+            log.info("%s: %s; retry %d of %d", label, reason, failures, backoff.attempts - 1)
+            if wait is not None:
+                # A 429 slows the whole client: hold every start back, this one included.
+                self.limiter.pause(wait)
+            else:
+                await self._sleep(backoff.delay(failures, self._rng))

@@ -1,0 +1,350 @@
+"""`MatchSource` over the real Halo Waypoint API (spnkr's client, our session).
+
+spnkr builds the URLs and parameters; every request goes through
+`levelup.sources.http.WaypointSession` (one process-wide pacer, retries, token
+renewal through `levelup.sources.auth.TokenManager`). Bodies are never parsed
+with spnkr's models: match stats are returned as the raw bytes (the models
+reject medal ids they do not know), history and profiles are read as plain JSON.
+
+A 404 on the stats of a match that ended less than an hour ago usually means
+"not published yet", so such a match is retried on the game's own 404 policy.
+History pages say when each match ended (``MatchInfo.EndTime``): `history_page`
+remembers the ids of matches that ended within the hour, and
+`match_stats_raw` applies the policy to them (or to any id passed with
+``recent=True`` or registered with `mark_recent`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from spnkr import HaloInfiniteClient
+from spnkr.errors import InvalidXuidError
+from spnkr.xuid import unwrap_xuid
+
+from levelup.config import Credentials, load_credentials
+from levelup.errors import PlayerNotFoundError, UsageError
+from levelup.sources.auth import DEFAULT_REFRESH_MARGIN, TokenManager
+from levelup.sources.base import (
+    MATCH_TYPES,
+    FetchError,
+    HistoryEntry,
+    HistoryPage,
+    MatchNotFoundError,
+    PlayerIdentity,
+    SourceCounters,
+    normalize_xuid,
+)
+from levelup.sources.http import (
+    RECENT_MATCH_WINDOW,
+    Backoff,
+    BufferedResponse,
+    NotFoundError,
+    Sleep,
+    WaypointSession,
+    host_map_from_env,
+    request_context,
+)
+
+__all__ = ["ASSET_TYPES", "PROFILE_BATCH_LIMIT", "WaypointSource"]
+
+# The profile service's GET /users?xuids= takes a bounded list; the callers
+# batch by 100 and so do we, whatever they pass.
+PROFILE_BATCH_LIMIT = 100
+# spnkr's own limiter acquires after each response, per service: set it far
+# above ours so it never adds a delay (ours, in the session, is the real one).
+_SPNKR_RATE = 10_000
+ASSET_TYPES = ("maps", "playlists", "ugcGameVariants", "mapModePairs")
+_MATCH_ID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,63}$")
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+class WaypointSource:
+    """The Halo Waypoint API as a `MatchSource`; build it with `from_environment`."""
+
+    name = "api"
+
+    def __init__(
+        self,
+        session: WaypointSession,
+        tokens: TokenManager,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        """Wrap a session whose token hook is `tokens` (see `from_environment`)."""
+        self.session = session
+        self.tokens = tokens
+        self.counters: SourceCounters = session.counters
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._recent: set[str] = set()
+        # spnkr writes the initial tokens into session.headers; the token
+        # manager has already set them (raw tokens) or will at first use.
+        spartan = session.headers.get("x-343-authorization-spartan", "")
+        clearance = session.headers.get("343-clearance", "")
+        self.client = HaloInfiniteClient(
+            session,  # type: ignore[arg-type]
+            spartan,
+            clearance,
+            requests_per_second=_SPNKR_RATE,
+        )
+
+    @classmethod
+    def from_environment(
+        cls,
+        requests_per_second: float = 5.0,
+        concurrency: int = 4,
+        host_map: Mapping[str, str] | None = None,
+        sleep: Sleep | None = None,
+        *,
+        backoff: Backoff | None = None,
+        env: Mapping[str, str] | None = None,
+        credentials: Credentials | None = None,
+        refresh_margin: dt.timedelta = DEFAULT_REFRESH_MARGIN,
+    ) -> WaypointSource:
+        """A source signed in with the credentials of the environment or config file.
+
+        Nothing is sent before the first call (sign-in happens then).
+
+        Args:
+            requests_per_second: request starts per second for the whole process.
+            concurrency: requests in flight at once.
+            host_map: host -> loopback base URL (tests); default ``$LEVELUP_HOST_MAP``.
+            sleep: waits between retries (tests pass a fast one).
+            backoff: retry settings.
+            env: the environment to read (default ``os.environ``).
+            credentials: use these instead of reading the environment and file.
+            refresh_margin: renew the spartan token this long before it expires.
+
+        Raises:
+            ConfigError: no usable credentials (the message says what to set), or a
+                bad ``$LEVELUP_HOST_MAP``.
+        """
+        env = os.environ if env is None else env
+        creds = credentials or load_credentials(env)
+        if host_map is None:
+            host_map = host_map_from_env(env)
+        session = WaypointSession(
+            requests_per_second=requests_per_second,
+            concurrency=concurrency,
+            host_map=host_map,
+            backoff=backoff,
+            sleep=sleep,
+        )
+        tokens = TokenManager(session, creds, refresh_margin=refresh_margin)
+        return cls(session, tokens)
+
+    def __repr__(self) -> str:
+        return f"<WaypointSource {self.session!r} credentials={self.credentials_mode}>"
+
+    @property
+    def credentials_mode(self) -> str:
+        return self.tokens.credentials.mode
+
+    # ------------------------------------------------------------- recent matches
+
+    def mark_recent(self, match_id: str) -> None:
+        """Treat a 404 on this match's stats as "not yet published" (retry it)."""
+        self._recent.add(match_id.lower())
+
+    def is_recent(self, match_id: str) -> bool:
+        return match_id.lower() in self._recent
+
+    def _note_history(self, results: list[Any]) -> None:
+        cutoff = self._clock() - RECENT_MATCH_WINDOW
+        for row in results:
+            if not isinstance(row, dict):
+                continue
+            info = row.get("MatchInfo") if isinstance(row.get("MatchInfo"), dict) else {}
+            ended = _parse_time(info.get("EndTime"))
+            if ended is not None and ended >= cutoff:
+                self.mark_recent(str(row.get("MatchId", "")))
+
+    # ------------------------------------------------------------- MatchSource
+
+    async def resolve_player(
+        self, gamertag: str | None = None, xuid: str | None = None
+    ) -> PlayerIdentity:
+        """Look a player up in the profile service, by xuid when given, else by gamertag.
+
+        Raises:
+            PlayerNotFoundError: the profile service does not know the player.
+            UsageError: neither was given.
+        """
+        if xuid is not None:
+            try:
+                digits = normalize_xuid(xuid)
+                unwrap_xuid(digits)  # the profile service takes 16-digit xuids only
+            except (ValueError, InvalidXuidError):
+                raise PlayerNotFoundError(f"{xuid!r} is not an xuid") from None
+            wanted = f"xuid {digits}"
+        elif gamertag is not None and gamertag.strip():
+            wanted = f"gamertag {gamertag.strip()!r}"
+        else:
+            raise UsageError("give a gamertag or an xuid to find a player")
+        try:
+            with request_context(label=f"profile of {wanted}"):
+                if xuid is not None:
+                    response = await self.client.profile.get_user_by_id(digits)
+                else:
+                    assert gamertag is not None
+                    response = await self.client.profile.get_user_by_gamertag(gamertag.strip())
+        except NotFoundError:
+            raise PlayerNotFoundError(
+                f"Halo Waypoint knows no player with {wanted} (check the spelling)"
+            ) from None
+        data = await self._json(response, f"profile of {wanted}")
+        try:
+            found = normalize_xuid(data["xuid"])
+        except (KeyError, TypeError, ValueError):
+            raise FetchError(f"profile of {wanted}: the answer has no xuid") from None
+        name = data.get("gamertag")
+        return PlayerIdentity(found, str(name) if name else None)
+
+    async def history_page(
+        self, xuid: str, start: int, count: int = 25, match_type: str = "all"
+    ) -> HistoryPage:
+        """One page of the player's match history, newest first (25 rows at most).
+
+        Raises:
+            FetchError: the service failed after retries, or answered nonsense.
+        """
+        if match_type not in MATCH_TYPES:
+            raise UsageError(f"match type {match_type!r}: expected one of {MATCH_TYPES}")
+        digits = normalize_xuid(xuid)
+        label = f"match history of xuid {digits} at {start}"
+        with request_context(label=label):
+            response = await self.client.stats.get_match_history(
+                f"xuid({digits})",
+                start,
+                count,
+                match_type,  # type: ignore[arg-type]
+            )
+        data = await self._json(response, label)
+        results = data.get("Results")
+        if not isinstance(results, list):
+            raise FetchError(f"{label}: the answer has no Results list")
+        self._note_history(results)
+        entries = []
+        for row in results:
+            if isinstance(row, dict) and row.get("MatchId"):
+                info = row.get("MatchInfo") if isinstance(row.get("MatchInfo"), dict) else {}
+                start_time = info.get("StartTime")
+                entries.append(
+                    HistoryEntry(str(row["MatchId"]), str(start_time) if start_time else None)
+                )
+        page_start = data.get("Start")
+        page_count = data.get("Count")
+        result_count = data.get("ResultCount")
+        return HistoryPage(
+            start=page_start if isinstance(page_start, int) else start,
+            count=page_count if isinstance(page_count, int) else min(count, 25),
+            result_count=result_count if isinstance(result_count, int) else len(results),
+            entries=tuple(entries),
+        )
+
+    async def match_stats_raw(self, match_id: str, *, recent: bool | None = None) -> bytes:
+        """The body of GET /hi/matches/{match_id}/stats, unparsed (checked to be JSON).
+
+        Args:
+            recent: the match ended less than an hour ago (a 404 is then retried 14
+                times, 2 s apart); default: whether a history page said so.
+
+        Raises:
+            MatchNotFoundError: 404 ("missing"), after the retries for a recent match.
+            FetchError: the service failed after retries.
+            AuthError: credentials refused or expired beyond renewal.
+        """
+        if not _MATCH_ID_RE.match(match_id):
+            raise MatchNotFoundError(f"match {match_id!r}: not a match id")
+        is_recent = self.is_recent(match_id) if recent is None else recent
+        with request_context(label=f"match {match_id}", recent=is_recent):
+            response = await self.client.stats.get_match_stats(match_id)
+        self._recent.discard(match_id.lower())
+        return await response.read()
+
+    async def gamertags(self, xuids: Sequence[str]) -> dict[str, str]:
+        """Gamertags by digits-only xuid, asked 100 xuids per request at most.
+
+        Bots and malformed ids are left out, as are xuids the service does not know.
+        """
+        wanted: list[str] = []
+        seen: set[str] = set()
+        for value in xuids:
+            try:
+                digits = normalize_xuid(value)
+                unwrap_xuid(digits)  # the profile service takes 16-digit xuids only
+            except (ValueError, InvalidXuidError):
+                continue
+            if digits not in seen:
+                seen.add(digits)
+                wanted.append(digits)
+        found: dict[str, str] = {}
+        for first in range(0, len(wanted), PROFILE_BATCH_LIMIT):
+            batch = wanted[first : first + PROFILE_BATCH_LIMIT]
+            label = f"gamertags of {len(batch)} players"
+            with request_context(label=label):
+                response = await self.client.profile.get_users_by_id(batch)
+            data = await response.json()
+            if not isinstance(data, list):
+                raise FetchError(f"{label}: the answer is not a list")
+            for user in data:
+                if not isinstance(user, dict) or not user.get("gamertag"):
+                    continue
+                try:
+                    digits = normalize_xuid(user.get("xuid", ""))
+                except ValueError:
+                    continue
+                if digits in seen:
+                    found[digits] = str(user["gamertag"])
+        return found
+
+    async def asset_name(self, asset_type: str, asset_id: str, version_id: str) -> str | None:
+        """PublicName of a discovery asset version, or None when the service has none (404).
+
+        Raises:
+            ValueError: `asset_type` is not one of `ASSET_TYPES`.
+        """
+        getters = {
+            "maps": self.client.discovery_ugc.get_map,
+            "playlists": self.client.discovery_ugc.get_playlist,
+            "ugcGameVariants": self.client.discovery_ugc.get_ugc_game_variant,
+            "mapModePairs": self.client.discovery_ugc.get_map_mode_pair,
+        }
+        if asset_type not in getters:
+            raise ValueError(f"asset type {asset_type!r}: expected one of {ASSET_TYPES}")
+        label = f"{asset_type} {asset_id} version {version_id}"
+        try:
+            with request_context(label=label):
+                response = await getters[asset_type](asset_id, version_id)
+        except NotFoundError:
+            return None
+        data = await self._json(response, label)
+        name = data.get("PublicName")
+        return str(name) if name else None
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self.session.close()
+
+    @staticmethod
+    async def _json(response: Any, label: str) -> dict[str, Any]:
+        inner = getattr(response, "response", response)
+        assert isinstance(inner, BufferedResponse)
+        data = await inner.json()
+        if not isinstance(data, dict):
+            raise FetchError(f"{label}: the answer is not a JSON object")
+        return data
