@@ -382,3 +382,26 @@ def test_the_plans_examples_run_as_written(tmp_path):
         data / "players" / "JGtm" / "stats.duckdb",
         "SELECT count(*) FROM match_stats WHERE shots_fired IS NULL",
     ) == [(0,)]
+
+
+def test_participants_scores_and_accuracy_options(tmp_path):
+    _, data, db = _synced(tmp_path)
+    with duckdb.connect(str(db)) as conn:
+        conn.execute(
+            f"UPDATE match_participants SET rank = NULL, personal_score = 0 WHERE match_id = '{IDS[3]}'"
+        )
+        conn.execute(f"UPDATE match_stats SET accuracy = NULL WHERE match_id = '{IDS[4]}'")
+    result = _backfill(
+        data, "--player", "FixturePlayer", "--participants-scores", "--accuracy", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    report = last_json(result.stdout)
+    assert report["selected"] == {"participants_scores": 1, "accuracy": 1}
+    assert report["participants_scores_updated"] == len(orjson.loads(BODIES[3])["Players"])
+    assert report["accuracy_updated"] == 1
+    assert _q(
+        db, f"SELECT count(*) FROM match_participants WHERE match_id = '{IDS[3]}' AND rank IS NULL"
+    ) == [(0,)]
+    assert _q(db, f"SELECT accuracy IS NOT NULL FROM match_stats WHERE match_id = '{IDS[4]}'") == [
+        (True,)
+    ]
