@@ -92,3 +92,24 @@ def test_duplicated_keys_stop_the_upgrade_with_a_clear_message(tmp_path):
     with duckdb.connect(str(path)) as conn:  # nothing was half-applied
         assert conn.execute("SELECT count(*) FROM match_stats").fetchall()[0][0] == 2
         assert "levelup_meta" not in {r[0] for r in conn.execute("SHOW TABLES").fetchall()}
+
+
+def test_participant_ids_of_older_tools_are_normalized_to_digits(tmp_path):
+    path = tmp_path / "db.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute(
+            "CREATE TABLE match_participants (match_id VARCHAR, xuid VARCHAR, kills INTEGER, "
+            "PRIMARY KEY (match_id, xuid))"
+        )
+        conn.execute(
+            "INSERT INTO match_participants VALUES ('m', 'xuid(123)', 1), ('m', 'bid(8.0)', 2), "
+            "('m', 'xuid(456)', 3), ('m', '456', 4)"
+        )
+    conn, report = open_player_db(path)
+    try:
+        assert report.normalized_ids == 1
+        rows = conn.execute("SELECT xuid, kills FROM match_participants ORDER BY kills").fetchall()
+        # The conflicting pair is kept as is: choosing one would lose a row.
+        assert rows == [("123", 1), ("bid(8.0)", 2), ("xuid(456)", 3), ("456", 4)]
+    finally:
+        conn.close()

@@ -114,12 +114,12 @@ class MigrationReport:
     created_tables: list[str] = field(default_factory=list)
     added_columns: list[str] = field(default_factory=list)
     added_keys: list[str] = field(default_factory=list)
+    normalized_ids: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.created_tables or self.added_columns or self.added_keys) or (
-            self.from_version != self.to_version
-        )
+        changes = self.created_tables or self.added_columns or self.added_keys
+        return bool(changes or self.normalized_ids) or (self.from_version != self.to_version)
 
 
 def _create_table_sql(name: str, columns: dict[str, str], key: tuple[str, ...]) -> str:
@@ -215,10 +215,26 @@ def stored_version(conn: duckdb.DuckDBPyConnection) -> int | None:
     return int(value) if value is not None else None
 
 
+def _normalize_participant_ids(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
+    """Humans are keyed by digits; older tools stored "xuid(123)". Rewrite those keys,
+    unless a row with the digits already exists for the match (then both are kept:
+    choosing would lose data)."""
+    pattern = r"^xuid\((\d+)\)$"
+    rows = conn.execute(
+        "UPDATE match_participants AS p SET xuid = regexp_extract(p.xuid, $pattern, 1) "
+        "WHERE regexp_full_match(p.xuid, $pattern) AND NOT EXISTS ("
+        "SELECT 1 FROM match_participants AS q WHERE q.match_id = p.match_id "
+        "AND q.xuid = regexp_extract(p.xuid, $pattern, 1))",
+        {"pattern": pattern},
+    ).fetchall()
+    report.normalized_ids = int(rows[0][0]) if rows else 0
+
+
 def _step_1_baseline(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
     """Every table and column of the first release; upgrades pre-LevelUp layouts."""
     for name, (columns, key) in TABLES.items():
         _ensure_table(conn, name, columns, key, report)
+    _normalize_participant_ids(conn, report)
 
 
 # Version -> the step that brings a database from version - 1 to it. Add new
