@@ -1,0 +1,560 @@
+"""The Halo Waypoint client over real HTTP against the fake server: endpoints, pacing,
+retries, the recent-match 404 policy, token renewal.
+
+Also holds the helpers the other HTTP test modules (test_auth, test_sync_http,
+test_token_secrecy) import: a recorded directory built from the shared fixtures,
+a fake server fixture, and a source factory with fast retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from levelup.errors import ConfigError, PlayerNotFoundError
+from levelup.sources import recorded
+from levelup.sources.base import AuthError, FetchError, MatchNotFoundError
+from levelup.sources.fake_waypoint import FakeWaypoint, Fault
+from levelup.sources.http import (
+    RECENT_404_DELAY,
+    RECENT_404_RETRIES,
+    Backoff,
+    RateLimiter,
+    WaypointSession,
+    endpoint_name,
+    host_map_from_env,
+    parse_retry_after,
+    rewrite_url,
+)
+from levelup.sources.waypoint import WaypointSource
+
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "halo_api"
+PLAYER = "2535445291321133"  # in every shared fixture match
+STATS_RE = r"^/hi/matches/[^/]+/stats$"
+TOKEN = "raw-spartan-token-0123456789"
+CLEARANCE = "raw-clearance-token-0123456789"
+CLIENT_SECRET = "azure-client-secret-0123456789"
+REFRESH = "oauth-refresh-token-0123456789"
+BASE = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
+# Fast retries for tests; the production numbers are the defaults of Backoff.
+FAST = Backoff(base=0.01, factor=2.0, max_delay=0.05, timeout=1.0)
+
+pytestmark = pytest.mark.skipif(
+    not FIXTURES.is_dir(), reason=f"shared API fixtures not found at {FIXTURES}"
+)
+
+
+def mid(i: int) -> str:
+    return f"00000000-0000-4000-8000-{i:012d}"
+
+
+def make_recorded(root: Path, count: int, *, recent: int = 0) -> Path:
+    """`count` copies of the real ranked match (ids mid(0..count-1), mid(0) oldest),
+    for the player `PLAYER` ("Tester"). The `recent` newest ones ended 5 minutes ago."""
+    template = orjson.loads((FIXTURES / "get_match_stats.json").read_bytes())
+    (root / "matches").mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+    for i in range(count):
+        doc = copy.deepcopy(template)
+        doc["MatchId"] = mid(i)
+        if i >= count - recent:
+            start = now - dt.timedelta(minutes=15 + (count - i))
+            end = now - dt.timedelta(minutes=5)
+        else:
+            start = BASE + dt.timedelta(hours=i)
+            end = start + dt.timedelta(minutes=10)
+        doc["MatchInfo"]["StartTime"] = start.isoformat().replace("+00:00", "Z")
+        doc["MatchInfo"]["EndTime"] = end.isoformat().replace("+00:00", "Z")
+        (root / "matches" / f"{mid(i)}.json").write_bytes(orjson.dumps(doc))
+    (root / "players.json").write_bytes(orjson.dumps([{"gamertag": "Tester", "xuid": PLAYER}]))
+    (root / "profiles.json").write_bytes((FIXTURES / "get_users.json").read_bytes())
+    map_doc = orjson.loads((FIXTURES / "get_map.json").read_bytes())
+    asset_dir = root / "assets" / map_doc["AssetId"]
+    asset_dir.mkdir(parents=True, exist_ok=True)
+    (asset_dir / f"{map_doc['VersionId']}.json").write_bytes(orjson.dumps(map_doc))
+    return root
+
+
+class Sleeps:
+    """A `sleep` for the session that records the delays and does not wait."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        await asyncio.sleep(0)
+
+
+def raw_env(config_dir: Path) -> dict[str, str]:
+    return {
+        "SPNKR_SPARTAN_TOKEN": TOKEN,
+        "SPNKR_CLEARANCE_TOKEN": CLEARANCE,
+        "LEVELUP_CONFIG_DIR": str(config_dir),
+    }
+
+
+def azure_env(config_dir: Path, refresh: str = REFRESH) -> dict[str, str]:
+    return {
+        "SPNKR_AZURE_CLIENT_ID": "client-id",
+        "SPNKR_AZURE_CLIENT_SECRET": CLIENT_SECRET,
+        "SPNKR_OAUTH_REFRESH_TOKEN": refresh,
+        "LEVELUP_CONFIG_DIR": str(config_dir),
+    }
+
+
+def make_source(
+    fake: FakeWaypoint,
+    env: dict[str, str],
+    *,
+    rps: float = 500,
+    concurrency: int = 4,
+    backoff: Backoff = FAST,
+    sleep: Any = None,
+    **kwargs: Any,
+) -> WaypointSource:
+    return WaypointSource.from_environment(
+        requests_per_second=rps,
+        concurrency=concurrency,
+        host_map=fake.host_map(),
+        sleep=sleep or Sleeps(),
+        backoff=backoff,
+        env=env,
+        **kwargs,
+    )
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index_cache() -> None:
+    recorded._INDEXES.clear()
+
+
+@pytest.fixture()
+def recorded_dir(tmp_path: Path) -> Path:
+    return make_recorded(tmp_path / "rec", 30)
+
+
+@pytest.fixture()
+def fake(recorded_dir: Path) -> Iterator[FakeWaypoint]:
+    server = FakeWaypoint.start_in_thread(recorded_dir)
+    server.accept_token(TOKEN)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------- pure helpers
+
+
+def test_url_rewrite_endpoint_names_and_host_map_env() -> None:
+    hosts = {"halostats.svc.halowaypoint.com": "http://127.0.0.1:9/halostats.svc.halowaypoint.com"}
+    url = "https://halostats.svc.halowaypoint.com:443/hi/matches/x/stats?a=1"
+    assert (
+        rewrite_url(url, hosts)
+        == f"{hosts['halostats.svc.halowaypoint.com']}/hi/matches/x/stats?a=1"
+    )
+    assert rewrite_url("https://example.com/x", hosts) == "https://example.com/x"
+    assert rewrite_url(url, {}) == url
+    assert endpoint_name("halostats.svc.halowaypoint.com", "/hi/matches/x/stats") == "match_stats"
+    assert endpoint_name("halostats.svc.halowaypoint.com", "/hi/players/xuid(1)/matches") == (
+        "history"
+    )
+    assert endpoint_name("login.live.com", "/oauth20_token.srf") == "auth"
+    assert endpoint_name("settings.svc.halowaypoint.com", "/spartan-token") == "auth"
+    assert endpoint_name("profile.svc.halowaypoint.com", "/users") == "profile"
+    assert endpoint_name("discovery-infiniteugc.svc.halowaypoint.com", "/hi/maps/a") == (
+        "discovery"
+    )
+    assert host_map_from_env({}) == {}
+    assert host_map_from_env({"LEVELUP_HOST_MAP": json.dumps(hosts)}) == hosts
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        host_map_from_env({"LEVELUP_HOST_MAP": "{nope"})
+    # Credentials must never be sent off this machine through the test hook.
+    with pytest.raises(ConfigError, match="on this machine"):
+        host_map_from_env({"LEVELUP_HOST_MAP": json.dumps({"a": "https://evil.example.com"})})
+    assert parse_retry_after("2") == 2.0 and parse_retry_after("0.25") == 0.25
+    assert parse_retry_after("-3") == 0.0 and parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("Sun, 01 Jun 2025 12:00:10 GMT", BASE) == 10.0
+    rng = __import__("random").Random(1)
+    delays = [Backoff(jitter=0).delay(n, rng) for n in range(1, 8)]
+    assert delays == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0]
+    jittered = Backoff().delay(3, rng)
+    assert 1.0 <= jittered <= 2.0
+    # The game's own policy for match stats (Stats_GetMatchStats: linearretry404retry).
+    assert (RECENT_404_RETRIES, RECENT_404_DELAY) == (14, 2.0)
+    with pytest.raises(ValueError):
+        RateLimiter(0, 1)
+
+
+# --------------------------------------------------------------------- endpoints
+
+
+def test_source_endpoints_over_http(fake: FakeWaypoint, recorded_dir: Path, tmp_path: Path) -> None:
+    map_doc = orjson.loads((FIXTURES / "get_map.json").read_bytes())
+
+    async def scenario() -> None:
+        source = make_source(fake, raw_env(tmp_path / "cfg"))
+        try:
+            who = await source.resolve_player(gamertag="tESTER")
+            assert (who.xuid, who.gamertag) == (PLAYER, "Tester")
+            assert (await source.resolve_player(xuid=f"xuid({PLAYER})")).gamertag == "Tester"
+            with pytest.raises(PlayerNotFoundError):
+                await source.resolve_player(gamertag="Nobody")
+            with pytest.raises(PlayerNotFoundError):
+                await source.resolve_player(xuid="bid(8.0)")
+
+            first = await source.history_page(PLAYER, 0)
+            second = await source.history_page(PLAYER, 25, 25)
+            assert (first.count, first.result_count, second.result_count) == (25, 25, 5)
+            ids = [e.match_id for e in first.entries + second.entries]
+            assert ids == [mid(i) for i in reversed(range(30))]
+            assert first.entries[0].start_time.startswith("2025-06-02T17:00:00")
+            custom = await source.history_page(PLAYER, 0, 25, "custom")
+            assert custom.result_count == 0
+
+            body = await source.match_stats_raw(mid(3))
+            assert body == (recorded_dir / "matches" / f"{mid(3)}.json").read_bytes()
+            with pytest.raises(MatchNotFoundError, match=rf"match {mid(99)}.*missing"):
+                await source.match_stats_raw(mid(99))
+            with pytest.raises(MatchNotFoundError):
+                await source.match_stats_raw("../../users")
+
+            # 250 xuids: three requests of at most 100; bots and bad ids left out.
+            many = [f"25330000000{i:05d}" for i in range(248)] + ["1234567890123456", PLAYER]
+            names = await source.gamertags([*many, "bid(8.0)", "42"])
+            assert names == {"1234567890123456": "GAMERTAG", PLAYER: "Tester"}
+            assert await source.gamertags([]) == {}
+
+            name = await source.asset_name("maps", map_doc["AssetId"], map_doc["VersionId"])
+            assert name == "Forge Space"
+            assert await source.asset_name("playlists", mid(1), "v") is None
+            with pytest.raises(ValueError):
+                await source.asset_name("films", "a", "b")
+            calls = source.counters.calls
+            assert calls["match_stats"] == 1 and calls["history"] == 3
+            assert calls["profile"] == 2 + 3 and calls["discovery"] == 1
+            assert source.counters.retries == {}
+        finally:
+            await source.aclose()
+
+    run(scenario())
+    users = [r for r in fake.requests if r.path == "/users"]
+    assert len(users) == 3 and all(r.query.count("xuids=") <= 100 for r in users)
+    assert fake.count(STATS_RE) == 2  # no retry of a plain 404 on an old match
+
+
+# --------------------------------------------------------------------- pacing
+
+
+def test_pacing_spaces_request_starts(fake: FakeWaypoint, tmp_path: Path) -> None:
+    """60 requests at 20 per second with 4 in flight: no one-second window holds more
+    than 21 starts, and the whole takes about 3 s (the pace is reached, not just capped)."""
+
+    async def scenario() -> None:
+        source = make_source(fake, raw_env(tmp_path / "cfg"), rps=20, concurrency=4)
+        try:
+            await asyncio.gather(*(source.match_stats_raw(mid(i % 30)) for i in range(60)))
+        finally:
+            await source.aclose()
+
+    run(scenario())
+    starts = fake.start_times(STATS_RE)
+    assert len(starts) == 60
+    worst = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
+    assert worst <= 21, worst
+    span = starts[-1] - starts[0]
+    assert 59 / 20 * 0.95 <= span <= 59 / 20 * 1.25, span
+
+
+def test_concurrency_caps_requests_in_flight(fake: FakeWaypoint, tmp_path: Path) -> None:
+    fake.add_fault(Fault(STATS_RE, "slow", times=None, delay=0.15))
+
+    async def scenario() -> None:
+        source = make_source(fake, raw_env(tmp_path / "cfg"), rps=1000, concurrency=3)
+        try:
+            await asyncio.gather(*(source.match_stats_raw(mid(i)) for i in range(12)))
+        finally:
+            await source.aclose()
+
+    run(scenario())
+    records = [r for r in fake.requests if r.fault == "slow"]
+    assert len(records) == 12
+    in_flight = max(sum(1 for o in records if o.start <= r.start < (o.end or 0)) for r in records)
+    assert in_flight == 3
+
+
+# --------------------------------------------------------------------- retries
+
+
+def test_429_waits_for_retry_after_and_pauses_everyone(fake: FakeWaypoint, tmp_path: Path) -> None:
+    fake.add_fault(Fault(STATS_RE, "429", retry_after=0.4, match_ids={mid(1)}))
+
+    async def scenario() -> WaypointSource:
+        source = make_source(fake, raw_env(tmp_path / "cfg"), rps=1000, concurrency=2)
+
+        async def later() -> bytes:
+            await asyncio.sleep(0.1)  # after the 429, during its Retry-After
+            return await source.match_stats_raw(mid(2))
+
+        try:
+            await asyncio.gather(source.match_stats_raw(mid(1)), later())
+        finally:
+            await source.aclose()
+        return source
+
+    source = run(scenario())
+    records = [r for r in fake.requests if r.host.startswith("halostats")]
+    assert [(r.status, r.fault) for r in records] == [(429, "429"), (200, None), (200, None)]
+    # Both the retried request and the other one waited for the Retry-After.
+    assert min(r.start for r in records[1:]) - records[0].start >= 0.4
+    assert source.counters.retries["match_stats"] == 1
+    assert source.counters.calls["match_stats"] == 2
+
+
+def test_transient_failures_are_retried(
+    fake: FakeWaypoint, recorded_dir: Path, tmp_path: Path
+) -> None:
+    for kind in ("500", "503", "truncated", "429"):
+        fake.add_fault(Fault(STATS_RE, kind, match_ids={mid(1)}))  # type: ignore[arg-type]
+    fake.add_fault(Fault(STATS_RE, "slow", delay=1.5, match_ids={mid(1)}))  # > the 0.4 s timeout
+    fake.add_fault(Fault(r"/matches$", "truncated"))
+    sleeps = Sleeps()
+
+    async def scenario() -> WaypointSource:
+        source = make_source(
+            fake,
+            raw_env(tmp_path / "cfg"),
+            backoff=Backoff(base=0.01, max_delay=0.05, timeout=0.4, attempts=8),
+            sleep=sleeps,
+        )
+        try:
+            assert (
+                await source.match_stats_raw(mid(1))
+                == (recorded_dir / "matches" / f"{mid(1)}.json").read_bytes()
+            )
+            page = await source.history_page(PLAYER, 0)
+            assert page.result_count == 25
+        finally:
+            await source.aclose()
+        return source
+
+    source = run(scenario())
+    records = [r for r in fake.requests if r.path.endswith("/stats")]
+    assert [r.fault for r in records] == ["500", "503", "truncated", "429", "slow", None]
+    assert [r.status for r in records[:4]] == [500, 503, 200, 429]  # the slow one timed out
+    assert records[-1].status == 200
+    assert source.counters.retries == {"match_stats": 5, "history": 1}
+    assert source.counters.calls == {"match_stats": 1, "history": 1}
+    assert len(sleeps.delays) == 5  # the 429 waits in the pacer, not in `sleep`
+
+
+def test_gives_up_with_the_match_id_after_bounded_attempts(
+    fake: FakeWaypoint, tmp_path: Path
+) -> None:
+    fake.add_fault(Fault(STATS_RE, "503", times=None))
+    sleeps = Sleeps()
+
+    async def scenario() -> None:
+        source = make_source(
+            fake, raw_env(tmp_path / "cfg"), backoff=Backoff(jitter=0.0, timeout=1.0), sleep=sleeps
+        )
+        try:
+            with pytest.raises(FetchError) as err:
+                await source.match_stats_raw(mid(4))
+            assert not isinstance(err.value, MatchNotFoundError)
+            message = str(err.value)
+            assert mid(4) in message and "6 attempts" in message and "HTTP 503" in message
+            assert source.counters.retries["match_stats"] == 5
+            assert "match_stats" not in source.counters.calls
+        finally:
+            await source.aclose()
+
+    run(scenario())
+    assert fake.count(STATS_RE, status=503) == 6
+    assert sleeps.delays == [0.5, 1.0, 2.0, 4.0, 8.0]  # exponential (jitter off here)
+
+
+def test_connection_errors_are_retried_then_reported(tmp_path: Path) -> None:
+    """A host map pointing at a closed port: connection refused, retried, then FetchError."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    hosts = {"halostats.svc.halowaypoint.com": f"http://127.0.0.1:{port}/x"}
+
+    async def scenario() -> None:
+        session = WaypointSession(
+            requests_per_second=1000, host_map=hosts, backoff=FAST, sleep=Sleeps()
+        )
+        try:
+            with pytest.raises(FetchError, match=r"connection failed.*hi/matches/abc/stats"):
+                await session.get("https://halostats.svc.halowaypoint.com/hi/matches/abc/stats")
+            assert session.counters.retries["match_stats"] == FAST.attempts - 1
+        finally:
+            await session.close()
+
+    run(scenario())
+
+
+def test_recent_match_404_follows_the_game_policy(tmp_path: Path) -> None:
+    """History says the two newest matches ended 5 minutes ago: a 404 on their stats is
+    retried every 2 s (14 times at most); an old match's 404 is "missing" at once."""
+    root = make_recorded(tmp_path / "rec", 6, recent=2)
+    sleeps = Sleeps()
+    with FakeWaypoint.start_in_thread(root) as fake:
+        fake.accept_token(TOKEN)
+        fake.add_fault(Fault(STATS_RE, "404_then_ok", times=3, match_ids={mid(5)}))
+        fake.add_fault(Fault(STATS_RE, "404_then_ok", times=None, match_ids={mid(4), mid(1)}))
+
+        async def scenario() -> WaypointSource:
+            source = make_source(fake, raw_env(tmp_path / "cfg"), sleep=sleeps)
+            try:
+                page = await source.history_page(PLAYER, 0)
+                assert [e.match_id for e in page.entries[:2]] == [mid(5), mid(4)]
+                assert source.is_recent(mid(5)) and not source.is_recent(mid(3))
+                assert await source.match_stats_raw(mid(5))
+                with pytest.raises(MatchNotFoundError, match=rf"{mid(4)}.*after 14 retries"):
+                    await source.match_stats_raw(mid(4))
+                with pytest.raises(MatchNotFoundError, match=rf"{mid(1)}.*missing"):
+                    await source.match_stats_raw(mid(1))
+                # The caller can also say so itself.
+                with pytest.raises(MatchNotFoundError, match="after 14 retries"):
+                    await source.match_stats_raw(mid(1), recent=True)
+            finally:
+                await source.aclose()
+            return source
+
+        source = run(scenario())
+        assert fake.count(f"{mid(5)}/stats", status=404) == 3
+        assert fake.count(f"{mid(5)}/stats", status=200) == 1
+        assert fake.count(f"{mid(4)}/stats") == 15
+        assert fake.count(f"{mid(1)}/stats") == 1 + 15
+    assert len(sleeps.delays) == 3 + 14 + 14
+    assert all(2.0 <= d <= 2.1 for d in sleeps.delays)
+    assert source.counters.retries["match_stats"] == 31
+
+
+# --------------------------------------------------------------------- tokens
+
+
+def test_401_renews_once_then_retries(fake: FakeWaypoint, tmp_path: Path) -> None:
+    fake.add_fault(Fault(STATS_RE, "401", match_ids={mid(1)}))
+    fake.add_fault(Fault(STATS_RE, "401", times=2, match_ids={mid(2)}))
+    fake.add_fault(Fault(r"^/users/", "401", times=None))
+
+    async def scenario() -> WaypointSource:
+        source = make_source(fake, azure_env(tmp_path / "cfg"))
+        try:
+            assert await source.match_stats_raw(mid(1))
+            assert source.tokens.renewals == 2  # the first sign-in, then the 401
+            with pytest.raises(AuthError, match=rf"{mid(2)}.*renewed.*levelup auth"):
+                await source.match_stats_raw(mid(2))
+            assert source.tokens.renewals == 3
+        finally:
+            await source.aclose()
+        return source
+
+    source = run(scenario())
+    assert [(r.status, r.fault) for r in fake.requests if mid(1) in r.path] == [
+        (401, "401"),
+        (200, None),
+    ]
+    assert fake.count(f"{mid(2)}/stats") == 2  # a second 401 is not retried
+    assert source.counters.calls["auth"] == 3 * 5  # three sign-ins of five requests
+    assert source.counters.retries["match_stats"] == 2
+
+
+def test_403_is_not_retried(fake: FakeWaypoint, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        source = make_source(fake, raw_env(tmp_path / "cfg"))
+        # The fake has no 403 fault: point the token at the profile of a player who is
+        # refused by swapping the route's answer for a 403.
+        try:
+            original = fake._route
+
+            async def forbidden(request, method, host, path):  # type: ignore[no-untyped-def]
+                if path.startswith("/hi/matches/"):
+                    from levelup.sources.fake_waypoint import _error
+
+                    return _error(403, "forbidden")
+                return await original(request, method, host, path)
+
+            fake._route = forbidden  # type: ignore[method-assign]
+            with pytest.raises(AuthError, match=r"HTTP 403"):
+                await source.match_stats_raw(mid(1))
+        finally:
+            await source.aclose()
+
+    run(scenario())
+    assert fake.count(STATS_RE) == 1
+
+
+def test_concurrent_401s_share_one_renewal(fake: FakeWaypoint, tmp_path: Path) -> None:
+    async def scenario() -> WaypointSource:
+        source = make_source(fake, azure_env(tmp_path / "cfg"), concurrency=8)
+        try:
+            await source.match_stats_raw(mid(0))
+            fake.expire_tokens()
+            await asyncio.gather(*(source.match_stats_raw(mid(i)) for i in range(1, 17)))
+        finally:
+            await source.aclose()
+        return source
+
+    source = run(scenario())
+    assert source.tokens.renewals == 2
+    assert fake.count(STATS_RE, status=200) == 17
+    assert len(fake.issued_spartan_tokens) == 2
+
+
+def test_token_renewed_before_it_expires(recorded_dir: Path, tmp_path: Path) -> None:
+    """Tokens living 2 s are renewed before expiry (half-way, as the 5-minute margin
+    is longer than their life): no request is ever refused."""
+    with FakeWaypoint.start_in_thread(
+        recorded_dir, spartan_lifetime=dt.timedelta(seconds=2)
+    ) as fake:
+
+        async def scenario() -> WaypointSource:
+            source = make_source(fake, azure_env(tmp_path / "cfg"))
+            try:
+                await source.match_stats_raw(mid(0))
+                await asyncio.sleep(1.2)
+                await source.match_stats_raw(mid(1))
+            finally:
+                await source.aclose()
+            return source
+
+        source = run(scenario())
+        assert fake.count(STATS_RE, status=401) == 0
+        assert fake.count(STATS_RE, status=200) == 2
+        assert source.tokens.renewals == 2
+
+
+def test_raw_tokens_missing_clearance_is_fetched(fake: FakeWaypoint, tmp_path: Path) -> None:
+    env = raw_env(tmp_path / "cfg")
+    del env["SPNKR_CLEARANCE_TOKEN"]
+
+    async def scenario() -> WaypointSource:
+        source = make_source(fake, env)
+        try:
+            assert await source.match_stats_raw(mid(0))
+        finally:
+            await source.aclose()
+        return source
+
+    source = run(scenario())
+    assert fake.count(r"/oban/") == 1 and source.counters.calls["auth"] == 1
