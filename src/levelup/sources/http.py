@@ -723,7 +723,9 @@ class WaypointSession:
                     f"{label}: gave up after {failures} attempts; last: {reason} ({method} {where})"
                 )
             self.counters.retries[endpoint] += 1
-            log.info("%s: %s; retry %d of %d", label, reason, failures, backoff.attempts - 1)
+            # A long wait is worth telling the user about: the run looks stuck otherwise.
+            level = logging.WARNING if wait is not None and wait >= 10 else logging.INFO
+            log.log(level, "%s: %s; retry %d of %d", label, reason, failures, backoff.attempts - 1)
             if wait is not None:
                 # A 429 slows the whole client: hold every start back, this one included.
                 self.limiter.pause(wait)
