@@ -141,7 +141,7 @@ def test_every_fault_kind_survived(reference: tuple[Path, Path], tmp_path: Path)
             Fault(STATS_RE, "500", times=2),
             Fault(STATS_RE, "503", times=2),
             Fault(STATS_RE, "truncated", times=2),
-            Fault(STATS_RE, "slow", times=1, delay=1.0),  # beyond the 0.5 s timeout
+            Fault(STATS_RE, "slow", times=1, delay=2.0),  # beyond the 0.8 s timeout
             Fault(STATS_RE, "401", times=1),
             Fault(STATS_RE, "404_then_ok", times=2, match_ids=recent),
             Fault(r"/matches$", "503", times=1),
@@ -154,7 +154,7 @@ def test_every_fault_kind_survived(reference: tuple[Path, Path], tmp_path: Path)
             fake,
             azure_env(tmp_path / "cfg"),
             rps=200,
-            backoff=Backoff(base=0.01, max_delay=0.05, timeout=0.5),
+            backoff=Backoff(base=0.01, max_delay=0.05, timeout=0.8),
             sleep=sleeps,
         )
         db = tmp_path / "faulty.duckdb"

@@ -330,7 +330,7 @@ def test_transient_failures_are_retried(
 ) -> None:
     for kind in ("500", "503", "truncated", "429"):
         fake.add_fault(Fault(STATS_RE, kind, match_ids={mid(1)}))  # type: ignore[arg-type]
-    fake.add_fault(Fault(STATS_RE, "slow", delay=1.5, match_ids={mid(1)}))  # > the 0.4 s timeout
+    fake.add_fault(Fault(STATS_RE, "slow", delay=2.0, match_ids={mid(1)}))  # > the 0.8 s timeout
     fake.add_fault(Fault(r"/matches$", "truncated"))
     sleeps = Sleeps()
 
@@ -338,7 +338,7 @@ def test_transient_failures_are_retried(
         source = make_source(
             fake,
             raw_env(tmp_path / "cfg"),
-            backoff=Backoff(base=0.01, max_delay=0.05, timeout=0.4, attempts=8),
+            backoff=Backoff(base=0.01, max_delay=0.05, timeout=0.8, attempts=8),
             sleep=sleeps,
         )
         try:
