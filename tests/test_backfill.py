@@ -217,6 +217,13 @@ def test_float_accuracy_of_an_old_database_is_compared_in_its_own_type(tmp_path)
                                  "--source", str(recorded), "--json").stdout)  # fmt: skip
     assert result["selected"] == {"accuracy": len(IDS)}
     assert result["accuracy_updated"] == 0
+    with duckdb.connect(str(db), read_only=True) as conn:
+        types = dict(
+            conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'match_stats'"
+            ).fetchall()
+        )
+    assert types["accuracy"] == "FLOAT"
 
 
 def test_participants_shots_inserts_missing_participant_rows(tmp_path):
@@ -322,7 +329,7 @@ class _CountingSource(RecordedSource):
 
 @pytest.mark.parametrize("refetch", [False, True])
 def test_each_selected_match_is_read_once_whatever_the_options(tmp_path, refetch):
-    data, db = _old(tmp_path)
+    _, db = _old(tmp_path)
     recorded = fixture_recorded_dir(tmp_path / "rec")
     source = _CountingSource(recorded)
     request = BackfillRequest(
