@@ -23,11 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from rich.table import Table
-
 from levelup.commands.common import (
     add_data_dir,
     add_source_options,
+    key_value_table,
     positive_int,
     print_json,
     source_options,
@@ -234,31 +233,26 @@ def _totals(reports: list[PlayerBackfillReport], request: BackfillRequest) -> di
 
 def _print(reports: list[PlayerBackfillReport], totals: dict, request: BackfillRequest) -> None:
     console = stdout_console()
-    table = Table(title="backfill" + (" (dry run: nothing written)" if request.dry_run else ""))
-    table.add_column("player")
-    table.add_column("selected", justify="left")
-    table.add_column("from store", justify="right")
-    table.add_column("fetched", justify="right")
-    table.add_column("rows changed", justify="left")
-    table.add_column("failed", justify="right")
-    table.add_column("seconds", justify="right")
+    title = "backfill" + (" (dry run: nothing written)" if request.dry_run else "")
     for report in reports:
-        table.add_row(
-            report.player,
-            ", ".join(f"{k} {v}" for k, v in report.selected.items()),
-            str(report.read_from_store),
-            str(report.fetched_from_source),
-            ", ".join(f"{k} {v}" for k, v in report.counters.items()),
-            str(len(report.failures)),
-            f"{report.elapsed_seconds:.2f}",
-        )
-    console.print(table)
+        rows: list[tuple[str, object]] = [
+            (f"selected for {name}", count) for name, count in report.selected.items()
+        ]
+        rows += [
+            ("read from the database", report.read_from_store),
+            ("fetched from the source", report.fetched_from_source),
+            *((name, count) for name, count in report.counters.items()),
+            ("failed", len(report.failures)),
+            ("value warnings (stored as NULL)", report.value_warnings),
+            ("elapsed", f"{report.elapsed_seconds:.2f} s"),
+        ]
+        console.print(key_value_table(f"{title}: {report.player}", rows))
     if request.dry_run:
         for name, ids in totals.get("would_process", {}).items():
             console.print(f"[bold]{name}[/bold] would process {len(ids)} match(es):")
             for match_id in ids:
                 console.print(f"  {match_id}")
-    else:
+    elif len(reports) > 1:
         console.print(
             "total: "
             + ", ".join(f"{k} {totals[k]}" for k in sorted(totals) if k.endswith("_updated"))
