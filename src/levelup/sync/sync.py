@@ -16,9 +16,11 @@ starts and complete only when it ends cleanly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -44,6 +46,27 @@ log = logging.getLogger("levelup.sync")
 
 HISTORY_PAGE_SIZE = 25
 _DONE = object()
+# See `prompt_gil_handoff`.
+_GIL_SWITCH_INTERVAL = 0.0005
+
+
+@contextlib.contextmanager
+def prompt_gil_handoff() -> Iterator[None]:
+    """Shorten Python's GIL switch interval (5 ms by default) for the duration.
+
+    The writer thread (see `MatchWriter(background=True)`) needs the GIL only
+    for moments (to start each DuckDB statement, to hand over a frame), but the
+    main thread parses almost without pause, so with the default interval each
+    of those moments can cost the writer up to 5 ms of waiting, and a batch
+    then takes longer to write than the next one takes to parse. Measured on
+    20,000 matches: ~15% more matches per second with 0.5 ms. Restored on exit.
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, _GIL_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 @dataclass(frozen=True)
@@ -230,6 +253,7 @@ async def sync_player(
         batch_size=options.batch_size,
         max_seconds=options.flush_seconds,
         on_flush=on_flush,
+        background=True,
     )
     walk = _Walk()
     queue: asyncio.Queue = asyncio.Queue(maxsize=max(64, options.concurrency * 4))
@@ -239,6 +263,7 @@ async def sync_player(
         with (
             WarningCounter() as warnings,
             ProgressBar(f"sync {report.player}", enabled=options.progress) as progress,
+            prompt_gil_handoff(),
         ):
             async with asyncio.TaskGroup() as group:
                 group.create_task(
@@ -291,6 +316,8 @@ async def sync_player(
         status = "auth-failed"
         raise group_error.exceptions[0] from None
     finally:
+        # Only an error already on its way out can leave a batch in flight.
+        writer.close(raise_errors=status != "failed")
         report.matches_written = writer.matches_written
         report.participants_written = writer.participants_written
         report.api = source.counters.as_dict()

@@ -24,6 +24,8 @@ import orjson
 
 from levelup.sync.models import MatchParticipantRow, MatchStatsRow
 from levelup.sync.values import (
+    INT_MAX,
+    INT_MIN,
     log,
     parse_bool,
     parse_duration,
@@ -183,12 +185,15 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
             sums[field] = None
         life_known = False
     for index, core in enumerate(core_entries):
-        entry: dict[str, int | None] = {}
+        deaths: int | None = None
         for api_key, field, is_count in _SUMMED_INT_KEYS:
-            value = parse_int(
-                core.get(api_key), match_id, f"{where}.CoreStats.{api_key}", count=is_count
-            )
-            entry[field] = value
+            value = core.get(api_key)
+            # `parse_int`'s common case inlined: a plain in-range int is returned
+            # as is, without building the field name only a warning needs.
+            if not (type(value) is int and (0 if is_count else INT_MIN) <= value <= INT_MAX):
+                value = parse_int(value, match_id, f"{where}.CoreStats.{api_key}", count=is_count)
+            if field == "deaths":
+                deaths = value
             if index == 0:
                 sums[field] = value
             elif value is None or sums[field] is None:
@@ -209,7 +214,6 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
         life = parse_duration(
             core.get("AverageLifeDuration"), match_id, f"{where}.AverageLifeDuration"
         )
-        deaths = entry["deaths"]
         if life is None:
             life_known = False
         else:
