@@ -151,9 +151,12 @@ class MatchWriter:
         on_flush: Callable[[list[str]], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         background: bool = False,
+        first_batch_size: int | None = None,
     ) -> None:
         self._conn = conn
         self._batch_size = batch_size
+        # A smaller first batch gets the first matches committed quickly (see SyncOptions).
+        self._limit = min(first_batch_size or batch_size, batch_size)
         self._max_seconds = max_seconds
         self._on_flush = on_flush
         self._clock = clock
@@ -190,7 +193,7 @@ class MatchWriter:
                 raw_json.decode() if isinstance(raw_json, bytes) else raw_json
             )
         if (
-            len(self._stats) >= self._batch_size
+            len(self._stats) >= self._limit
             or self._clock() - self._batch_started >= self._max_seconds
         ):
             self._write_buffered(wait=False)
@@ -230,6 +233,7 @@ class MatchWriter:
         if not self._stats:
             return
         batch = self._frames()
+        self._limit = self._batch_size
         if self._executor is None or wait:
             _write_batch(self._conn, batch)  # on failure the rows stay buffered
             self._clear()

@@ -75,6 +75,9 @@ class SyncOptions:
     max_matches: int | None = None
     full: bool = False
     batch_size: int = 500
+    # The first batch is smaller so the first matches are committed (safe from a
+    # crash, visible to readers) within a fraction of a second on any source.
+    first_batch_size: int = 100
     flush_seconds: float = 5.0
     concurrency: int = 4
     fetch_names: bool = True
@@ -254,6 +257,7 @@ async def sync_player(
         max_seconds=options.flush_seconds,
         on_flush=on_flush,
         background=True,
+        first_batch_size=options.first_batch_size,
     )
     walk = _Walk()
     queue: asyncio.Queue = asyncio.Queue(maxsize=max(64, options.concurrency * 4))
