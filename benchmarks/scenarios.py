@@ -234,7 +234,7 @@ async def _through_fake(work: Path, rate: float) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", choices=["sync", "backfill_stored", "backfill_old", "baseline_sync",
-                                             "baseline_backfill", "selection", "fake"])  # fmt: skip
+                                             "baseline_backfill", "selection", "fake", "prepare_old"])  # fmt: skip
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0)
@@ -249,9 +249,11 @@ def main() -> int:
     elif args.scenario == "backfill_stored":
         result = asyncio.run(_backfill(work / "sync.duckdb", owner,
                                        {"shots": True, "participants_shots": True}, None))  # fmt: skip
+    elif args.scenario == "prepare_old":
+        make_old_layout(work / "sync.duckdb", work / "old.duckdb")
+        result = {"matches": 0, "seconds": 0.0}
     elif args.scenario == "backfill_old":
         db = work / "old.duckdb"
-        make_old_layout(work / "sync.duckdb", db)
         result = asyncio.run(_backfill(db, owner, {"shots": False, "participants_shots": False},
                                        work / "recorded"))  # fmt: skip
     elif args.scenario == "baseline_sync":
