@@ -16,7 +16,7 @@ Building a history from match files needs to know who played each match. Parsing
 thousands of 40 KB documents on every page request would be far too slow, so the
 directory is scanned once into a compact index (match id, start time, lifecycle
 mode, MatchInfo and each human's team/outcome/rank). The index is cached in memory
-per directory for the life of the process and persisted as ``.index.json`` keyed by
+per directory for the life of the process and persisted as ``.index.json`` (JSON lines) keyed by
 file name, mtime and size, so a second process re-parses only files that changed.
 Reading one match (`RecordedDirectory.match_bytes`) never touches the index or any
 other match file.
@@ -62,7 +62,8 @@ logger = logging.getLogger(__name__)
 # The history endpoint never returns more than 25 rows, whatever `count` asks for.
 MAX_PAGE_SIZE = 25
 INDEX_FILE_NAME = ".index.json"
-_INDEX_VERSION = 1
+# 2: JSON lines, one per match file (1 was a single JSON document).
+_INDEX_VERSION = 2
 
 # File-name-safe ids only: ids arrive from URLs in the fake server and must never
 # escape the directory ("../players", "a/b").
@@ -121,31 +122,53 @@ class _IndexedMatch:
     match_info: bytes  # MatchInfo, re-serialized compactly
     humans: tuple[_Human, ...]
 
-    def to_persisted(self) -> dict[str, Any]:
-        return {
-            "start": self.start_time,
-            "lm": self.lifecycle_mode,
+    def to_persisted(self, name: str, stat: tuple[int, int]) -> list[Any]:
+        """One line of the persisted index: file name, (mtime_ns, size) and the entry."""
+        return [
+            name,
+            stat[0],
+            stat[1],
+            self.start_time,
+            self.lifecycle_mode,
             # MatchInfo as a JSON string: cheaper to load and re-save than a tree.
-            "info": self.match_info.decode(),
-            "humans": [list(h) for h in self.humans],
-        }
+            self.match_info.decode(),
+            [list(h) for h in self.humans],
+        ]
 
     @classmethod
-    def from_persisted(cls, match_id: str, data: dict[str, Any]) -> _IndexedMatch:
-        start = data.get("start")
-        return cls(
-            match_id=match_id,
-            start_time=start,
-            sort_key=_time_key(start),
-            lifecycle_mode=data.get("lm"),
-            match_info=str(data["info"]).encode(),
-            humans=tuple(tuple(h) for h in data.get("humans", ())),  # type: ignore[misc]
+    def from_persisted(
+        cls, row: list[Any], strings: dict[str, str]
+    ) -> tuple[str, tuple[int, int], _IndexedMatch]:
+        """(file name, (mtime_ns, size), entry) from a line written by `to_persisted`.
+
+        `strings` interns the players' xuids: the same few hundred people appear
+        in thousands of matches, so one string object each keeps the index small.
+        """
+        name, mtime, size, start, lifecycle, info, humans = row
+        return (
+            name,
+            (int(mtime), int(size)),
+            cls(
+                match_id=name[: -len(".json")],
+                start_time=start,
+                sort_key=_time_key(start),
+                lifecycle_mode=lifecycle,
+                match_info=str(info).encode(),
+                humans=tuple(
+                    (strings.setdefault(h[0], h[0]), *h[1:])  # type: ignore[misc]
+                    for h in humans
+                ),
+            ),
         )
 
     @classmethod
-    def from_document(cls, match_id: str, doc: Any) -> _IndexedMatch:
+    def from_document(
+        cls, match_id: str, doc: Any, strings: dict[str, str] | None = None
+    ) -> _IndexedMatch:
+        """The entry of a parsed match file; `strings` interns xuids (see `from_persisted`)."""
         if not isinstance(doc, dict):
             raise ValueError("not a JSON object")
+        strings = {} if strings is None else strings
         info = doc.get("MatchInfo") or {}
         humans: list[_Human] = []
         seen: set[str] = set()
@@ -159,7 +182,7 @@ class _IndexedMatch:
             participation = player.get("ParticipationInfo") or {}
             humans.append(
                 (
-                    xuid,
+                    strings.setdefault(xuid, xuid),
                     player.get("LastTeamId"),
                     player.get("Outcome"),
                     player.get("Rank"),
@@ -229,8 +252,7 @@ class _MatchIndex:
         self._dir_mtime: int | None = None
         self._loaded_from_disk = False
         self._persisted_stale = False  # the persisted file lists files that are gone
-        self._by_player: dict[str, list[tuple[_IndexedMatch, _Human]]] | None = None
-        self._rows_cache: dict[str, list[_HistoryRow]] = {}
+        self._rows_cache: dict[str, list[_HistoryRow] | None] = {}
         self.generation = 0
         self.files_parsed = 0  # observable by tests: how many match files the scans parsed
         self.bad_files: dict[str, str] = {}
@@ -273,6 +295,7 @@ class _MatchIndex:
         entries: dict[str, _IndexedMatch] = {}
         bad: dict[str, str] = {}
         parsed = 0
+        strings: dict[str, str] = {}
         for name, stat in current.items():
             old = self._entries.get(name)
             if old is not None and self._stats.get(name) == stat:
@@ -282,7 +305,7 @@ class _MatchIndex:
             try:
                 with open(self._matches_dir / name, "rb") as fh:
                     doc = orjson.loads(fh.read())
-                entries[name] = _IndexedMatch.from_document(name[: -len(".json")], doc)
+                entries[name] = _IndexedMatch.from_document(name[: -len(".json")], doc, strings)
             except (OSError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
                 bad[name] = str(exc)
                 logger.warning("skipping unreadable match file %s: %s", name, exc)
@@ -293,47 +316,55 @@ class _MatchIndex:
         self._stats = current
         self.bad_files = bad
         self._dir_mtime = dir_mtime
-        self._by_player = None
+        self._rows_cache = {}
         self.generation += 1
         if parsed or removed:
             self._save_persisted()
 
     def _load_persisted(self, current: dict[str, tuple[int, int]]) -> None:
+        """Reuse the entries of the persisted index whose file is unchanged.
+
+        The file is JSON lines (a header, then one line per match file) read one
+        line at a time: loading one 20,000-match JSON document at once used to
+        build a ~400 MB tree for a moment, most of the sync's peak memory.
+        """
         if not self._persist:
             return
         try:
-            data = orjson.loads(self._index_path.read_bytes())
-        except (OSError, ValueError):
+            fh = open(self._index_path, "rb")  # noqa: SIM115 - closed below
+        except OSError:
             return
-        if not isinstance(data, dict) or data.get("version") != _INDEX_VERSION:
-            return
-        files = data.get("files") or {}
-        matches = data.get("matches") or {}
-        for name, stat in files.items():
-            if name not in current or tuple(stat) != current[name] or name not in matches:
-                self._persisted_stale = True
-                continue
+        strings: dict[str, str] = {}
+        with fh:
             try:
-                self._entries[name] = _IndexedMatch.from_persisted(
-                    name[: -len(".json")], matches[name]
-                )
-            except (TypeError, ValueError, AttributeError):
-                continue
-            self._stats[name] = current[name]
+                header = orjson.loads(fh.readline())
+            except (OSError, ValueError):
+                return
+            if not isinstance(header, dict) or header.get("version") != _INDEX_VERSION:
+                return
+            for line in fh:
+                try:
+                    name, stat, entry = _IndexedMatch.from_persisted(orjson.loads(line), strings)
+                except (TypeError, ValueError, AttributeError, IndexError):
+                    self._persisted_stale = True
+                    continue
+                if current.get(name) != stat:
+                    self._persisted_stale = True
+                    continue
+                self._entries[name] = entry
+                self._stats[name] = stat
 
     def _save_persisted(self) -> None:
         if not self._persist:
             return
-        payload = {
-            "version": _INDEX_VERSION,
-            "files": {name: list(stat) for name, stat in self._stats.items()},
-            "matches": {name: e.to_persisted() for name, e in self._entries.items()},
-        }
         try:
             fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".tmp", dir=self._root)
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(orjson.dumps(payload))
+                    fh.write(orjson.dumps({"version": _INDEX_VERSION}) + b"\n")
+                    for name, entry in self._entries.items():
+                        row = entry.to_persisted(name, self._stats[name])
+                        fh.write(orjson.dumps(row) + b"\n")
                 os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from other users
                 os.replace(tmp, self._index_path)
             except BaseException:
@@ -350,19 +381,18 @@ class _MatchIndex:
         a sync asks for one player, so the others' rows are never materialized.
         """
         with self._lock:
-            if self._by_player is None:
-                grouped: dict[str, list[tuple[_IndexedMatch, _Human]]] = {}
-                for entry in self._entries.values():
-                    for human in entry.humans:
-                        grouped.setdefault(human[0], []).append((entry, human))
-                self._by_player = grouped
-                self._rows_cache = {}
-            rows = self._rows_cache.get(xuid)
-            if rows is None:
-                pairs = self._by_player.get(xuid)
-                if pairs is None:
-                    return None
-                rows = self._rows_cache[xuid] = _sorted_rows(
+            if xuid in self._rows_cache:
+                return self._rows_cache[xuid]
+            # One pass over the index for this player only: grouping every
+            # player's matches up front would hold ~170,000 pairs for 20,000 matches.
+            pairs = [
+                (entry, human)
+                for entry in self._entries.values()
+                for human in entry.humans
+                if human[0] == xuid
+            ]
+            rows = self._rows_cache[xuid] = (
+                _sorted_rows(
                     _HistoryRow(
                         match_id=entry.match_id,
                         start_time=entry.start_time,
@@ -373,6 +403,9 @@ class _MatchIndex:
                     )
                     for entry, human in pairs
                 )
+                if pairs
+                else None
+            )
             return rows
 
     def __len__(self) -> int:

@@ -7,8 +7,10 @@ message and exit status 2, not a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +84,53 @@ def _tune_for_bulk_writes(conn: duckdb.DuckDBPyConnection) -> None:
     database, not to the file.
     """
     conn.execute("SET max_vacuum_tasks = 0")
+
+
+# See `bulk_writes`.
+_BULK_CHECKPOINT_THRESHOLD = "1MiB"
+_BULK_MIN_MEMORY_MIB = 128
+
+
+@contextlib.contextmanager
+def bulk_writes(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB settings for a phase that streams batches of matches into the file.
+
+    - `checkpoint_threshold` 1 MiB: every batch commit checkpoints, and DuckDB
+      then writes a large commit straight into the database file instead of
+      into the WAL first and the file at the next checkpoint (measured on
+      20,000 matches: ~7% more matches per second, ~20 MiB less peak RSS).
+    - `memory_limit` max(128 MiB, twice the file): DuckDB's buffer manager
+      otherwise keeps every block it touched cached up to 80% of the
+      machine's memory, which is most of the sync's memory beyond Python's
+      (measured: ~30 MiB less peak RSS for ~2% fewer matches per second). Twice
+      the file leaves room for the key indexes and the batch being written at
+      any size; operations that need more spill to disk.
+
+    Both are restored on exit: migrations and other work run with DuckDB's
+    defaults.
+    """
+    names = ("checkpoint_threshold", "memory_limit")
+    previous = conn.execute(
+        "SELECT " + ", ".join(f"current_setting('{name}')" for name in names)
+    ).fetchall()[0]
+    conn.execute(f"SET checkpoint_threshold = '{_BULK_CHECKPOINT_THRESHOLD}'")
+    conn.execute(f"SET memory_limit = '{_bulk_memory_mib(conn)}MiB'")
+    try:
+        yield
+    finally:
+        for name, value in zip(names, previous, strict=True):
+            conn.execute(f"SET {name} = '{value}'")
+
+
+def _bulk_memory_mib(conn: duckdb.DuckDBPyConnection) -> int:
+    rows = conn.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    try:
+        size = os.path.getsize(rows[0][0]) if rows and rows[0][0] else 0
+    except OSError:
+        size = 0
+    return max(_BULK_MIN_MEMORY_MIB, 2 * size // 2**20)
 
 
 def open_player_db(path: Path) -> tuple[duckdb.DuckDBPyConnection, MigrationReport]:

@@ -169,7 +169,9 @@ class MatchWriter:
             if background
             else None
         )
-        self._in_flight: tuple[Future[None], _Batch] | None = None
+        # The write in flight, with its match ids and participant count: the
+        # frames themselves are dropped as soon as they are written.
+        self._in_flight: tuple[Future[None], list[str], int] | None = None
         self.matches_written = 0
         self.participants_written = 0
         self.batches = 0
@@ -206,10 +208,10 @@ class MatchWriter:
         """Wait for the batch in flight (if any) and raise its error."""
         if self._in_flight is None:
             return
-        future, batch = self._in_flight
+        future, match_ids, participants = self._in_flight
         self._in_flight = None
         future.result()
-        self._committed(batch)
+        self._committed(match_ids, participants)
 
     def close(self, *, raise_errors: bool = True) -> None:
         """Wait for the batch in flight, then stop the helper thread; nothing new is written.
@@ -228,19 +230,28 @@ class MatchWriter:
                 self._executor.shutdown(wait=True)
                 self._executor = None
 
+    def __enter__(self) -> MatchWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        """`close`: what is still buffered is not written (call `flush` for that)."""
+        self.close(raise_errors=exc_type is None)
+
     def _write_buffered(self, *, wait: bool) -> None:
         self.wait()
         if not self._stats:
             return
         batch = self._frames()
         self._limit = self._batch_size
+        match_ids, participants = batch.match_ids, batch.participants.height
         if self._executor is None or wait:
             _write_batch(self._conn, batch)  # on failure the rows stay buffered
             self._clear()
-            self._committed(batch)
+            self._committed(match_ids, participants)
         else:
             self._clear()
-            self._in_flight = (self._executor.submit(_write_batch, self._conn, batch), batch)
+            future = self._executor.submit(_write_batch, self._conn, batch)
+            self._in_flight = (future, match_ids, participants)
 
     def _frames(self) -> _Batch:
         """The buffered rows as frames, built on the caller's thread (a bad value fails here)."""
@@ -261,12 +272,12 @@ class MatchWriter:
         self._participants = {}
         self._json = {}
 
-    def _committed(self, batch: _Batch) -> None:
-        self.matches_written += len(batch.match_ids)
-        self.participants_written += batch.participants.height
+    def _committed(self, match_ids: list[str], participants: int) -> None:
+        self.matches_written += len(match_ids)
+        self.participants_written += participants
         self.batches += 1
         if self._on_flush is not None:
-            self._on_flush(batch.match_ids)
+            self._on_flush(match_ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from levelup.store.bookkeeping import (
     start_run,
     walk_is_complete,
 )
+from levelup.store.database import bulk_writes
 from levelup.store.writer import MatchWriter
 from levelup.sync.names import fill_names, remember_gamertags
 from levelup.sync.progress import ProgressBar
@@ -268,6 +269,8 @@ async def sync_player(
             WarningCounter() as warnings,
             ProgressBar(f"sync {report.player}", enabled=options.progress) as progress,
             prompt_gil_handoff(),
+            bulk_writes(conn),
+            writer,  # listed last: the batch in flight ends before the settings are restored
         ):
             async with asyncio.TaskGroup() as group:
                 group.create_task(
@@ -320,8 +323,7 @@ async def sync_player(
         status = "auth-failed"
         raise group_error.exceptions[0] from None
     finally:
-        # Only an error already on its way out can leave a batch in flight.
-        writer.close(raise_errors=status != "failed")
+        writer.close(raise_errors=False)  # closed already unless the `with` never began
         report.matches_written = writer.matches_written
         report.participants_written = writer.participants_written
         report.api = source.counters.as_dict()
