@@ -379,61 +379,79 @@ async def backfill_player(
                 bodies.update(fetched)
                 for match_id, reason in errors.items():
                     _fail(report, match_id, reason)
-            extracted: list[ExtractedMatch] = []
-            selection: list[tuple[str, str]] = []
-            log_rows: list[tuple[str, str, bool]] = []
-            for match_id in chunk:
-                body = bodies.get(match_id)
-                if body is None:
-                    continue
-                try:
-                    doc = parse_match_json(body)
-                    match = extract_match(doc, owner_xuid)
-                except MatchDocumentError as exc:
-                    where = (
-                        "fetched" if match_id in fetched else "stored; --refetch downloads it again"
-                    )
-                    _fail(report, match_id, f"{exc} ({where})")
-                    fetched.pop(match_id, None)
-                    continue
-                if match.match_id.lower() != match_id.lower():
-                    _fail(report, match_id, f"the JSON is for another match ({match.match_id})")
-                    fetched.pop(match_id, None)
-                    continue
-                if match_id in fetched:
-                    fetched[match_id] = orjson.dumps(doc)  # stored compact, as the sync does
-                match.match_id = match_id
-                for row in match.participants:
-                    row.match_id = match_id
-                if match.stats is not None:
-                    match.stats.match_id = match_id
-                owner_missing = match.stats is None and any(
-                    o.table == STATS_TABLE and match_id in selections[o.name] for o in options
-                )
-                if owner_missing:
-                    _fail(
-                        report,
-                        match_id,
-                        "the owner is not among the match's players"
-                        if owner_xuid
-                        else "the owner's xuid is unknown (pass --xuid)",
-                    )
-                extracted.append(match)
-                report.matches_processed += 1
-                for option in options:
-                    if match_id not in selections[option.name]:
-                        continue
-                    if option.table == STATS_TABLE and match.stats is None:
-                        continue
-                    selection.append((match_id, option.name))
-                    log_rows.append((match_id, option.name, _had_value(option, match)))
-            changed = writer.write(extracted, selection, log_rows, fetched)
-            for counter, count in changed.items():
-                report.counters[counter] += count
+            batch = _extract_chunk(chunk, bodies, fetched, owner_xuid, options, selections, report)
+            _count_changes(report, writer.write(*batch, fetched))
             progress.advance(len(chunk))
         report.value_warnings = warnings.count
     report.elapsed_seconds = time.perf_counter() - started
     return report
+
+
+def _count_changes(report: PlayerBackfillReport, changed: dict[str, int]) -> None:
+    for counter, count in changed.items():
+        report.counters[counter] += count
+
+
+def _extract_chunk(
+    chunk: list[str],
+    bodies: dict[str, str | bytes],
+    fetched: dict[str, bytes],
+    owner_xuid: str | None,
+    options: list[BackfillOption],
+    selections: dict[str, set[str]],
+    report: PlayerBackfillReport,
+) -> tuple[list[ExtractedMatch], list[tuple[str, str]], list[tuple[str, str, bool]]]:
+    """Parse and extract each match of a batch once, for every option.
+
+    A document that cannot be read fails its match only (and a fetched one is
+    then not stored). Returns the extracted matches, the (match, option) pairs
+    to write and the backfill_log rows.
+    """
+    extracted: list[ExtractedMatch] = []
+    selection: list[tuple[str, str]] = []
+    log_rows: list[tuple[str, str, bool]] = []
+    for match_id in chunk:
+        body = bodies.get(match_id)
+        if body is None:
+            continue
+        try:
+            doc = parse_match_json(body)
+            match = extract_match(doc, owner_xuid)
+        except MatchDocumentError as exc:
+            where = "fetched" if match_id in fetched else "stored; --refetch downloads it again"
+            _fail(report, match_id, f"{exc} ({where})")
+            fetched.pop(match_id, None)
+            continue
+        if match.match_id.lower() != match_id.lower():
+            _fail(report, match_id, f"the JSON is for another match ({match.match_id})")
+            fetched.pop(match_id, None)
+            continue
+        if match_id in fetched:
+            fetched[match_id] = orjson.dumps(doc)  # stored compact, as the sync does
+        match.match_id = match_id
+        for row in match.participants:
+            row.match_id = match_id
+        if match.stats is not None:
+            match.stats.match_id = match_id
+        if match.stats is None and any(
+            o.table == STATS_TABLE and match_id in selections[o.name] for o in options
+        ):
+            reason = (
+                "the owner is not among the match's players"
+                if owner_xuid
+                else "the owner's xuid is unknown (pass --xuid)"
+            )
+            _fail(report, match_id, reason)
+        extracted.append(match)
+        report.matches_processed += 1
+        for option in options:
+            if match_id not in selections[option.name]:
+                continue
+            if option.table == STATS_TABLE and match.stats is None:
+                continue
+            selection.append((match_id, option.name))
+            log_rows.append((match_id, option.name, _had_value(option, match)))
+    return extracted, selection, log_rows
 
 
 def _fail(report: PlayerBackfillReport, match_id: str, reason: str) -> None:
