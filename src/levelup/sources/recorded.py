@@ -303,9 +303,7 @@ class _MatchIndex:
                 continue
             parsed += 1
             try:
-                with open(self._matches_dir / name, "rb") as fh:
-                    doc = orjson.loads(fh.read())
-                entries[name] = _IndexedMatch.from_document(name[: -len(".json")], doc, strings)
+                entries[name] = _read_entry(self._matches_dir / name, stat, strings)
             except (OSError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
                 bad[name] = str(exc)
                 logger.warning("skipping unreadable match file %s: %s", name, exc)
@@ -410,6 +408,27 @@ class _MatchIndex:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _read_entry(path: Path, stat: tuple[int, int], strings: dict[str, str]) -> _IndexedMatch:
+    """The index entry of one match file, built only once the parsed file is freed.
+
+    An entry made straight from the document keeps a few of its objects (and
+    allocates its own among them), which pins part of the memory of each of the
+    thousands of documents parsed: +175 MiB resident for 20,000 files instead of
+    +38 MiB. Going through the entry's persisted form (a few hundred bytes)
+    costs microseconds and leaves nothing of the document behind.
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: not JSON, or not a JSON object.
+    """
+    with open(path, "rb") as fh:
+        doc = orjson.loads(fh.read())
+    entry = _IndexedMatch.from_document(path.name[: -len(".json")], doc, strings)
+    row = orjson.dumps(entry.to_persisted(path.name, stat))
+    del doc, entry
+    return _IndexedMatch.from_persisted(orjson.loads(row), strings)[2]
 
 
 _INDEXES: dict[tuple[Path, bool], _MatchIndex] = {}
