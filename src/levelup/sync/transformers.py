@@ -17,6 +17,7 @@ so the backfill knows which earlier "no valid value" verdicts to revisit.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,15 +201,19 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
                 sums[field] = None
             else:
                 sums[field] += value  # type: ignore[operator]
-        entry_kda = parse_float(core.get("KDA"), match_id, f"{where}.CoreStats.KDA")
+        entry_kda = core.get("KDA")
+        if not (type(entry_kda) is float and math.isfinite(entry_kda)):  # else as parse_float
+            entry_kda = parse_float(entry_kda, match_id, f"{where}.CoreStats.KDA")
         kda = (
             entry_kda
             if index == 0
             else (None if kda is None or entry_kda is None else kda + entry_kda)
         )
-        entry_spree = parse_int(
-            core.get("MaxKillingSpree"), match_id, f"{where}.CoreStats.MaxKillingSpree", count=True
-        )
+        entry_spree = core.get("MaxKillingSpree")
+        if not (type(entry_spree) is int and 0 <= entry_spree <= INT_MAX):  # else as parse_int
+            entry_spree = parse_int(
+                entry_spree, match_id, f"{where}.CoreStats.MaxKillingSpree", count=True
+            )
         if entry_spree is not None:
             spree = entry_spree if spree is None else max(spree, entry_spree)
         life = parse_duration(
@@ -225,12 +230,12 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
     if len(core_entries) > 1 and kda is not None:
         kda = round(kda, 2)
     participation = _dict(player.get("ParticipationInfo"))
-    present_at_end = parse_bool(
-        participation.get("PresentAtCompletion"), match_id, f"{where}.PresentAtCompletion"
-    )
-    left_in_progress = parse_bool(
-        participation.get("LeftInProgress"), match_id, f"{where}.LeftInProgress"
-    )
+    present_at_end = participation.get("PresentAtCompletion")
+    if present_at_end is not None and type(present_at_end) is not bool:  # else as parse_bool
+        present_at_end = parse_bool(present_at_end, match_id, f"{where}.PresentAtCompletion")
+    left_in_progress = participation.get("LeftInProgress")
+    if left_in_progress is not None and type(left_in_progress) is not bool:
+        left_in_progress = parse_bool(left_in_progress, match_id, f"{where}.LeftInProgress")
     if left_in_progress is not None or present_at_end is not None:
         left_early = bool(left_in_progress) or present_at_end is False
     else:
@@ -239,9 +244,9 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
         player_id=raw_id,
         key=key,
         is_bot=is_bot,
-        team_id=parse_int(player.get("LastTeamId"), match_id, f"{where}.LastTeamId"),
-        outcome=parse_int(player.get("Outcome"), match_id, f"{where}.Outcome"),
-        rank=parse_int(player.get("Rank"), match_id, f"{where}.Rank"),
+        team_id=_small_int(player, "LastTeamId", match_id, where),
+        outcome=_small_int(player, "Outcome", match_id, where),
+        rank=_small_int(player, "Rank", match_id, where),
         left_early=left_early,
         time_played_seconds=parse_duration(
             participation.get("TimePlayed"), match_id, f"{where}.TimePlayed"
@@ -251,6 +256,14 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
         max_killing_spree=spree,
         sums=sums,
     )
+
+
+def _small_int(player: dict[str, Any], key: str, match_id: str, where: str) -> int | None:
+    """`parse_int(player[key])`, with the plain-int case answered without building a field name."""
+    value = player.get(key)
+    if type(value) is int and INT_MIN <= value <= INT_MAX:
+        return value
+    return parse_int(value, match_id, f"{where}.{key}")
 
 
 def _average_life(known: bool, weighted: float, weight: int, single: float | None) -> float | None:
