@@ -32,7 +32,7 @@ from levelup.analysis.accuracy import (
     parse_mode,
 )
 from levelup.analysis.terminal import render_terminal
-from levelup.commands.common import add_data_dir, positive_int, print_json
+from levelup.commands.common import add_data_dir, non_negative_int, positive_int, print_json
 from levelup.errors import ConfigError, PlayerNotFoundError
 from levelup.store.database import (
     PlayerDatabase,
@@ -60,16 +60,6 @@ def _mode(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "report",
@@ -94,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--min-shots",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=DEFAULT_MIN_SHOTS,
         metavar="N",
         help=f"shots a match needs to rank among best / worst (default {DEFAULT_MIN_SHOTS})",
