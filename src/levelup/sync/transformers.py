@@ -297,30 +297,37 @@ def _team_scores(
     return mine, (max(others) if others else None)
 
 
-def _participant(match_id: str, totals: PlayerTotals) -> MatchParticipantRow:
+def _player_fields(totals: PlayerTotals) -> dict[str, Any]:
+    """The columns both tables hold for a player, from their totals."""
     sums = totals.sums
+    return {
+        "team_id": totals.team_id,
+        "outcome": totals.outcome,
+        "rank": totals.rank,
+        "left_early": totals.left_early,
+        "score": sums["score"],
+        "personal_score": sums["personal_score"],
+        "kills": sums["kills"],
+        "deaths": sums["deaths"],
+        "assists": sums["assists"],
+        "kda": totals.kda,
+        "accuracy": totals.accuracy,
+        "shots_fired": sums["shots_fired"],
+        "shots_hit": sums["shots_hit"],
+        "damage_dealt": sums["damage_dealt"],
+        "damage_taken": sums["damage_taken"],
+        "headshot_kills": sums["headshot_kills"],
+        "time_played_seconds": totals.time_played_seconds,
+    }
+
+
+def _participant(match_id: str, totals: PlayerTotals) -> MatchParticipantRow:
     return MatchParticipantRow(
         match_id=match_id,
         xuid=totals.key,
         is_bot=totals.is_bot,
         gamertag=None,
-        team_id=totals.team_id,
-        outcome=totals.outcome,
-        rank=totals.rank,
-        left_early=totals.left_early,
-        score=sums["score"],
-        personal_score=sums["personal_score"],
-        kills=sums["kills"],
-        deaths=sums["deaths"],
-        assists=sums["assists"],
-        kda=totals.kda,
-        accuracy=totals.accuracy,
-        shots_fired=sums["shots_fired"],
-        shots_hit=sums["shots_hit"],
-        damage_dealt=sums["damage_dealt"],
-        damage_taken=sums["damage_taken"],
-        headshot_kills=sums["headshot_kills"],
-        time_played_seconds=totals.time_played_seconds,
+        **_player_fields(totals),
     )
 
 
@@ -344,7 +351,6 @@ def _stats_row(
         start_time=start,
         end_time=_parse_time(info.get("EndTime"), match_id, "MatchInfo.EndTime"),
         duration_seconds=parse_duration(info.get("Duration"), match_id, "MatchInfo.Duration"),
-        time_played_seconds=totals.time_played_seconds,
         lifecycle_mode=parse_int(info.get("LifecycleMode"), match_id, "MatchInfo.LifecycleMode"),
         game_variant_category=parse_int(
             info.get("GameVariantCategory"), match_id, "MatchInfo.GameVariantCategory"
@@ -363,22 +369,7 @@ def _stats_row(
         season_id=parse_str(info.get("SeasonId")),
         teams_enabled=parse_bool(info.get("TeamsEnabled"), match_id, "MatchInfo.TeamsEnabled"),
         player_count=player_count,
-        team_id=totals.team_id,
-        outcome=totals.outcome,
-        rank=totals.rank,
-        left_early=totals.left_early,
-        score=sums["score"],
-        personal_score=sums["personal_score"],
-        kills=sums["kills"],
-        deaths=sums["deaths"],
-        assists=sums["assists"],
-        kda=totals.kda,
-        accuracy=totals.accuracy,
-        shots_fired=sums["shots_fired"],
-        shots_hit=sums["shots_hit"],
-        damage_dealt=sums["damage_dealt"],
-        damage_taken=sums["damage_taken"],
-        headshot_kills=sums["headshot_kills"],
+        **_player_fields(totals),
         melee_kills=sums["melee_kills"],
         grenade_kills=sums["grenade_kills"],
         power_weapon_kills=sums["power_weapon_kills"],
