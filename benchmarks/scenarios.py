@@ -10,28 +10,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import resource
+import shutil
+import statistics
+import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import duckdb
 import orjson
 
 from levelup.sources.base import PlayerIdentity
-from levelup.sources.recorded import RecordedSource
+from levelup.sources.recorded import INDEX_FILE_NAME, RecordedDirectory, RecordedSource
 from levelup.store.database import connect, open_player_db
 from levelup.store.schema import migrate
 from levelup.sync.backfill import BackfillRequest, backfill_player, select_matches
-from levelup.sync.backfill_options import OPTIONS_BY_NAME
+from levelup.sync.backfill_options import CLI_OPTIONS, OPTIONS_BY_NAME
 from levelup.sync.models import PARTICIPANT_COLUMNS, STATS_COLUMNS
 from levelup.sync.sync import SyncOptions, sync_player
 from levelup.sync.transformers import extract_match, parse_match_json
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set, in MB (10^6 bytes; Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
 
 
 def _owner(work: Path) -> PlayerIdentity:
@@ -44,12 +51,26 @@ async def _sync(recorded: Path, db: Path, owner: PlayerIdentity) -> dict:
     conn, _ = open_player_db(db)
     try:
         started = time.perf_counter()
-        report = await sync_player(conn, source, owner, SyncOptions(fetch_names=False))
+        # The whole `levelup sync` path: walk, fetch, parse, extract, write, names.
+        report = await sync_player(conn, source, owner, SyncOptions(progress=False))
         seconds = time.perf_counter() - started
     finally:
         conn.close()
         await source.aclose()
-    return {"matches": report.matches_written, "seconds": seconds, "failed": report.matches_failed}
+    return {
+        "matches": report.matches_written,
+        "participants": report.participants_written,
+        "seconds": seconds,
+        "failed": report.matches_failed,
+    }
+
+
+def _build_index(recorded: Path) -> dict:
+    """The recorded directory's match index built from scratch (a first sync does this)."""
+    (recorded / INDEX_FILE_NAME).unlink(missing_ok=True)
+    started = time.perf_counter()
+    count = RecordedDirectory(recorded).build_index()
+    return {"matches": count, "seconds": time.perf_counter() - started}
 
 
 async def _backfill(
@@ -169,79 +190,145 @@ def _baseline(kind: str, work: Path, sample: int) -> dict:
     return {"matches": len(ids), "seconds": seconds}
 
 
-def _selection(work: Path) -> dict:
-    """Median time of each option's selection query on the synced database."""
-    conn = connect(work / "sync.duckdb", read_only=True)
-    timings = {}
+def _padded_copy(source: Path, target: Path, rows: int, *, migrated: bool) -> int:
+    """A copy of a database whose match_participants holds at least `rows` rows.
+
+    The selection target is stated for 200,000 participant rows; the generator's
+    ~8 players per match give ~160,000 for 20,000 matches, so existing rows are
+    repeated under new match ids until there are enough.
+    """
+    shutil.copy(source, target)
+    conn = connect(target)
     try:
-        participants = conn.execute("SELECT count(*) FROM match_participants").fetchall()[0][0]
-        for name, option in OPTIONS_BY_NAME.items():
-            runs = []
-            for forced in (False,):
+        if migrated:
+            migrate(conn)
+        have = conn.execute("SELECT count(*) FROM match_participants").fetchall()[0][0]
+        copy = 0
+        while have < rows:
+            copy += 1
+            conn.execute(
+                "INSERT INTO match_participants BY NAME SELECT * REPLACE "
+                "(match_id || $suffix AS match_id) FROM match_participants LIMIT $n",
+                {"suffix": f"~{copy}", "n": rows - have},
+            )
+            have = conn.execute("SELECT count(*) FROM match_participants").fetchall()[0][0]
+        return have
+    finally:
+        conn.close()
+
+
+CLI_NAMES = {option.name for option in CLI_OPTIONS}
+
+
+def _selection_times(db: Path) -> dict[str, float]:
+    """Median of 5 of each option's selection query, as run (`select_matches`), in ms."""
+    conn = connect(db)
+    timings: dict[str, float] = {}
+    try:
+        for option in OPTIONS_BY_NAME.values():
+            for forced in (False, True) if option.has_force else (False,):
+                runs = []
                 for _ in range(5):
                     started = time.perf_counter()
                     select_matches(conn, option, forced)
                     runs.append((time.perf_counter() - started) * 1000)
-            timings[name] = sorted(runs)[len(runs) // 2]
+                label = option.force_flag if forced else option.flag
+                if option.name not in CLI_NAMES:  # switched on by another option
+                    label = f"{label} (implied)"
+                timings[label] = statistics.median(runs)
     finally:
         conn.close()
-    return {"participant_rows": participants, "selection_ms": timings, "matches": 0, "seconds": 0.0}
+    return timings
 
 
-async def _through_fake(work: Path, rate: float) -> dict:
-    from levelup.sources.fake_waypoint import FakeWaypoint
-    from levelup.sources.waypoint import WaypointSource
-
-    recorded = work / "recorded_fake"
-    owner = _owner(work)
-    fake = FakeWaypoint(recorded)
-    await fake.start()
-    token = f"bench-{uuid.uuid4().hex}"
-    fake.accept_token(token)
-    db = work / "fake.duckdb"
-    if db.exists():
-        db.unlink()
-    source = WaypointSource.from_environment(
-        requests_per_second=rate, concurrency=4, host_map=fake.host_map(),
-        env={"SPNKR_SPARTAN_TOKEN": token, "SPNKR_CLEARANCE_TOKEN": "bench-clearance"},
-    )  # fmt: skip
-    conn, _ = open_player_db(db)
-    try:
-        started = time.perf_counter()
-        report = await sync_player(conn, source, owner, SyncOptions(fetch_names=False))
-        seconds = time.perf_counter() - started
-    finally:
-        conn.close()
-        await source.aclose()
-        await fake.close()
-    starts = sorted(r.start for r in fake.requests)
-    span = starts[-1] - starts[0] if len(starts) > 1 else 0.0
-    achieved = (len(starts) - 1) / span if span else 0.0
-    stats_ok = fake.count(r"/hi/matches/.*/stats", status=200)
-    windows = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts) if starts else 0
+def _selection(work: Path, rows: int) -> dict:
+    """Selection queries on the synced database (nothing to do) and on the old-layout
+    one after migration (everything to do), both padded to `rows` participant rows."""
+    synced = _padded_copy(work / "sync.duckdb", work / "selection_synced.duckdb", rows,
+                          migrated=False)  # fmt: skip
+    old = _padded_copy(work / "old.duckdb", work / "selection_old.duckdb", rows, migrated=True)
     return {
-        "matches": report.matches_written,
+        "participant_rows": {"synced": synced, "old": old},
+        "synced_ms": _selection_times(work / "selection_synced.duckdb"),
+        "old_ms": _selection_times(work / "selection_old.duckdb"),
+        "matches": 0,
+        "seconds": 0.0,
+    }
+
+
+def _through_fake(work: Path, rate: float) -> dict:
+    """`levelup sync --source api` in a child process against the fake Waypoint server
+    (in this process, so its request log can be read), paced at `rate` requests/s."""
+    from levelup.sources.fake_waypoint import FakeWaypoint
+
+    owner = _owner(work)
+    token = f"bench-{uuid.uuid4().hex}"
+    data = work / "fake_data"
+    shutil.rmtree(data, ignore_errors=True)
+    with FakeWaypoint.start_in_thread(work / "recorded_fake") as fake:
+        fake.accept_token(token)
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SPNKR_", "LEVELUP_"))},
+            "LEVELUP_HOST_MAP": json.dumps(fake.host_map()),
+            "LEVELUP_CONFIG_DIR": str(work / "fake_config"),
+            "SPNKR_SPARTAN_TOKEN": token,
+            "SPNKR_CLEARANCE_TOKEN": f"clearance-{token}",
+        }
+        command = [
+            sys.executable, "-m", "levelup", "sync", "--player", owner.gamertag or owner.xuid,
+            "--source", "api", "--requests-per-second", str(rate), "--data-dir", str(data),
+            "--json",
+        ]  # fmt: skip
+        started = time.perf_counter()
+        child = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+        records = fake.requests
+    if child.returncode != 0:
+        raise SystemExit(f"levelup sync over HTTP failed ({child.returncode}):\n{child.stderr}")
+    report = orjson.loads(child.stdout.strip().splitlines()[-1])
+    starts = sorted(r.start for r in records)
+    span = starts[-1] - starts[0] if len(starts) > 1 else 0.0
+    stats_200 = Counter(
+        r.path.split("/")[3] for r in records if r.path.endswith("/stats") and r.status == 200
+    )
+    with duckdb.connect(str(next(data.glob("players/*/stats.duckdb"))), read_only=True) as conn:
+        written = {row[0] for row in conn.execute("SELECT match_id FROM match_stats").fetchall()}
+    one_each = set(stats_200) == written and set(stats_200.values()) == {1}
+    if not one_each:
+        raise SystemExit(
+            f"expected exactly one 200 stats response per match: {len(written)} matches "
+            f"written, {sum(stats_200.values())} responses for {len(stats_200)} matches"
+        )
+    return {
+        "matches": report["matches_written"],
         "seconds": seconds,
+        "sync_seconds": report["elapsed_seconds"],
         "requests": len(starts),
-        "achieved_rate": achieved,
+        "achieved_rate": (len(starts) - 1) / span if span else 0.0,
         "configured_rate": rate,
-        "stats_200": stats_ok,
-        "max_starts_in_1s": windows,
-        "failed": report.matches_failed,
+        "stats_200": sum(stats_200.values()),
+        "one_200_per_match": one_each,
+        "max_starts_in_1s": max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts),
+        "failed": report["matches_failed"],
+        "child_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6,
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenario", choices=["sync", "backfill_stored", "backfill_old", "baseline_sync",
-                                             "baseline_backfill", "selection", "fake", "prepare_old"])  # fmt: skip
+    parser.add_argument("scenario", choices=["index", "sync", "backfill_stored", "backfill_old",
+                                             "baseline_sync", "baseline_backfill", "selection",
+                                             "fake", "prepare_old"])  # fmt: skip
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--rows", type=int, default=200_000)
     args = parser.parse_args()
     work: Path = args.work
     owner = _owner(work) if (work / "owner.json").exists() else None
-    if args.scenario == "sync":
+    if args.scenario == "index":
+        result = _build_index(work / "recorded")
+    elif args.scenario == "sync":
         db = work / "sync.duckdb"
         if db.exists():
             db.unlink()
@@ -261,9 +348,9 @@ def main() -> int:
     elif args.scenario == "baseline_backfill":
         result = _baseline("backfill", work, args.sample)
     elif args.scenario == "selection":
-        result = _selection(work)
+        result = _selection(work, args.rows)
     else:
-        result = asyncio.run(_through_fake(work, args.rate))
+        result = _through_fake(work, args.rate)
     result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     return 0
