@@ -68,6 +68,21 @@ _ALIASES: dict[str, int] = {"koth": 13, "hill": 13, "flag": 15, "ball": 18, "zon
 _NOT_SELECTABLE = {GameVariantCategory.UNKNOWN, GameVariantCategory.NONE}
 
 
+def describe_scope(summary: dict[str, Any]) -> tuple[str, list[str]]:
+    """The player's name and the scope's filters, as both renderings title them."""
+    player = summary["player"]
+    who = player.get("gamertag") or player.get("xuid") or "unknown player"
+    scope = summary["scope"]
+    filters = []
+    if scope["modes"]:
+        filters.append("mode " + ", ".join(scope["modes"]))
+    if scope["since"]:
+        filters.append(f"since {scope['since']}")
+    if scope["last"]:
+        filters.append(f"last {scope['last']} matches")
+    return str(who), filters
+
+
 def _squash(name: str) -> str:
     """Case, spaces, dashes and underscores do not matter in a mode name."""
     return re.sub(r"[^a-z0-9]", "", name.casefold())

@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from levelup.analysis.accuracy import ROLLING_WINDOW, AccuracyReport
+from levelup.analysis.accuracy import ROLLING_WINDOW, AccuracyReport, describe_scope
 from levelup.analysis.terminal import NULL_LABELS, fmt_delta, fmt_int, fmt_pct
 
 MAX_POINTS = 1500
@@ -501,15 +501,8 @@ def _section(title: str, content: str, legend: str = "") -> str:
 def render_html(report: AccuracyReport) -> str:
     """The whole page as one string."""
     s = report.summary
-    player = s["player"].get("gamertag") or s["player"].get("xuid") or "unknown player"
+    player, filters = describe_scope(s)
     scope = s["scope"]
-    filters = []
-    if scope["modes"]:
-        filters.append("mode " + ", ".join(scope["modes"]))
-    if scope["since"]:
-        filters.append(f"since {scope['since']}")
-    if scope["last"]:
-        filters.append(f"last {scope['last']} matches")
     span = (
         f" · {scope['first_match'][:10]} to {scope['last_match'][:10]} (UTC)"
         if scope["first_match"]

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from levelup.analysis.accuracy import describe_scope
+
 # Long breakdowns (maps, playlists) are cut here; --json and --html hold every row.
 MAX_ROWS = 15
 
@@ -186,16 +188,8 @@ def _players_table(rows: list[dict[str, Any]]) -> Table:
 
 def render_terminal(summary: dict[str, Any], console: Console) -> None:
     """Print the report; a scope with no match prints a one-line notice instead."""
-    player = summary["player"]
-    who = player.get("gamertag") or player.get("xuid") or "unknown player"
+    who, filters = describe_scope(summary)
     scope = summary["scope"]
-    filters = []
-    if scope["modes"]:
-        filters.append("mode " + ", ".join(scope["modes"]))
-    if scope["since"]:
-        filters.append(f"since {scope['since']}")
-    if scope["last"]:
-        filters.append(f"last {scope['last']}")
     header = Text(f"Accuracy report: {who}", style="bold")
     header.append(f"  ({'; '.join(filters) or 'every stored match'})", style="dim")
     console.print(header)
