@@ -25,15 +25,15 @@ from pathlib import Path
 import duckdb
 import orjson
 
+from levelup.extract.match import extract_match, parse_match_json
+from levelup.extract.rows import PARTICIPANT_COLUMNS, STATS_COLUMNS
 from levelup.sources.base import PlayerIdentity
 from levelup.sources.recorded import INDEX_FILE_NAME, RecordedDirectory, RecordedSource
 from levelup.store.database import connect, open_player_db
 from levelup.store.schema import migrate
 from levelup.sync.backfill import BackfillRequest, backfill_player, select_matches
 from levelup.sync.backfill_options import CLI_OPTIONS, OPTIONS_BY_NAME
-from levelup.sync.models import PARTICIPANT_COLUMNS, STATS_COLUMNS
 from levelup.sync.sync import SyncOptions, sync_player
-from levelup.sync.transformers import extract_match, parse_match_json
 
 
 def _peak_rss_mb() -> float:

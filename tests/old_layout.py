@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from levelup.sync.transformers import extract_match, parse_match_json
+from levelup.extract.match import extract_match, parse_match_json
 
 
 def make_old_database(

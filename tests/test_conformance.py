@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from levelup.sync.transformers import extract_match, parse_match_json
+from levelup.extract.match import extract_match, parse_match_json
 from tests.helpers import FIXTURE_PLAYER, MATCH_FILES, needs_fixtures
 
 pytestmark = needs_fixtures

@@ -21,10 +21,10 @@ import pytest
 
 from levelup.analysis.accuracy import Scope, build_report, mode_choices, parse_mode
 from levelup.commands.report import load_frames
+from levelup.extract.match import extract_match, parse_match_json
 from levelup.store.database import connect, open_player_db, player_db_path
 from levelup.store.schema import set_meta
 from levelup.store.writer import MatchWriter
-from levelup.sync.transformers import extract_match, parse_match_json
 
 OWNER = "1000"
 OWNER_GT = "Owner One"

@@ -7,7 +7,7 @@ import logging
 import orjson
 import pytest
 
-from levelup.sync.transformers import (
+from levelup.extract.match import (
     MatchDocumentError,
     extract_match,
     extract_participants,

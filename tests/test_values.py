@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from levelup.sync.values import parse_bool, parse_duration, parse_float, parse_int
+from levelup.extract.values import parse_bool, parse_duration, parse_float, parse_int
 
 
 @pytest.mark.parametrize(

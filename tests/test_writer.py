@@ -6,9 +6,9 @@ import duckdb
 import orjson
 import pytest
 
+from levelup.extract.match import extract_match, parse_match_json
 from levelup.store.database import open_player_db
 from levelup.store.writer import MatchWriter
-from levelup.sync.transformers import extract_match, parse_match_json
 from tests.helpers import core, match, player
 
 OWNER = "2535400000000001"

@@ -13,7 +13,7 @@ import duckdb
 import orjson
 import polars as pl
 
-from levelup.store.writer import utc_now
+from levelup.clock import utc_now
 
 
 def known_match_ids(conn: duckdb.DuckDBPyConnection) -> set[str]:

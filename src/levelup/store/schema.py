@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from levelup.errors import ConfigError
-from levelup.sync.models import (
+from levelup.extract.rows import (
     PARTICIPANT_COLUMNS,
     PARTICIPANT_KEY,
     STATS_COLUMNS,

@@ -10,19 +10,17 @@ second in bulk.
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import logging
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
 import polars as pl
 
-from levelup.sync.models import (
+from levelup.extract.match import ExtractedMatch
+from levelup.extract.rows import (
     PARTICIPANT_COLUMNS,
     PARTICIPANT_KEY,
     PARTICIPANT_SCHEMA,
@@ -32,40 +30,10 @@ from levelup.sync.models import (
     participant_row_values,
     stats_row_values,
 )
-from levelup.sync.transformers import ExtractedMatch
 
 log = logging.getLogger("levelup.writer")
 
-# See `prompt_gil_handoff`.
-_GIL_SWITCH_INTERVAL = 0.0005
-
-
-@contextlib.contextmanager
-def prompt_gil_handoff() -> Iterator[None]:
-    """Shorten Python's GIL switch interval (5 ms by default) for the duration.
-
-    A writer thread (`MatchWriter(background=True)`, the backfill's writes)
-    needs the GIL only for moments (to start each DuckDB statement, to hand
-    over a frame), but the main thread parses almost without pause, so with the
-    default interval each of those moments can cost the writer up to 5 ms of
-    waiting, and a batch then takes longer to write than the next one takes to
-    parse. Measured on a 20,000-match sync: ~15% more matches per second with
-    0.5 ms. Restored on exit.
-    """
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, _GIL_SWITCH_INTERVAL))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
-
-
 JSON_SCHEMA = {"match_id": pl.String(), "body": pl.String()}
-
-
-def utc_now() -> dt.datetime:
-    """Naive UTC, the convention of every TIMESTAMP column."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def upsert_sql(

@@ -28,10 +28,23 @@ import duckdb
 import orjson
 import polars as pl
 
+from levelup.extract.match import (
+    EXTRACTION_VERSION,
+    ExtractedMatch,
+    MatchDocumentError,
+    extract_match,
+    parse_match_json,
+)
+from levelup.extract.rows import (
+    PARTICIPANT_COLUMNS,
+    PARTICIPANT_SCHEMA,
+    STATS_SCHEMA,
+    participant_row_values,
+    stats_row_values,
+)
 from levelup.sources.base import AuthError, MatchSource, SourceError
 from levelup.store.database import bulk_writes
 from levelup.store.schema import existing_columns
-from levelup.store.writer import prompt_gil_handoff
 from levelup.sync.backfill_options import (
     ALL_MATCHES_SQL,
     IMPLIED,
@@ -40,22 +53,9 @@ from levelup.sync.backfill_options import (
     STATS_TABLE,
     BackfillOption,
 )
-from levelup.sync.models import (
-    PARTICIPANT_COLUMNS,
-    PARTICIPANT_SCHEMA,
-    STATS_SCHEMA,
-    participant_row_values,
-    stats_row_values,
-)
 from levelup.sync.progress import ProgressBar
-from levelup.sync.transformers import (
-    EXTRACTION_VERSION,
-    ExtractedMatch,
-    MatchDocumentError,
-    extract_match,
-    parse_match_json,
-)
 from levelup.sync.warnings_counter import WarningCounter
+from levelup.threads import prompt_gil_handoff
 
 log = logging.getLogger("levelup.backfill")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from levelup.sync.models import PARTICIPANT_COLUMNS, STATS_COLUMNS
+from levelup.extract.rows import PARTICIPANT_COLUMNS, STATS_COLUMNS
 
 STATS_TABLE = "match_stats"
 PARTICIPANTS_TABLE = "match_participants"

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from levelup.clock import utc_now
 from levelup.sources.base import AuthError, MatchSource, SourceError
-from levelup.store.writer import utc_now
 
 log = logging.getLogger("levelup.names")
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import duckdb
 import orjson
 
+from levelup.extract.match import MatchDocumentError, extract_match, parse_match_json
 from levelup.sources.base import AuthError, MatchSource, PlayerIdentity, SourceError
 from levelup.store.bookkeeping import (
     failed_match_ids,
@@ -35,11 +36,11 @@ from levelup.store.bookkeeping import (
     walk_is_complete,
 )
 from levelup.store.database import bulk_writes
-from levelup.store.writer import MatchWriter, prompt_gil_handoff
+from levelup.store.writer import MatchWriter
 from levelup.sync.names import fill_names, remember_gamertags
 from levelup.sync.progress import ProgressBar
-from levelup.sync.transformers import MatchDocumentError, extract_match, parse_match_json
 from levelup.sync.warnings_counter import WarningCounter
+from levelup.threads import prompt_gil_handoff
 
 log = logging.getLogger("levelup.sync")
 

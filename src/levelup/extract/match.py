@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from levelup.sync.models import MatchParticipantRow, MatchStatsRow
-from levelup.sync.values import (
+from levelup.extract.rows import MatchParticipantRow, MatchStatsRow
+from levelup.extract.values import (
     INT_MAX,
     INT_MIN,
     log,
