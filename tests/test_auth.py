@@ -27,6 +27,7 @@ from levelup.errors import ConfigError
 from levelup.sources.auth import extract_code
 from levelup.sources.base import AuthError
 from levelup.sources.fake_waypoint import FakeWaypoint, Fault
+from tests.helpers import last_json, run_cli
 from tests.test_waypoint_client import (
     CLIENT_SECRET,
     REFRESH,
@@ -119,6 +120,25 @@ def test_config_file_is_private_and_merged(tmp_path: Path) -> None:
     path.write_text("{")
     with pytest.raises(ConfigError, match="not valid JSON"):
         load_credentials({"LEVELUP_CONFIG_DIR": str(path.parent)})
+
+
+@pytest.mark.parametrize("content", ["[1,2]", "{", "\x00\xff"])
+def test_complete_environment_wins_over_a_corrupt_file(
+    tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    (cfg / "credentials.json").write_text(content)
+    with caplog.at_level("WARNING", logger="levelup.config"):
+        raw = load_credentials(raw_env(cfg))
+    assert raw.mode == "tokens" and raw.spartan_token == Secret(TOKEN)
+    assert "credentials.json" in caplog.text and "environment" in caplog.text
+    azure = load_credentials(azure_env(cfg))
+    assert azure.mode == "azure" and not azure.refresh_token_from_file
+    # Without a complete environment the file's own problem is the error.
+    with pytest.raises(ConfigError, match=r"credentials\.json.*levelup auth"):
+        load_credentials({"LEVELUP_CONFIG_DIR": str(cfg), "SPNKR_AZURE_CLIENT_ID": "a"})
+    assert (cfg / "credentials.json").read_text() == content  # never touched by a run
 
 
 def test_secret_masking_and_scrub() -> None:
@@ -313,6 +333,48 @@ def test_levelup_auth_non_interactive_then_status(
 
     run(use())
     assert read_config_file(path)["refresh_token"] == fake.issued_refresh_tokens[-1]
+
+
+@pytest.mark.parametrize("content", ["[1,2]", "{not json"])
+def test_levelup_auth_replaces_a_corrupt_file_and_keeps_it_aside(
+    fake: FakeWaypoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, content: str
+) -> None:
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    path = cfg / "credentials.json"
+    path.write_text(content)
+    _auth_env(monkeypatch, fake, cfg)
+    args = ["auth", "--client-id", "new-id", "--client-secret", CLIENT_SECRET]
+    assert main([*args, "--code", "https://localhost/?code=M.C1_x", "--json"]) == 0
+    out = capsys.readouterr()
+    assert "will be replaced" in out.err and "Traceback" not in out.err
+    saved = read_config_file(path)
+    assert saved["client_id"] == "new-id"
+    assert saved["refresh_token"] == fake.issued_refresh_tokens[-1]
+    assert _mode(path) == 0o600
+    aside = cfg / "credentials.json.bad"
+    assert aside.read_text() == content
+    assert orjson.loads(out.out.splitlines()[-1])["replaced_file_kept_as"] == str(aside)
+
+
+def test_a_sync_run_uses_env_tokens_despite_a_corrupt_file(
+    fake: FakeWaypoint, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    (cfg / "credentials.json").write_text("[1,2]")
+    env = {
+        **raw_env(cfg),
+        "LEVELUP_HOST_MAP": json.dumps(fake.host_map()),
+    }
+    result = run_cli(
+        "sync", "--player", "Tester", "--data-dir", str(tmp_path / "data"),
+        "--requests-per-second", "200", "--json", env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert last_json(result.stdout)["matches_written"] == 30
+    assert "credentials.json must hold a JSON object" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_levelup_auth_reads_piped_answers(

@@ -46,6 +46,7 @@ __all__ = [
     "ENV_REDIRECT_URI",
     "ENV_REFRESH_TOKEN",
     "ENV_SPARTAN_TOKEN",
+    "CorruptConfigFile",
     "Credentials",
     "Secret",
     "config_dir",
@@ -158,11 +159,20 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
     return config_dir(env) / CONFIG_FILE_NAME
 
 
+class CorruptConfigFile(ConfigError):
+    """The credentials file exists but its content is not a JSON object.
+
+    Apart from unreadable (an OS error) because `levelup auth` can replace a
+    corrupt file (keeping the old bytes aside) but must not touch one it cannot read.
+    """
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """The file's JSON object, or {} when there is no file.
 
     Raises:
-        ConfigError: the file exists but is not a JSON object.
+        CorruptConfigFile: the file exists but is not a JSON object.
+        ConfigError: the file cannot be read.
     """
     try:
         raw = path.read_bytes()
@@ -173,12 +183,20 @@ def read_config_file(path: Path) -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise ConfigError(
-            f"{path} is not valid JSON: fix or delete it, then run `levelup auth`"
+        raise CorruptConfigFile(
+            f"{path} is not valid JSON: run `levelup auth` to rewrite it"
         ) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a JSON object: run `levelup auth` to rewrite it")
+        raise CorruptConfigFile(f"{path} must hold a JSON object: run `levelup auth` to rewrite it")
     return data
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a corrupt credentials file to ``<name>.bad`` (nothing is lost) and
+    return the new path; a previous ``.bad`` copy is replaced."""
+    aside = path.with_name(path.name + ".bad")
+    os.replace(path, aside)
+    return aside
 
 
 def file_is_private(path: Path) -> bool:
@@ -217,14 +235,31 @@ def _write_private(path: Path, data: dict[str, Any]) -> None:
 _FILE_LOCK = threading.Lock()
 
 
-def update_config_file(path: Path, values: Mapping[str, str | Secret | None]) -> None:
+def update_config_file(
+    path: Path, values: Mapping[str, str | Secret | None], *, replace_corrupt: bool = False
+) -> Path | None:
     """Merge `values` into the file (None removes a key) and write it with mode 0600.
 
+    With `replace_corrupt` (what `levelup auth` does: it is the way to repair the
+    file), a file that is not a JSON object is renamed to ``<name>.bad`` and a new
+    one written; the renamed path is returned (else None).
+
     Raises:
-        ConfigError: the file cannot be written.
+        ConfigError: the file cannot be read, is corrupt (without `replace_corrupt`),
+            or cannot be written.
     """
     with _FILE_LOCK:
-        data = read_config_file(path)
+        aside = None
+        try:
+            data = read_config_file(path)
+        except CorruptConfigFile:
+            if not replace_corrupt:
+                raise
+            try:
+                aside = set_aside(path)
+            except OSError as exc:
+                raise ConfigError(f"cannot rename {path}: {exc.strerror or exc}") from None
+            data = {}
         for key, value in values.items():
             if value is None:
                 data.pop(key, None)
@@ -236,6 +271,7 @@ def update_config_file(path: Path, values: Mapping[str, str | Secret | None]) ->
             _write_private(path, data)
         except OSError as exc:
             raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return aside
 
 
 # ----------------------------------------------------------------- credentials
@@ -305,16 +341,32 @@ def load_credentials(env: Mapping[str, str] | None = None) -> Credentials:
     """Credentials from the environment, else from the config file (env wins per field).
 
     A complete Azure set (client id, secret, refresh token) is preferred, since
-    it can renew tokens; otherwise raw ``SPNKR_SPARTAN_TOKEN`` is used.
+    it can renew tokens; otherwise raw ``SPNKR_SPARTAN_TOKEN`` is used. A config
+    file that cannot be used (corrupt, unreadable) does not stop a run whose
+    environment alone is complete: the environment wins, with a warning.
 
     Raises:
-        ConfigError: neither is complete; the message names what to set.
+        ConfigError: neither is complete; the message names what to set. Or the
+            file cannot be used and the environment alone is not complete.
     """
     env = os.environ if env is None else env
     path = config_path(env)
-    stored = read_config_file(path)
+    try:
+        stored = read_config_file(path)
+    except ConfigError as exc:
+        try:
+            from_env = _resolve(env, path, {})
+        except ConfigError:
+            raise exc from None
+        log.warning("%s; meanwhile the environment's credentials are used", exc)
+        return from_env
     if stored and not file_is_private(path):
         log.warning("%s is readable by other users: run `chmod 600 %s`", path, path)
+    return _resolve(env, path, stored)
+
+
+def _resolve(env: Mapping[str, str], path: Path, stored: Mapping[str, Any]) -> Credentials:
+    """The credentials `env` and the file's `stored` values make up together."""
     values: dict[str, str] = {}
     origins: dict[str, str] = {}
     for key, var in _FILE_FIELDS.items():

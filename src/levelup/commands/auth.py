@@ -35,6 +35,7 @@ from levelup.config import (
     ENV_REDIRECT_URI,
     ENV_REFRESH_TOKEN,
     ENV_SPARTAN_TOKEN,
+    CorruptConfigFile,
     Secret,
     config_path,
     file_is_private,
@@ -113,7 +114,13 @@ def _ask(prompt: str, *, secret: bool = False, default: str | None = None) -> st
 
 def _sign_in(args: argparse.Namespace) -> int:
     path = config_path()
-    stored = read_config_file(path)
+    try:
+        stored = read_config_file(path)
+    except CorruptConfigFile as exc:
+        # Signing in is how a broken file gets repaired: it is set aside once the
+        # new credentials are known, never lost.
+        print(f"note: {exc}; it will be replaced (the old file kept as .bad)", file=sys.stderr)
+        stored = {}
     env = os.environ
 
     def pick(option: str | None, var: str, key: str) -> str | None:
@@ -158,7 +165,7 @@ def _sign_in(args: argparse.Namespace) -> int:
             "the sign-in returned no refresh token: check that the app asks for "
             "Xboxlive.offline_access (a personal-account app registration)"
         )
-    update_config_file(
+    aside = update_config_file(
         path,
         {
             "client_id": client_id,
@@ -168,6 +175,7 @@ def _sign_in(args: argparse.Namespace) -> int:
             "gamertag": result.gamertag,
             "xuid": result.xuid,
         },
+        replace_corrupt=True,
     )
     overridden = [v for v in (ENV_REFRESH_TOKEN, ENV_SPARTAN_TOKEN) if env.get(v)]
     if args.json:
@@ -177,6 +185,7 @@ def _sign_in(args: argparse.Namespace) -> int:
                 "gamertag": result.gamertag,
                 "xuid": result.xuid,
                 "config_file": str(path),
+                "replaced_file_kept_as": str(aside) if aside else None,
                 "overridden_by_environment": overridden,
             }
         )
@@ -184,6 +193,8 @@ def _sign_in(args: argparse.Namespace) -> int:
         who = result.gamertag or "the account"
         xuid = f" (xuid {result.xuid})" if result.xuid else ""
         print(f"Signed in as {who}{xuid}. Credentials saved in {path} (readable by you only).")
+        if aside:
+            print(f"The unusable previous file is kept as {aside}.")
         for var in overridden:
             print(f"note: ${var} is set and takes precedence over the saved file.")
     return 0
