@@ -7,10 +7,13 @@ Errors the user can act on are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from levelup import __version__
 from levelup.errors import LevelUpError
@@ -20,12 +23,105 @@ COMMAND_MODULES = ("sync", "backfill", "demo", "report", "auth")
 log = logging.getLogger("levelup")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on usage errors already; keep its message short and clear."""
+def common_options() -> argparse.ArgumentParser:
+    """Options every command accepts after its name (`levelup report -v`), as an
+    argparse parent. They are counted apart from the same options given before the
+    command (`levelup -v report`) and added up, so both places work."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v",
+        "--verbose",
+        dest="command_verbose",
+        action="count",
+        default=0,
+        help="more log output (-vv for debug)",
+    )
+    return common
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with short, helpful usage errors.
+
+    A command's parser (`strict`) rejects an unknown option itself, so the user
+    sees that command's usage, not the top-level one; every error about an unknown
+    option or command says which known one is closest ("did you mean ...?").
+    """
+
+    def __init__(self, *args: Any, strict: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._strict = strict
+        self._seen: list[str] = []
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._seen = list(sys.argv[1:] if args is None else args)
+        namespace, extras = super().parse_known_args(args, namespace)
+        if self._strict and extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        try:
+            super()._check_value(action, value)  # type: ignore[misc]
+        except argparse.ArgumentError as exc:
+            if action.choices is not None and isinstance(value, str):
+                close = difflib.get_close_matches(value, [str(c) for c in action.choices], n=1)
+                if close:
+                    raise argparse.ArgumentError(
+                        action, f"{exc.message} (did you mean {close[0]!r}?)"
+                    ) from None
+            raise
+
+    def unknown_options(self) -> list[str]:
+        """The options in the arguments last parsed that this parser does not know."""
+        known = list(self._option_string_actions)
+        unknown = []
+        for token in self._seen:
+            if token == "--":
+                break
+            if not token.startswith("-") or token == "-" or _is_number(token):
+                continue
+            name = token.split("=", 1)[0]
+            if name in known or (name.startswith("--") and any(k.startswith(name) for k in known)):
+                continue
+            unknown.append(name)
+        return unknown
+
+    def suggestions(self) -> str:
+        """ " (did you mean --player?)" hints for the unknown options, or ""."""
+        long_options = [k for k in self._option_string_actions if k.startswith("--")]
+        hints = []
+        for name in self.unknown_options():
+            close = difflib.get_close_matches(name, long_options, n=1, cutoff=0.6)
+            if close:
+                hints.append(f"{name}: did you mean {close[0]}?")
+        return f" ({'; '.join(hints)})" if hints else ""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        unknown = self.unknown_options()
+        if unknown and "unrecognized arguments" not in message:
+            # e.g. a required option reported missing because it was misspelled
+            message += f"; unrecognized arguments: {' '.join(unknown)}"
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {message}{self.suggestions()}\n")
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+class _Commands(argparse._SubParsersAction):
+    """Every command's parser gets the common options and rejects unknown ones itself."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs["parents"] = [*kwargs.get("parents", ()), common_options()]
+        kwargs.setdefault("strict", True)
+        return super().add_parser(name, **kwargs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, action=_Commands
+    )
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(f"levelup.commands.{name}")
@@ -47,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module.register(subparsers)
     return parser
+
+
+def script_parser(**kwargs: Any) -> argparse.ArgumentParser:
+    """A parser for a standalone script (`scripts/backfill_data.py`): the same
+    usage errors and suggestions, and the common options."""
+    return _Parser(parents=[common_options()], **kwargs)
 
 
 def configure_logging(verbosity: int) -> None:
@@ -61,12 +165,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
-    """Parse, run the chosen handler, and map LevelUp errors to exit statuses."""
+    """Parse, run the chosen handler, and map LevelUp errors to exit statuses.
+
+    A closed stdout (`levelup report | head -3`) is a normal end: exit 0, no message.
+    """
+    try:
+        status = _run(parser, argv)
+        sys.stdout.flush()  # a buffered tail must meet a closed pipe here, not at exit
+    except BrokenPipeError:
+        return _reader_gone()
+    return status
+
+
+def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    configure_logging(args.verbose)
+    configure_logging(getattr(args, "verbose", 0) + getattr(args, "command_verbose", 0))
     try:
         return int(args.func(args))
     except LevelUpError as exc:
@@ -75,6 +191,19 @@ def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None = No
     except KeyboardInterrupt:
         print("levelup: interrupted; what was committed is kept", file=sys.stderr)
         return 130
+
+
+def _reader_gone() -> int:
+    """Point stdout at /dev/null, so the interpreter's final flush of what is still
+    buffered cannot fail again ("Exception ignored ... BrokenPipeError"), and end well."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout has no file descriptor (embedded, tests)
+        pass
+    finally:
+        os.close(devnull)
+    return 0
 
 
 if __name__ == "__main__":

@@ -265,9 +265,9 @@ def _print(reports: list[PlayerBackfillReport], totals: dict, request: BackfillR
 
 def script_main(argv: list[str] | None = None) -> int:
     """Entry of `scripts/backfill_data.py`: the same options without the subcommand."""
-    from levelup.cli import run_command
+    from levelup.cli import run_command, script_parser
 
-    parser = argparse.ArgumentParser(
+    parser = script_parser(
         prog="backfill_data.py",
         description=__doc__.split("\n\n", 1)[0],
         epilog=__doc__.split("\n\n", 1)[1].replace(
@@ -275,7 +275,6 @@ def script_main(argv: list[str] | None = None) -> int:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0)
     add_backfill_arguments(parser)
     parser.set_defaults(func=run)
     return run_command(parser, argv)

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from rich.console import Console
 from rich.table import Table
 
+from levelup.console import PipeAwareConsole
 from levelup.sources.factory import SourceOptions
 
 
@@ -83,5 +83,5 @@ def key_value_table(title: str, rows: list[tuple[str, Any]]) -> Table:
     return table
 
 
-def stdout_console() -> Console:
-    return Console(soft_wrap=True)
+def stdout_console() -> PipeAwareConsole:
+    return PipeAwareConsole(soft_wrap=True)

@@ -18,7 +18,6 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from rich.console import Console
 
 from levelup.analysis.accuracy import (
     ASSETS_NEEDED,
@@ -33,6 +32,7 @@ from levelup.analysis.accuracy import (
 )
 from levelup.analysis.terminal import render_terminal
 from levelup.commands.common import add_data_dir, non_negative_int, positive_int, print_json
+from levelup.console import PipeAwareConsole
 from levelup.errors import ConfigError, PlayerNotFoundError
 from levelup.store.database import (
     PlayerDatabase,
@@ -164,11 +164,11 @@ def _find_database(data_dir: Path, player: str) -> PlayerDatabase:
     )
 
 
-def _console(to_stderr: bool) -> Console:
+def _console(to_stderr: bool) -> PipeAwareConsole:
     """Rich output; 120 columns when not a terminal, so piped tables do not wrap at 80."""
     stream = sys.stderr if to_stderr else sys.stdout
     width = None if stream.isatty() or "COLUMNS" in os.environ else 120
-    return Console(file=stream, width=width)
+    return PipeAwareConsole(file=stream, width=width)
 
 
 def run(args: argparse.Namespace) -> int:

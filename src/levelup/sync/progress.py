@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from types import TracebackType
 
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -15,6 +14,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+from levelup.console import PipeAwareConsole
 
 
 class ProgressBar:
@@ -34,7 +35,7 @@ class ProgressBar:
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
-                console=Console(stderr=True),
+                console=PipeAwareConsole(stderr=True),
                 transient=True,
             )
             self._progress.start()
