@@ -13,9 +13,10 @@ from pathlib import Path
 
 from levelup.commands.common import add_data_dir, key_value_table, positive_int, stdout_console
 from levelup.demo.generator import DEMO_OWNER, write_recorded_dir
+from levelup.sources.base import PlayerIdentity
 from levelup.sources.recorded import RecordedSource
-from levelup.store.database import open_player_db, player_db_path, resolve_data_dir
-from levelup.store.schema import set_meta
+from levelup.store.database import new_player_db_path, open_player_db, resolve_data_dir
+from levelup.sync.players import claim_database
 from levelup.sync.sync import SyncOptions, SyncReport, sync_player
 
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     recorded = data_dir / "demo" / "recorded"
     summary = write_recorded_dir(recorded, args.matches, seed=args.seed)
-    db_path = player_db_path(data_dir, DEMO_OWNER.gamertag)
+    db_path = new_player_db_path(data_dir, DEMO_OWNER.gamertag, DEMO_OWNER.xuid)
     report = asyncio.run(_sync(recorded, db_path))
     _show(db_path, recorded, summary.count, report)
     return report.exit_code
@@ -48,8 +49,7 @@ async def _sync(recorded: Path, db_path: Path) -> SyncReport:
     source = RecordedSource(recorded)
     conn, _ = open_player_db(db_path)
     try:
-        set_meta(conn, "owner_xuid", DEMO_OWNER.xuid)
-        set_meta(conn, "owner_gamertag", DEMO_OWNER.gamertag)
+        claim_database(conn, PlayerIdentity(DEMO_OWNER.xuid, DEMO_OWNER.gamertag), db_path)
         identity = await source.resolve_player(gamertag=DEMO_OWNER.gamertag)
         return await sync_player(conn, source, identity, SyncOptions())
     finally:

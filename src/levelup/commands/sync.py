@@ -19,8 +19,8 @@ from levelup.commands.common import (
 from levelup.sources.base import MATCH_TYPES, MatchSource
 from levelup.sources.factory import make_source
 from levelup.store.database import find_player_db, open_player_db, resolve_data_dir
-from levelup.store.schema import set_meta
 from levelup.sync.players import (
+    claim_database,
     database_for_new_player,
     ensure_owner,
     parse_xuid_option,
@@ -87,9 +87,7 @@ async def _sync(
         conn, _ = open_player_db(path)
         try:
             if identity is not None:
-                set_meta(conn, "owner_xuid", identity.xuid)
-                if identity.gamertag:
-                    set_meta(conn, "owner_gamertag", identity.gamertag)
+                claim_database(conn, identity, path)
             owner = await ensure_owner(conn, requested=player, xuid_option=xuid, source=source)
             return await sync_player(conn, source, owner, options)
         finally:

@@ -3,6 +3,13 @@
 One DuckDB file per tracked player: `<data-dir>/players/<folder>/stats.duckdb`.
 DuckDB allows one writing process per file; a second one must get a clear
 message and exit status 2, not a traceback.
+
+A folder belongs to one player (one xuid), never two: its name is the gamertag
+made file-name safe (accents folded, other letters kept), and when that name is
+already taken by another player's database (gamertags that differ only in an
+accent or a replaced character, `A B` and `A_B`) the new player's folder gets
+their xuid appended (`A_B-2533274800000002`). Players are found by the gamertag
+and xuid their database stores, so the folder name is only a readable label.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +28,13 @@ from levelup.errors import ConfigError, DatabaseBusyError, PlayerNotFoundError
 from levelup.store.schema import MigrationReport, get_meta, migrate
 
 DB_FILENAME = "stats.duckdb"
-_FOLDER_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+# `\w` is Unicode-aware: letters and digits of every script, and `_`.
+_FOLDER_UNSAFE = re.compile(r"[^\w-]")
+# Folders before accents were folded kept ASCII letters and digits only; still
+# recognised when looking a player up by folder name.
+_LEGACY_FOLDER_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+# Room for the "-<xuid>" suffix within the 255-byte limit of a file name.
+_FOLDER_MAX_BYTES = 80
 
 
 def resolve_data_dir(cli_value: str | os.PathLike[str] | None) -> Path:
@@ -32,12 +46,54 @@ def resolve_data_dir(cli_value: str | os.PathLike[str] | None) -> Path:
 
 
 def player_folder_name(gamertag: str) -> str:
-    """Gamertags may hold spaces and symbols; folders keep letters, digits, - and _."""
-    return _FOLDER_UNSAFE.sub("_", gamertag.strip()) or "_"
+    """The readable part of a player's folder name.
+
+    Gamertags may hold spaces, symbols and any script: accents are folded
+    (NFKD, combining marks dropped: "Démo" -> "Demo"), other letters and digits
+    are kept ("幽霊"), everything else becomes `_`, and the name is cut to
+    `_FOLDER_MAX_BYTES` of UTF-8 so a long gamertag still makes a valid file
+    name. Different gamertags can give the same name: `new_player_db_path`
+    keeps folders unique.
+    """
+    decomposed = unicodedata.normalize("NFKD", gamertag.strip())
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    name = _FOLDER_UNSAFE.sub("_", unicodedata.normalize("NFC", folded))
+    encoded = name.encode()
+    if len(encoded) > _FOLDER_MAX_BYTES:
+        name = encoded[:_FOLDER_MAX_BYTES].decode(errors="ignore")
+    return name or "_"
+
+
+def _legacy_folder_name(gamertag: str) -> str:
+    return _LEGACY_FOLDER_UNSAFE.sub("_", gamertag.strip()) or "_"
 
 
 def player_db_path(data_dir: Path, gamertag: str) -> Path:
+    """The database path of `gamertag`'s readable folder (see `new_player_db_path`)."""
     return data_dir / "players" / player_folder_name(gamertag) / DB_FILENAME
+
+
+def new_player_db_path(data_dir: Path, gamertag: str, xuid: str) -> Path:
+    """Where a player who has no database yet gets one: a folder no other xuid uses.
+
+    The readable folder when it is free or already this player's, else the
+    readable name with the xuid appended. Folder names are compared
+    case-insensitively (case-insensitive file systems), and a folder whose
+    database does not say whose it is counts as taken.
+
+    Raises:
+        ConfigError: both candidate folders hold another player's database.
+    """
+    base = player_folder_name(gamertag)
+    existing = list_player_dbs(data_dir)
+    for name in (base, f"{base}-{xuid}"):
+        owners = {db.xuid for db in existing if db.folder.casefold() == name.casefold()}
+        if not owners or owners == {xuid}:
+            return data_dir / "players" / name / DB_FILENAME
+    raise ConfigError(
+        f"the folders {base!r} and {base + '-' + xuid!r} under {data_dir / 'players'} hold "
+        f"other players' databases; cannot choose a folder for {gamertag!r} (xuid {xuid})"
+    )
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -188,7 +244,13 @@ def list_player_dbs(data_dir: Path) -> list[PlayerDatabase]:
 
 def find_player_db(data_dir: Path, player: str) -> PlayerDatabase | None:
     """Find a player's database case-insensitively by stored gamertag or xuid,
-    or by folder name for an older database that stores neither."""
+    or by folder name for a database that does not record its owner's xuid
+    (an older one, or one another process holds).
+
+    A database that records its owner is never found by folder name: two
+    gamertags can share a readable name (`A B` and `A_B`), and the other
+    player's database must not be taken for this one's.
+    """
     wanted = player.strip().casefold()
     wanted_xuid = wanted[5:-1] if wanted.startswith("xuid(") and wanted.endswith(")") else wanted
     databases = list_player_dbs(data_dir)
@@ -197,12 +259,8 @@ def find_player_db(data_dir: Path, player: str) -> PlayerDatabase | None:
             return db
         if db.xuid and db.xuid == wanted_xuid:
             return db
-    folder = player_folder_name(player).casefold()
+    folders = {player_folder_name(player).casefold(), _legacy_folder_name(player).casefold()}
     for db in databases:
-        if db.folder.casefold() == folder and not (db.gamertag and db.xuid):
-            return db
-    # A stored gamertag can be stale (gamertags change); the folder still names the player.
-    for db in databases:
-        if db.folder.casefold() == folder:
+        if db.folder.casefold() in folders and db.xuid is None:
             return db
     return None

@@ -17,7 +17,7 @@ from levelup.store.database import (
     PlayerDatabase,
     find_player_db,
     list_player_dbs,
-    player_db_path,
+    new_player_db_path,
 )
 from levelup.store.schema import get_meta, set_meta
 
@@ -51,7 +51,27 @@ async def resolve_new_player(source: MatchSource, player: str, xuid: str | None)
 
 
 def database_for_new_player(data_dir: Path, identity: PlayerIdentity, requested: str) -> Path:
-    return player_db_path(data_dir, identity.gamertag or requested)
+    """A folder of its own for a player who has no database yet (see `new_player_db_path`)."""
+    return new_player_db_path(data_dir, identity.gamertag or requested, identity.xuid)
+
+
+def claim_database(conn: duckdb.DuckDBPyConnection, identity: PlayerIdentity, path: Path) -> None:
+    """Record `identity` as the owner of a newly chosen database, after checking
+    that the file does not already belong to someone else.
+
+    Raises:
+        ConfigError: the database records another owner xuid (nothing is written).
+    """
+    stored = get_meta(conn, "owner_xuid")
+    if stored is not None and stored != identity.xuid:
+        raise ConfigError(
+            f"the database {path} belongs to xuid {stored}, not to "
+            f"{identity.gamertag or 'the player'} (xuid {identity.xuid}); nothing was written"
+        )
+    if stored is None:
+        set_meta(conn, "owner_xuid", identity.xuid)
+    if identity.gamertag and get_meta(conn, "owner_gamertag") is None:
+        set_meta(conn, "owner_gamertag", identity.gamertag)
 
 
 async def ensure_owner(
