@@ -17,15 +17,9 @@ from typing import Protocol, runtime_checkable
 
 from levelup.errors import LevelUpError
 
-MATCH_TYPES = ("all", "matchmaking", "custom", "local")
-
-# MatchInfo.LifecycleMode values that each history filter keeps (spnkr's LifecycleMode).
-LIFECYCLE_BY_MATCH_TYPE: dict[str, frozenset[int] | None] = {
-    "all": None,
-    "matchmaking": frozenset({3}),
-    "custom": frozenset({1}),
-    "local": frozenset({7}),
-}
+# Re-exported: the filters are part of the sources' vocabulary.
+from levelup.match_types import LIFECYCLE_BY_MATCH_TYPE as LIFECYCLE_BY_MATCH_TYPE
+from levelup.match_types import MATCH_TYPES as MATCH_TYPES
 
 _XUID_RE = re.compile(r"^(?:xuid\()?(\d+)\)?$")
 

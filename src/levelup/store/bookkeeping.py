@@ -14,6 +14,11 @@ import orjson
 import polars as pl
 
 from levelup.clock import utc_now
+from levelup.match_types import (
+    covering_match_types,
+    narrower_match_types,
+    overlapping_match_types,
+)
 
 
 def known_match_ids(conn: duckdb.DuckDBPyConnection) -> set[str]:
@@ -58,8 +63,30 @@ def walk_is_complete(conn: duckdb.DuckDBPyConnection, match_type: str) -> bool |
     return bool(rows[0][0]) if rows else None
 
 
+def can_stop_at_known(conn: duckdb.DuckDBPyConnection, match_type: str) -> bool:
+    """Whether a walk of `match_type` may stop at the first match already stored.
+
+    Only when everything older than the stored matches is known to be stored:
+    an earlier walk of the same or a broader filter completed (a matchmaking
+    walk proves nothing about custom games), and no walk of a filter sharing
+    matches with this one was left unfinished since (it may have stored the
+    newest matches and left gaps behind them).
+    """
+    states = {
+        row[0]: bool(row[1])
+        for row in conn.execute("SELECT match_type, walk_complete FROM sync_state").fetchall()
+    }
+    if any(states.get(t) is False for t in overlapping_match_types(match_type)):
+        return False
+    return any(states.get(t) for t in covering_match_types(match_type))
+
+
 def mark_walk(conn: duckdb.DuckDBPyConnection, match_type: str, *, complete: bool) -> None:
-    """Incomplete is written when a walk starts, so a crash leaves it incomplete."""
+    """Incomplete is written when a walk starts, so a crash leaves it incomplete.
+
+    A completed walk stored every match of its filter, so the filters it
+    covers (every one, for `all`) are complete too.
+    """
     now = utc_now()
     conn.execute(
         "INSERT INTO sync_state (match_type, walk_complete, walk_started_at, walk_finished_at) "
@@ -70,6 +97,13 @@ def mark_walk(conn: duckdb.DuckDBPyConnection, match_type: str, *, complete: boo
         "walk_finished_at = excluded.walk_finished_at",
         {"type": match_type, "complete": complete, "now": now},
     )
+    narrower = [t for t in narrower_match_types(match_type) if t != match_type]
+    if complete and narrower:
+        conn.execute(
+            "UPDATE sync_state SET walk_complete = true, walk_finished_at = $now "
+            "WHERE list_contains($types, match_type) AND NOT walk_complete",
+            {"types": narrower, "now": now},
+        )
 
 
 def start_run(conn: duckdb.DuckDBPyConnection, command: str) -> str:

@@ -6,11 +6,14 @@ them), and this coroutine parses, extracts and hands matches to the bulk
 writer. Nothing waits for the whole history before the first write, and memory
 holds one batch, not the history.
 
-Resume rule: the walk normally stops at the first match already stored. When
-`--full` is given, or the last walk did not finish (crash, failures,
-`--max-matches`), it walks everything and skips what is known, so gaps left by
-an interrupted run are filled. `sync_state` is marked incomplete when a walk
-starts and complete only when it ends cleanly.
+Resume rule: the walk stops at the first match already stored only when
+everything older is known to be stored: an earlier walk of the same or a
+broader `--match-type` completed, and no walk sharing matches with this one
+was left unfinished since (`store.bookkeeping.can_stop_at_known`). Otherwise
+(`--full`, a crash, failures, `--max-matches`, or an `all` walk after only
+matchmaking walks) it walks everything and skips what is known, so gaps are
+filled. `sync_state` is marked incomplete when a walk starts and complete only
+when it ends cleanly.
 """
 
 from __future__ import annotations
@@ -27,13 +30,13 @@ import orjson
 from levelup.extract.match import MatchDocumentError, extract_match, parse_match_json
 from levelup.sources.base import AuthError, MatchSource, PlayerIdentity, SourceError
 from levelup.store.bookkeeping import (
+    can_stop_at_known,
     failed_match_ids,
     finish_run,
     known_match_ids,
     mark_walk,
     record_failures,
     start_run,
-    walk_is_complete,
 )
 from levelup.store.database import bulk_writes
 from levelup.store.writer import MatchWriter
@@ -211,9 +214,8 @@ async def sync_player(
     report = SyncReport(player=owner.gamertag or owner.xuid, xuid=owner.xuid)
     known = known_match_ids(conn)
     retry_ids = [m for m in failed_match_ids(conn) if m not in known]
-    previous_walk = walk_is_complete(conn, options.match_type)
-    resume = options.full or previous_walk is False
-    report.resumed = previous_walk is False and not options.full
+    resume = options.full or not can_stop_at_known(conn, options.match_type)
+    report.resumed = resume and not options.full and bool(known)
     if owner.gamertag:
         remember_gamertags(conn, {owner.xuid: owner.gamertag})
     mark_walk(conn, options.match_type, complete=False)
