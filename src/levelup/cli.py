@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from levelup import __version__
 from levelup.errors import LevelUpError
 
-COMMAND_MODULES = ("sync", "backfill", "demo", "report", "auth")
+COMMAND_MODULES = ("sync", "backfill", "demo", "report", "auth", "export", "sql")
 
 log = logging.getLogger("levelup")
 
@@ -124,7 +124,13 @@ class _Commands(argparse._SubParsersAction):
         return super().add_parser(name, **kwargs)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or just the command `only` (imports only its module).
+
+    Why `only`: each command module imports its own stack (Polars, aiohttp, spnkr,
+    ...), about a second of start-up for all of them; a command should pay only
+    for its own (`levelup sql` answers in well under a second).
+    """
     parser = _Parser(
         prog="levelup",
         description="Keep and study a Halo Infinite player's match history in DuckDB.",
@@ -137,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", parser_class=_Parser, action=_Commands
     )
     for name in COMMAND_MODULES:
+        if only is not None and name != only:
+            continue
         try:
             module = importlib.import_module(f"levelup.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -161,7 +169,20 @@ def configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_command(build_parser(), argv)
+    return run_command(build_parser(_requested_command(argv)), argv)
+
+
+def _requested_command(argv: Sequence[str] | None) -> str | None:
+    """The command named on the command line, if it is one (else None: build them all,
+    for the top-level help and argparse's own error on an unknown command)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    for word in words:
+        if word.startswith("-"):
+            if word in ("-h", "--help", "--version"):
+                return None
+            continue
+        return word if word in COMMAND_MODULES else None
+    return None
 
 
 def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:

@@ -96,7 +96,8 @@ def new_player_db_path(data_dir: Path, gamertag: str, xuid: str) -> Path:
     )
 
 
-def _is_lock_error(exc: duckdb.Error) -> bool:
+def is_lock_error(exc: duckdb.Error) -> bool:
+    """DuckDB's "another process holds this file" error (on connect or ATTACH)."""
     text = str(exc)
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
 
@@ -115,7 +116,7 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     try:
         conn = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
-        if _is_lock_error(exc):
+        if is_lock_error(exc):
             raise DatabaseBusyError(
                 f"the database {path} is in use by another LevelUp process "
                 "(DuckDB allows one writer at a time); wait for it to finish and retry"

@@ -1,0 +1,150 @@
+"""`levelup sql`: one read-only SQL statement over every tracked player.
+
+    levelup sql "SELECT player_gamertag, sum(shots_hit) / sum(shots_fired) FROM match_stats"
+    levelup sql "SELECT count(*) FROM match_participants" --player MyGT --format csv
+    levelup sql "SHOW TABLES" --format json
+
+Every table is one view over the selected players (default: every player
+database), with `player_xuid` and `player_gamertag` columns; `levelup_players`
+lists them. Databases are attached read-only; anything but a read is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import decimal
+import sys
+import uuid
+from typing import Any
+
+from levelup.commands.common import add_data_dir, print_json
+from levelup.store.database import resolve_data_dir
+from levelup.sync.players import select_databases
+from levelup.warehouse.sql import (
+    Catalog,
+    QueryResult,
+    check_read_only,
+    open_catalog,
+    referenced_tables,
+    run_query,
+)
+
+OUTPUT_FORMATS = ("table", "csv", "json")
+# A terminal table beyond this many rows is unreadable; csv and json print them all.
+TABLE_MAX_ROWS = 1000
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sql",
+        help="one read-only SQL query across every tracked player",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("query", metavar="SQL", help="one SELECT / WITH / DESCRIBE / ... statement")
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument(
+        "--player", action="append", metavar="GT", help="gamertag or xuid (repeatable)"
+    )
+    who.add_argument("--all", action="store_true", help="every player database (the default)")
+    add_data_dir(parser)
+    parser.add_argument(
+        "--format", choices=OUTPUT_FORMATS, default="table", help="output (default table)"
+    )
+    parser.set_defaults(func=run)
+
+
+def _warn(message: str) -> None:
+    print(f"levelup: warning: {message}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    statement = check_read_only(args.query)  # before any database is opened
+    data_dir = resolve_data_dir(args.data_dir)
+    named = bool(args.player)
+    databases = select_databases(data_dir, args.player or [], not named)
+    catalog = open_catalog(databases, named=named)
+    try:
+        for path, reason in catalog.skipped:
+            _warn(f"skipped {path}: {reason}")
+        _note_missing(catalog, statement)
+        result = run_query(catalog, statement)
+    finally:
+        catalog.close()
+    _print(result, args.format, catalog)
+    return 1 if catalog.skipped else 0
+
+
+def _note_missing(catalog: Catalog, statement: str) -> None:
+    """Say which players' databases lack a table the query reads (older layouts):
+    their rows are absent from its view, not zero."""
+    for table in sorted(referenced_tables(catalog, statement)):
+        lacking = catalog.missing.get(table)
+        if lacking:
+            _warn(
+                f"{table} is not in the database of {', '.join(lacking)} (older layout): "
+                "those players have no rows in it"
+            )
+
+
+def _plain(value: Any) -> Any:
+    """JSON and CSV friendly values: exact decimals as numbers, times as ISO-8601."""
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta | uuid.UUID | bytes):
+        return str(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _print(result: QueryResult, fmt: str, catalog: Catalog) -> None:
+    if fmt == "json":
+        print_json(
+            {
+                "columns": result.columns,
+                "types": result.types,
+                "rows": [[_plain(v) for v in row] for row in result.rows],
+                "row_count": len(result.rows),
+                "players": [
+                    {"xuid": db.xuid, "gamertag": db.label, "database": str(db.path)}
+                    for db in catalog.players
+                ],
+                "skipped": [{"database": str(p), "reason": r} for p, r in catalog.skipped],
+            }
+        )
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        for row in result.rows:
+            writer.writerow(["" if v is None else _plain(v) for v in row])
+        sys.stdout.flush()
+    else:
+        _print_table(result)
+
+
+def _print_table(result: QueryResult) -> None:
+    import os
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for name, sql_type in zip(result.columns, result.types, strict=True):
+        numeric = any(t in sql_type for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL"))
+        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+    for row in result.rows[:TABLE_MAX_ROWS]:
+        table.add_row(*("NULL" if v is None else str(_plain(v)) for v in row))
+    width = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
+    Console(width=width).print(table)
+    shown = min(len(result.rows), TABLE_MAX_ROWS)
+    note = f"{len(result.rows)} row(s)"
+    if shown < len(result.rows):
+        note += f"; the first {shown} shown (--format csv or json prints every row)"
+    print(note, file=sys.stderr)

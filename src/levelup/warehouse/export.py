@@ -1,0 +1,497 @@
+"""Export every tracked player's tables as Hive-partitioned Parquet or CSV.
+
+Layout: `OUT/<table>/player_xuid=<xuid>/data_0.parquet` (or `.csv`), one
+folder per table and player, plus `OUT/schema.json`. DuckDB, Polars, Spark,
+Trino and BigQuery read `OUT/<table>/` as one table with a `player_xuid`
+column taken from the folder names. Raw documents (`--with-documents`) are JSON
+lines in the same layout (`OUT/match_documents/player_xuid=<xuid>/data_0.jsonl`).
+
+Every file is written by DuckDB's own `COPY (SELECT ...) TO` from the player's
+database opened read-only: no row passes through Python.
+
+Atomicity: a player's partitions are first written under
+`OUT/.levelup-staging/<run>/new/`; only when all of that player's tables are
+complete is each old partition moved aside and the new one renamed into place
+(a rename on the same file system), then the old one deleted. An interrupted
+or failed export therefore leaves every partition either wholly old or wholly
+new, never half written; its staging folder is removed, or by the next export
+if the process was killed. One export at a time per OUT (a lock file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import orjson
+
+from levelup import __version__
+from levelup.errors import ConfigError, DatabaseBusyError, LevelUpError, UsageError
+from levelup.store.database import PlayerDatabase, connect
+from levelup.warehouse.reading import (
+    MATCHES_TABLE,
+    LayoutError,
+    database_schema,
+    quote_literal,
+    read_table,
+)
+from levelup.warehouse.tables import DocumentsSpec, TableSpecLike, data_tables, documents_table
+
+Format = Literal["parquet", "csv"]
+FORMATS: tuple[Format, ...] = ("parquet", "csv")
+PARTITION_COLUMN = "player_xuid"
+SCHEMA_FILE = "schema.json"
+STAGING_DIR = ".levelup-staging"
+LOCK_FILE = ".levelup-export.lock"
+DOCUMENTS_EXTENSION = "jsonl"
+# Timestamps are stored as naive UTC: written as ISO-8601 with the Z they imply.
+ISO_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+_COPY_OPTIONS: dict[str, str] = {
+    "parquet": "FORMAT parquet, COMPRESSION zstd",
+    "csv": f"FORMAT csv, HEADER true, TIMESTAMPFORMAT {quote_literal(ISO_TIMESTAMP)}",
+}
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to export, where, and how."""
+
+    out_dir: Path
+    format: Format = "parquet"
+    tables: tuple[str, ...] | None = None  # None: every data table
+    since: dt.date | None = None
+    with_documents: bool = False
+
+
+@dataclass
+class TableResult:
+    """One table of one player: the file written and its rows."""
+
+    name: str
+    rows: int
+    file: str
+    missing_columns: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "file": self.file, "missing_columns": self.missing_columns}
+
+
+@dataclass
+class PlayerResult:
+    """One player's export: what was written, what the database lacks, or why it failed."""
+
+    database: Path
+    xuid: str | None
+    gamertag: str | None
+    tables: list[TableResult] = field(default_factory=list)
+    missing_tables: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def matches(self) -> int:
+        return sum(t.rows for t in self.tables if t.name == MATCHES_TABLE)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "database": str(self.database),
+            "xuid": self.xuid,
+            "gamertag": self.gamertag,
+            "status": "failed" if self.error else "exported",
+            "error": self.error,
+            "matches": self.matches,
+            "tables": {t.name: t.as_dict() for t in self.tables},
+            "missing_tables": self.missing_tables,
+        }
+
+
+@dataclass
+class ExportReport:
+    """The whole run, for the terminal summary and `--json`."""
+
+    out_dir: Path
+    format: Format
+    players: list[PlayerResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[PlayerResult]:
+        return [p for p in self.players if p.error]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        matches = sum(p.matches for p in self.players)
+        return {
+            "out": str(self.out_dir),
+            "format": self.format,
+            "schema": str(self.out_dir / SCHEMA_FILE),
+            "players": [p.as_dict() for p in self.players],
+            "players_exported": len(self.players) - len(self.failed),
+            "players_failed": len(self.failed),
+            "matches": matches,
+            "rows": sum(t.rows for p in self.players for t in p.tables),
+            "seconds": round(self.seconds, 3),
+            "matches_per_second": round(matches / self.seconds, 1) if self.seconds else None,
+        }
+
+
+def selected_tables(request: ExportRequest) -> list[TableSpecLike | DocumentsSpec]:
+    """The tables asked for, in registry order (documents last).
+
+    Raises:
+        UsageError: an unknown table name.
+    """
+    tables: list[TableSpecLike | DocumentsSpec] = list(data_tables())
+    documents = documents_table()
+    known = [spec.name for spec in tables] + [documents.name]
+    if request.tables is None:
+        return tables + ([documents] if request.with_documents else [])
+    unknown = [name for name in request.tables if name not in known]
+    if unknown:
+        raise UsageError(f"unknown table(s) {', '.join(unknown)}; tables: {', '.join(known)}")
+    wanted = set(request.tables) | ({documents.name} if request.with_documents else set())
+    return [spec for spec in [*tables, documents] if spec.name in wanted]
+
+
+def _extension(spec: TableSpecLike | DocumentsSpec, fmt: Format) -> str:
+    return DOCUMENTS_EXTENSION if isinstance(spec, DocumentsSpec) else fmt
+
+
+def _copy_options(spec: TableSpecLike | DocumentsSpec, fmt: Format) -> str:
+    if isinstance(spec, DocumentsSpec):
+        return "FORMAT json"
+    return _COPY_OPTIONS[fmt]
+
+
+def _document_overrides() -> dict[str, str]:
+    """Bodies as JSON objects (a body that is not valid JSON is kept, as a string)."""
+    return {
+        "body": 'CASE WHEN json_valid("body") THEN CAST("body" AS JSON) ELSE to_json("body") END',
+        "fetched_at": f'strftime("fetched_at", {quote_literal(ISO_TIMESTAMP)})',
+    }
+
+
+def partition_name(xuid: str) -> str:
+    return f"{PARTITION_COLUMN}={xuid}"
+
+
+@contextlib.contextmanager
+def _export_lock(out_dir: Path) -> Iterator[None]:
+    """One export at a time per output folder (so staging cleanup is safe)."""
+    if os.name != "posix":  # pragma: no cover - LevelUp runs on Linux and macOS
+        yield
+        return
+    import fcntl
+
+    with open(out_dir / LOCK_FILE, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(
+                f"another levelup export is writing to {out_dir}; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _prepare_out_dir(out_dir: Path, fmt: Format) -> dict[str, Any]:
+    """Create OUT, refuse mixing formats, and read the previous schema.json."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file, not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create {out_dir}: {exc}") from None
+    previous: dict[str, Any] = {}
+    schema_path = out_dir / SCHEMA_FILE
+    if schema_path.exists():
+        try:
+            previous = orjson.loads(schema_path.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise ConfigError(
+                f"{schema_path} is not readable JSON ({exc}); move it away to export there"
+            ) from None
+        if previous.get("format") not in (None, fmt):
+            raise UsageError(
+                f"{out_dir} holds a {previous['format']} export; export {fmt} to another --out"
+            )
+    elif any(p for p in out_dir.iterdir() if p.name not in (LOCK_FILE, STAGING_DIR)):
+        raise UsageError(
+            f"{out_dir} is not empty and holds no LevelUp export ({SCHEMA_FILE}); "
+            "give an empty or new folder"
+        )
+    return previous
+
+
+def _schema_document(fmt: Format, players: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    tables: dict[str, Any] = {}
+    for spec in [*data_tables(), documents_table()]:
+        ext = _extension(spec, fmt)
+        tables[spec.name] = {
+            "description": spec.description,
+            "key": list(spec.key),
+            "per_match": spec.per_match,
+            "files": f"{spec.name}/{PARTITION_COLUMN}=*/data_0.{ext}",
+            "format": "jsonl" if isinstance(spec, DocumentsSpec) else fmt,
+            "columns": [
+                {"name": PARTITION_COLUMN, "type": "VARCHAR",
+                 "lineage": "the tracked player's xuid: the Hive partition (folder name), "
+                 "not stored in the files"},
+                *(
+                    {"name": name, "type": sql_type, "lineage": spec.column_docs.get(name, "")}
+                    for name, sql_type in spec.columns.items()
+                ),
+            ],
+        }  # fmt: skip
+    return {
+        "generated_by": f"levelup {__version__}",
+        "format": fmt,
+        "partitioning": {
+            "column": PARTITION_COLUMN,
+            "type": "VARCHAR",
+            "layout": "<table>/player_xuid=<xuid>/data_0.<ext>",
+        },
+        "timestamps": "naive UTC"
+        + ("" if fmt == "parquet" else f"; CSV and JSON lines: ISO-8601 ({ISO_TIMESTAMP})"),
+        "updated_at": dt.datetime.now(dt.UTC).isoformat(),
+        "tables": tables,
+        "players": players,
+    }
+
+
+def _write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    temporary.write_bytes(orjson.dumps(payload, option=orjson.OPT_INDENT_2))
+    os.replace(temporary, path)
+
+
+class Exporter:
+    """Writes each player's partitions into staging, then swaps them into OUT."""
+
+    def __init__(
+        self, request: ExportRequest, tables: list[TableSpecLike | DocumentsSpec], staging: Path
+    ) -> None:
+        self.request = request
+        self.tables = tables
+        self.staging = staging
+
+    def export_player(
+        self, database: PlayerDatabase, on_table: Callable[[], object] | None = None
+    ) -> PlayerResult:
+        """Export one player; a failure is returned in the result, the run goes on.
+
+        Raises:
+            DatabaseBusyError: the database is locked by a writer.
+        """
+        result = PlayerResult(database=database.path, xuid=database.xuid,
+                              gamertag=database.gamertag)  # fmt: skip
+        if not database.xuid:
+            result.error = (
+                "the database does not record its owner's xuid (the partition key); "
+                "run `levelup sync` or `levelup backfill --xuid X` for it once"
+            )
+            return result
+        if not database.xuid.isdigit():
+            result.error = f"owner xuid {database.xuid!r} is not digits"
+            return result
+        conn = connect(database.path, read_only=True)
+        written: list[tuple[str, Path]] = []
+        run_folder = self.staging / "new" / uuid.uuid4().hex
+        try:
+            schema = database_schema(conn)
+            for spec in self.tables:
+                table = self._write_table(conn, schema, spec, database.xuid, run_folder)
+                if table is None:
+                    result.missing_tables.append(spec.name)
+                else:
+                    result.tables.append(table)
+                    written.append((spec.name, run_folder / spec.name))
+                if on_table is not None:
+                    on_table()
+        except (duckdb.Error, LayoutError, OSError) as exc:
+            shutil.rmtree(run_folder, ignore_errors=True)
+            result.tables, result.missing_tables = [], []
+            result.error = f"export failed, previous partitions kept: {_one_line(exc)}"
+            return result
+        finally:
+            conn.close()
+        self._swap_in(database.xuid, [spec.name for spec in self.tables], run_folder)
+        return result
+
+    def _write_table(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        schema: dict[str, dict[str, str]],
+        spec: TableSpecLike | DocumentsSpec,
+        xuid: str,
+        run_folder: Path,
+    ) -> TableResult | None:
+        is_documents = isinstance(spec, DocumentsSpec)
+        read = read_table(
+            spec,
+            schema,
+            since=self.request.since,
+            overrides=_document_overrides() if is_documents else None,
+        )
+        if read is None:
+            return None
+        folder = run_folder / spec.name / partition_name(xuid)
+        folder.mkdir(parents=True)
+        target = folder / f"data_0.{_extension(spec, self.request.format)}"
+        rows = conn.execute(
+            f"COPY ({read.sql}) TO {quote_literal(str(target))} "
+            f"({_copy_options(spec, self.request.format)})"
+        ).fetchall()
+        final = self.request.out_dir / spec.name / partition_name(xuid) / target.name
+        return TableResult(
+            name=spec.name,
+            rows=int(rows[0][0]) if rows else 0,
+            file=str(final),
+            missing_columns=read.missing_columns,
+        )
+
+    def _swap_in(self, xuid: str, tables: list[str], run_folder: Path) -> None:
+        """Each new partition replaces the old one; a table the database lacks loses
+        its old partition (the export mirrors the database). If this is interrupted,
+        a partition already moved aside is put back."""
+        trash = self.staging / "old" / run_folder.name
+        moved: list[tuple[Path, Path]] = []
+        try:
+            for name in tables:
+                target = self.request.out_dir / name / partition_name(xuid)
+                fresh = run_folder / name / partition_name(xuid)
+                if target.exists():
+                    aside = trash / name / target.name
+                    aside.parent.mkdir(parents=True, exist_ok=True)
+                    os.rename(target, aside)
+                    moved.append((aside, target))
+                if fresh.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.rename(fresh, target)
+        except BaseException:
+            for aside, target in moved:
+                if not target.exists() and aside.exists():
+                    os.rename(aside, target)
+            raise
+        finally:
+            shutil.rmtree(trash, ignore_errors=True)
+            shutil.rmtree(run_folder, ignore_errors=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def check_available(databases: list[PlayerDatabase]) -> None:
+    """Named databases must all be readable before anything is written.
+
+    Raises:
+        DatabaseBusyError: one of them is locked by a writer.
+    """
+    for database in databases:
+        connect(database.path, read_only=True).close()
+
+
+def export_players(
+    databases: list[PlayerDatabase],
+    request: ExportRequest,
+    *,
+    named: bool,
+    progress: Any = None,
+    warn: Callable[[str], None] | None = None,
+) -> ExportReport:
+    """Export every database; a busy one fails the run (named) or is reported and skipped.
+
+    Args:
+        databases: the selected player databases.
+        request: what and where.
+        named: the players were named with --player (a busy one is then exit 2).
+        progress: a `ProgressBar`-like object (set_total, advance), or None.
+        warn: called with a one-line message for each skipped or failed player.
+
+    Raises:
+        DatabaseBusyError: a named database is in use by a writer.
+        UsageError, ConfigError: the output folder or the options are unusable.
+    """
+    out_dir = request.out_dir
+    tables = selected_tables(request)
+    previous = _prepare_out_dir(out_dir, request.format)
+    report = ExportReport(out_dir=out_dir, format=request.format)
+    started = time.perf_counter()
+    with _export_lock(out_dir):
+        if named:
+            check_available(databases)
+        staging_root = out_dir / STAGING_DIR
+        shutil.rmtree(staging_root, ignore_errors=True)  # left by a killed export
+        exporter = Exporter(request, tables, staging_root / uuid.uuid4().hex)
+        players: dict[str, dict[str, Any]] = dict(previous.get("players") or {})
+        if progress is not None:
+            progress.set_total(len(databases) * len(tables))
+        advance = progress.advance if progress is not None else None
+        try:
+            for database in databases:
+                try:
+                    result = exporter.export_player(database, advance)
+                except DatabaseBusyError as exc:
+                    if named:
+                        raise
+                    result = _failed(database, str(exc))
+                except LevelUpError as exc:
+                    result = _failed(database, str(exc))
+                report.players.append(result)
+                if result.error:
+                    if warn is not None:
+                        warn(f"{database.label} ({database.path}): {result.error}")
+                    continue
+                key = str(result.xuid)
+                players[key] = _player_entry(players.get(key), result, request)
+                _write_json_atomically(
+                    out_dir / SCHEMA_FILE, _schema_document(request.format, players)
+                )
+        finally:
+            shutil.rmtree(staging_root, ignore_errors=True)
+        if not (out_dir / SCHEMA_FILE).exists():
+            _write_json_atomically(out_dir / SCHEMA_FILE, _schema_document(request.format, players))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _failed(database: PlayerDatabase, reason: str) -> PlayerResult:
+    return PlayerResult(database.path, database.xuid, database.gamertag, error=reason)
+
+
+def _player_entry(
+    previous: dict[str, Any] | None, result: PlayerResult, request: ExportRequest
+) -> dict[str, Any]:
+    """The player's line in schema.json; tables not exported this time keep theirs."""
+    before = previous or {}
+    exported = {t.name for t in result.tables} | set(result.missing_tables)
+    rows = {k: v for k, v in (before.get("rows") or {}).items() if k not in exported}
+    rows.update({t.name: t.rows for t in result.tables})
+    columns = {k: v for k, v in (before.get("missing_columns") or {}).items() if k not in exported}
+    columns.update({t.name: t.missing_columns for t in result.tables if t.missing_columns})
+    missing = [n for n in before.get("missing_tables") or [] if n not in exported]
+    return {
+        "gamertag": result.gamertag,
+        "database": str(result.database),
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+        "since": request.since.isoformat() if request.since else None,
+        "rows": rows,
+        "missing_tables": missing + result.missing_tables,
+        "missing_columns": columns,
+    }

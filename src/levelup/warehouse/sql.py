@@ -1,0 +1,218 @@
+"""One read-only SQL statement over every selected player's database.
+
+An in-memory DuckDB attaches each player database READ_ONLY and defines, for
+every registry table, a view `<table>` that is the `UNION ALL BY NAME` of that
+table in every attached database, each projected onto the registry's columns
+and led by `player_xuid` and `player_gamertag`. `levelup_players` lists the
+attached players. So `SELECT player_gamertag, sum(shots_hit) / sum(shots_fired)
+FROM match_stats GROUP BY ALL` reads across players with no setup.
+
+Read-only twice over: the statement must parse (DuckDB's own
+`extract_statements`) as one SELECT-like statement (SELECT, WITH, VALUES,
+FROM-first, DESCRIBE, SHOW, SUMMARIZE, or EXPLAIN of one of those), and the
+databases are attached read-only with file system access switched off and the
+configuration locked, so even a statement that got past the check could
+neither change a database nor write a file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from levelup.errors import DatabaseBusyError, UsageError
+from levelup.store.database import PlayerDatabase, is_lock_error
+from levelup.warehouse.reading import database_schema, quote_identifier, quote_literal, read_table
+from levelup.warehouse.tables import DocumentsSpec, TableSpecLike, data_tables, documents_table
+
+PLAYERS_VIEW = "levelup_players"
+_READ_TYPES = {duckdb.StatementType.SELECT}
+# EXPLAIN [ANALYZE] [(options)]: what follows is the statement it explains.
+_EXPLAIN = re.compile(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?(\s*\([^)]*\))?", re.IGNORECASE)
+
+
+class SqlError(UsageError):
+    """The statement does not parse, does not bind, or fails while running (exit 2)."""
+
+
+class RefusedStatement(UsageError):
+    """The statement is not a read (exit 2)."""
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def check_read_only(query: str) -> str:
+    """The one read statement in `query`, as DuckDB parsed it.
+
+    Raises:
+        SqlError: it does not parse, or holds no statement.
+        RefusedStatement: more than one statement, or one that is not a read.
+    """
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise SqlError(f"SQL error: {_first_line(exc)}") from None
+    if not statements:
+        raise SqlError("SQL error: no statement given")
+    if len(statements) > 1:
+        raise RefusedStatement(
+            f"give one statement, not {len(statements)} (levelup sql runs a single query)"
+        )
+    statement = statements[0]
+    kind = statement.type
+    if kind == duckdb.StatementType.EXPLAIN:
+        # EXPLAIN ANALYZE runs what it explains: the inner statement must be a read too.
+        check_read_only(_EXPLAIN.sub("", statement.query, count=1))
+        return statement.query
+    if kind not in _READ_TYPES:
+        raise RefusedStatement(
+            f"refused: {kind.name} statements are not allowed; levelup sql only reads "
+            "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
+        )
+    return statement.query
+
+
+@dataclass
+class Catalog:
+    """The in-memory connection with every readable player database attached."""
+
+    conn: duckdb.DuckDBPyConnection
+    players: list[PlayerDatabase] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    # table -> labels of the attached players whose database lacks it
+    missing: dict[str, list[str]] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _alias(index: int) -> str:
+    return f"player_{index}"
+
+
+def _leading(database: PlayerDatabase) -> str:
+    xuid = quote_literal(database.xuid) if database.xuid else "NULL"
+    gamertag = quote_literal(database.label)
+    return f"CAST({xuid} AS VARCHAR) AS player_xuid, CAST({gamertag} AS VARCHAR) AS player_gamertag"
+
+
+def _empty_view(spec: TableSpecLike | DocumentsSpec) -> str:
+    columns = ", ".join(
+        f"CAST(NULL AS {sql_type}) AS {quote_identifier(name)}"
+        for name, sql_type in spec.columns.items()
+    )
+    return (
+        "SELECT CAST(NULL AS VARCHAR) AS player_xuid, CAST(NULL AS VARCHAR) AS player_gamertag, "
+        f"{columns} WHERE false"
+    )
+
+
+def open_catalog(databases: list[PlayerDatabase], *, named: bool) -> Catalog:
+    """Attach every database read-only and define the union views.
+
+    A database locked by a writer is skipped (recorded in `skipped`), unless it
+    was named (`named`): then the run stops.
+
+    Raises:
+        DatabaseBusyError: a named database is in use by a writer.
+    """
+    conn = duckdb.connect(":memory:")
+    catalog = Catalog(conn=conn)
+    try:
+        schemas: list[tuple[str, PlayerDatabase, dict[str, dict[str, str]]]] = []
+        for database in databases:
+            alias = _alias(len(schemas))
+            try:
+                conn.execute(
+                    f"ATTACH {quote_literal(str(database.path))} AS {quote_identifier(alias)} "
+                    "(READ_ONLY)"
+                )
+            except duckdb.Error as exc:
+                if not is_lock_error(exc):
+                    catalog.skipped.append((database.path, f"cannot open: {_first_line(exc)}"))
+                    continue
+                message = (
+                    f"the database {database.path} is in use by another LevelUp process "
+                    "(DuckDB allows one writer at a time)"
+                )
+                if named:
+                    raise DatabaseBusyError(f"{message}; wait for it to finish and retry") from None
+                catalog.skipped.append((database.path, message))
+                continue
+            schemas.append((alias, database, database_schema(conn, alias)))
+            catalog.players.append(database)
+        for spec in [*data_tables(), documents_table()]:
+            parts = []
+            for alias, database, schema in schemas:
+                read = read_table(spec, schema, catalog=alias, leading=_leading(database))
+                if read is None:
+                    catalog.missing.setdefault(spec.name, []).append(database.label)
+                else:
+                    parts.append(read.sql)
+            body = "\nUNION ALL BY NAME\n".join(parts) if parts else _empty_view(spec)
+            conn.execute(f"CREATE VIEW {quote_identifier(spec.name)} AS {body}")
+        players = [
+            f"SELECT {_leading(database)}, CAST({quote_literal(str(database.path))} AS VARCHAR) "
+            "AS database"
+            for _, database, _ in schemas
+        ]
+        conn.execute(
+            f"CREATE VIEW {PLAYERS_VIEW} AS "
+            + (
+                " UNION ALL ".join(players)
+                if players
+                else "SELECT CAST(NULL AS VARCHAR) AS player_xuid, CAST(NULL AS VARCHAR) AS "
+                "player_gamertag, CAST(NULL AS VARCHAR) AS database WHERE false"
+            )
+        )
+        # The real guarantee, beside the statement check: no file can be read or
+        # written from here on, and no setting changed back.
+        conn.execute("SET enable_external_access = false")
+        conn.execute("SET lock_configuration = true")
+    except BaseException:
+        conn.close()
+        raise
+    return catalog
+
+
+@dataclass
+class QueryResult:
+    """Column names, their DuckDB types, and every row."""
+
+    columns: list[str]
+    types: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def referenced_tables(catalog: Catalog, statement: str) -> set[str]:
+    """Table names the statement reads (to say which players lack them)."""
+    try:
+        return set(catalog.conn.get_table_names(statement, qualified=False))
+    except duckdb.Error:
+        return set()
+
+
+def run_query(catalog: Catalog, statement: str) -> QueryResult:
+    """Run one checked read statement.
+
+    Raises:
+        SqlError: DuckDB rejects it (catalog, binder, conversion, ...), as one line.
+    """
+    try:
+        relation = catalog.conn.execute(statement)
+        rows = relation.fetchall()
+        description = relation.description or []
+    except duckdb.Error as exc:
+        raise SqlError(f"SQL error: {_first_line(exc)}") from None
+    return QueryResult(
+        columns=[d[0] for d in description],
+        types=[str(d[1]) for d in description],
+        rows=rows,
+    )
