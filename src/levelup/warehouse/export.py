@@ -37,6 +37,7 @@ import orjson
 from levelup import __version__
 from levelup.errors import ConfigError, DatabaseBusyError, LevelUpError, UsageError
 from levelup.store.database import PlayerDatabase, connect
+from levelup.store.schema import get_meta
 from levelup.warehouse.reading import (
     MATCHES_TABLE,
     LayoutError,
@@ -297,29 +298,40 @@ class Exporter:
         Raises:
             DatabaseBusyError: the database is locked by a writer.
         """
-        result = PlayerResult(database=database.path, xuid=database.xuid,
-                              gamertag=database.gamertag)  # fmt: skip
-        if not database.xuid:
+        conn = connect(database.path, read_only=True)
+        try:
+            return self._export_open(conn, database, on_table)
+        finally:
+            conn.close()
+
+    def _export_open(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        database: PlayerDatabase,
+        on_table: Callable[[], object] | None,
+    ) -> PlayerResult:
+        # Listing could not read the owner if a writer held the file at that moment.
+        xuid = database.xuid or get_meta(conn, "owner_xuid")
+        gamertag = database.gamertag or get_meta(conn, "owner_gamertag") or database.folder
+        result = PlayerResult(database=database.path, xuid=xuid, gamertag=gamertag)
+        if not xuid:
             result.error = (
-                "the database does not record its owner's xuid (the partition key); "
-                "run `levelup sync` or `levelup backfill --xuid X` for it once"
+                "the database does not record its owner's xuid (the partition key); LevelUp "
+                "records it on this player's next `levelup sync` or `levelup backfill --xuid X`"
             )
             return result
-        if not database.xuid.isdigit():
-            result.error = f"owner xuid {database.xuid!r} is not digits"
+        if not xuid.isdigit():
+            result.error = f"owner xuid {xuid!r} is not digits"
             return result
-        conn = connect(database.path, read_only=True)
-        written: list[tuple[str, Path]] = []
         run_folder = self.staging / "new" / uuid.uuid4().hex
         try:
             schema = database_schema(conn)
             for spec in self.tables:
-                table = self._write_table(conn, schema, spec, database.xuid, run_folder)
+                table = self._write_table(conn, schema, spec, xuid, run_folder)
                 if table is None:
                     result.missing_tables.append(spec.name)
                 else:
                     result.tables.append(table)
-                    written.append((spec.name, run_folder / spec.name))
                 if on_table is not None:
                     on_table()
         except (duckdb.Error, LayoutError, OSError) as exc:
@@ -327,9 +339,13 @@ class Exporter:
             result.tables, result.missing_tables = [], []
             result.error = f"export failed, previous partitions kept: {_one_line(exc)}"
             return result
-        finally:
-            conn.close()
-        self._swap_in(database.xuid, [spec.name for spec in self.tables], run_folder)
+        try:
+            self._swap_in(xuid, [spec.name for spec in self.tables], run_folder)
+        except OSError as exc:
+            result.error = (
+                f"could not move the new partitions into place ({_one_line(exc)}); "
+                "each partition is whole, old or new"
+            )
         return result
 
     def _write_table(

@@ -18,7 +18,7 @@ neither change a database nor write a file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,28 @@ def _empty_view(spec: TableSpecLike | DocumentsSpec) -> str:
     )
 
 
+def _with_owner(
+    conn: duckdb.DuckDBPyConnection,
+    alias: str,
+    schema: dict[str, dict[str, str]],
+    database: PlayerDatabase,
+) -> PlayerDatabase:
+    """The owner as the attached file records it: listing could not read it if a
+    writer held the file at that moment."""
+    if (database.xuid and database.gamertag) or "levelup_meta" not in schema:
+        return database
+    rows = conn.execute(
+        f"SELECT key, value FROM {quote_identifier(alias)}.levelup_meta "
+        "WHERE key IN ('owner_xuid', 'owner_gamertag')"
+    ).fetchall()
+    meta = dict(rows)
+    return replace(
+        database,
+        xuid=database.xuid or meta.get("owner_xuid"),
+        gamertag=database.gamertag or meta.get("owner_gamertag"),
+    )
+
+
 def open_catalog(databases: list[PlayerDatabase], *, named: bool) -> Catalog:
     """Attach every database read-only and define the union views.
 
@@ -146,7 +168,9 @@ def open_catalog(databases: list[PlayerDatabase], *, named: bool) -> Catalog:
                     raise DatabaseBusyError(f"{message}; wait for it to finish and retry") from None
                 catalog.skipped.append((database.path, message))
                 continue
-            schemas.append((alias, database, database_schema(conn, alias)))
+            schema = database_schema(conn, alias)
+            database = _with_owner(conn, alias, schema, database)
+            schemas.append((alias, database, schema))
             catalog.players.append(database)
         for spec in [*data_tables(), documents_table()]:
             parts = []
