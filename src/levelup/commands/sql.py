@@ -1,6 +1,6 @@
 """`levelup sql`: one read-only SQL statement over every tracked player.
 
-    levelup sql "SELECT player_gamertag, sum(shots_hit) / sum(shots_fired) FROM match_stats"
+    levelup sql "SELECT player_gamertag, sum(kills) FROM match_stats GROUP BY ALL"
     levelup sql "SELECT count(*) FROM match_participants" --player MyGT --format csv
     levelup sql "SHOW TABLES" --format json
 
@@ -132,8 +132,9 @@ def _print(result: QueryResult, fmt: str, catalog: Catalog) -> None:
 def _print_table(result: QueryResult) -> None:
     import os
 
-    from rich.console import Console
     from rich.table import Table
+
+    from levelup.console import PipeAwareConsole
 
     table = Table(show_lines=False)
     for name, sql_type in zip(result.columns, result.types, strict=True):
@@ -142,7 +143,7 @@ def _print_table(result: QueryResult) -> None:
     for row in result.rows[:TABLE_MAX_ROWS]:
         table.add_row(*("NULL" if v is None else str(_plain(v)) for v in row))
     width = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
-    Console(width=width).print(table)
+    PipeAwareConsole(width=width).print(table)
     shown = min(len(result.rows), TABLE_MAX_ROWS)
     note = f"{len(result.rows)} row(s)"
     if shown < len(result.rows):
