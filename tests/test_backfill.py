@@ -13,9 +13,12 @@ import duckdb
 import orjson
 import pytest
 
+from levelup.commands.backfill import DRY_RUN_SHOWN
+from levelup.demo.generator import DEMO_OWNER, generate_match
+from levelup.demo.generator import write_recorded_dir as generated_recorded_dir
 from levelup.sources.recorded import RecordedSource
-from levelup.store.database import connect
-from levelup.store.schema import migrate
+from levelup.store.database import connect, open_player_db
+from levelup.store.schema import migrate, set_meta
 from levelup.sync.backfill import BackfillRequest, backfill_player
 from tests.helpers import (
     FIXTURE_PLAYER,
@@ -412,3 +415,71 @@ def test_participants_scores_and_accuracy_options(tmp_path):
     assert _q(db, f"SELECT accuracy IS NOT NULL FROM match_stats WHERE match_id = '{IDS[4]}'") == [
         (True,)
     ]
+
+
+# ------------------------------------------- generated data (no shared fixture needed)
+
+GENERATED = [orjson.dumps(generate_match(i)) for i in range(12)]
+GENERATED_IDS = [orjson.loads(b)["MatchId"] for b in GENERATED]
+
+
+def _generated_old(data: Path, name: str, *, owner_stored: bool) -> Path:
+    db = data / "players" / name / "stats.duckdb"
+    make_old_database(db, GENERATED, DEMO_OWNER.xuid)
+    if owner_stored:
+        conn, _ = open_player_db(db)
+        set_meta(conn, "owner_xuid", DEMO_OWNER.xuid)
+        conn.close()
+    return db
+
+
+def test_all_goes_on_past_a_database_without_owner_xuid(tmp_path):
+    """`--all` with one old database that records no owner and cannot look it up:
+    that database is named with the `--xuid` way out, nothing of it is written, the
+    others are processed, exit 1. Alone, it is a configuration error (exit 2)."""
+    data = tmp_path / "data"
+    env = {"LEVELUP_CONFIG_DIR": str(tmp_path / "no-credentials")}
+    known = _generated_old(data, "Known", owner_stored=True)
+    old = _generated_old(data, "Old", owner_stored=False)
+    recorded = generated_recorded_dir(tmp_path / "rec", len(GENERATED)).path  # no "Old" in it
+    old_before = _tables(old)
+
+    dry = _backfill(data, "--all", "--shots", "--dry-run", "--json", env=env)
+    assert dry.returncode == 1, dry.stderr
+    report = last_json(dry.stdout)
+    assert [p["player"] for p in report["players"]] == ["Known"]
+    assert report["selected"] == {"shots": len(GENERATED)}
+    assert [s["player"] for s in report["skipped_databases"]] == ["Old"]
+    assert str(old) in dry.stderr and "--player Old --xuid XUID" in dry.stderr
+    assert "Traceback" not in dry.stderr
+
+    real = _backfill(data, "--all", "--shots", "--source", str(recorded), "--json", env=env)
+    assert real.returncode == 1, real.stderr
+    report = last_json(real.stdout)
+    assert report["shots_updated"] == len(GENERATED)
+    assert "--player Old --xuid XUID" in real.stderr and "Old" in real.stderr
+    assert _q(known, "SELECT count(*) FROM match_stats WHERE shots_fired IS NULL") == [(0,)]
+    assert _tables(old) == old_before  # not migrated, not touched
+
+    alone = _backfill(data, "--player", "Old", "--shots", "--dry-run", env=env)
+    assert alone.returncode == 2
+    assert "--xuid" in alone.stderr and "credentials" in alone.stderr
+    assert "Traceback" not in alone.stderr
+    fixed = _backfill(data, "--player", "Old", "--xuid", DEMO_OWNER.xuid, "--shots",
+                      "--source", str(recorded), "--json", env=env)  # fmt: skip
+    assert fixed.returncode == 0, fixed.stderr
+    assert last_json(fixed.stdout)["shots_updated"] == len(GENERATED)
+
+
+def test_dry_run_prints_counts_and_the_first_few_ids(tmp_path):
+    data = tmp_path / "data"
+    _generated_old(data, "Known", owner_stored=True)
+    args = ("--player", "Known", "--shots", "--participants-shots", "--dry-run")
+    text = _backfill(data, *args)
+    assert text.returncode == 0, text.stderr
+    shown = [i for i in GENERATED_IDS if i in text.stdout]
+    assert shown == GENERATED_IDS[:DRY_RUN_SHOWN]  # the newest few, in order
+    assert text.stdout.count(f"would process {len(GENERATED)} match(es)") == 2
+    assert f"and {len(GENERATED) - DRY_RUN_SHOWN} more (--json lists them all)" in text.stdout
+    full = last_json(_backfill(data, *args, "--json").stdout)["would_process"]
+    assert full == {"shots": GENERATED_IDS, "participants_shots": GENERATED_IDS}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from levelup.commands.common import (
     add_data_dir,
@@ -32,11 +33,11 @@ from levelup.commands.common import (
     source_options,
     stdout_console,
 )
-from levelup.errors import UsageError
+from levelup.errors import LevelUpError, UsageError
 from levelup.sources.base import MatchSource
 from levelup.sources.factory import SourceOptions, make_source
 from levelup.store.database import PlayerDatabase, connect, resolve_data_dir
-from levelup.store.schema import migrate
+from levelup.store.schema import get_meta, migrate
 from levelup.sync.backfill import BackfillRequest, PlayerBackfillReport, backfill_player
 from levelup.sync.backfill_options import CLI_OPTIONS
 from levelup.sync.players import ensure_owner, parse_xuid_option, select_databases
@@ -112,15 +113,35 @@ def run(args: argparse.Namespace) -> int:
     xuid = parse_xuid_option(args.xuid)
     if xuid and len(databases) > 1:
         raise UsageError("--xuid names one player's xuid: use it with a single --player")
-    reports = asyncio.run(
+    reports, skipped = asyncio.run(
         _backfill_all(databases, request, args.source, source_options(args), xuid)
     )
-    totals = _totals(reports, request)
+    for problem in skipped:
+        print(f"levelup: error: {problem}", file=sys.stderr)
+    if not reports:
+        return 2  # no database could be worked on: a configuration problem
+    totals = _totals(reports, request, skipped)
     if args.json:
         print_json(totals)
     else:
         _print(reports, totals, request)
-    return 1 if totals["failures"] else 0
+    return 1 if totals["failures"] or skipped else 0
+
+
+class OwnerUnknownError(LevelUpError):
+    """A database's owner xuid is neither stored nor given nor found: that database
+    is skipped (named, with the `--xuid` way out) and the others are processed."""
+
+    def __init__(self, db: PlayerDatabase, why: str) -> None:
+        self.db = db
+        super().__init__(
+            f"skipped {db.label} ({db.path}): this database does not record its owner's "
+            f"xuid; give it with `levelup backfill --player {db.label} --xuid XUID ...` "
+            f"(it could not be looked up: {why})"
+        )
+
+    def as_dict(self) -> dict[str, str]:
+        return {"player": self.db.label, "database": str(self.db.path), "reason": str(self)}
 
 
 class _LazySource:
@@ -143,20 +164,27 @@ async def _backfill_all(
     spec: str,
     options: SourceOptions,
     xuid: str | None,
-) -> list[PlayerBackfillReport]:
+) -> tuple[list[PlayerBackfillReport], list[OwnerUnknownError]]:
     lazy = _LazySource(spec, options)
     reports = []
+    skipped: list[OwnerUnknownError] = []
     try:
         for db in databases:
-            reports.append(await _backfill_one(db, request, lazy, xuid))
+            try:
+                reports.append(await _backfill_one(db, request, lazy, xuid))
+            except OwnerUnknownError as exc:
+                skipped.append(exc)  # nothing of it was written (its transaction is undone)
     finally:
         if lazy.source is not None:
             await lazy.source.aclose()
-    return reports
+    return reports, skipped
 
 
 async def _backfill_one(
-    db: PlayerDatabase, request: BackfillRequest, lazy: _LazySource, xuid: str | None
+    db: PlayerDatabase,
+    request: BackfillRequest,
+    lazy: _LazySource,
+    xuid: str | None,
 ) -> PlayerBackfillReport:
     conn = connect(db.path)
     try:
@@ -180,15 +208,29 @@ async def _backfill_one(
 
 
 async def _owner(
-    conn, db: PlayerDatabase, xuid: str | None, lazy: _LazySource, request: BackfillRequest
+    conn,
+    db: PlayerDatabase,
+    xuid: str | None,
+    lazy: _LazySource,
+    request: BackfillRequest,
 ) -> str | None:
-    """The owner's xuid; only the match_stats options need it."""
+    """The owner's xuid; only the match_stats options need it.
+
+    Raises:
+        OwnerUnknownError: it is not stored, not given, and the source could not
+            look it up (no credentials, unknown gamertag, ...).
+    """
     needs_owner = any(name in ("shots", "accuracy", "reextract") for name in request.options)
     if not needs_owner and db.xuid is None and xuid is None:
         return None
-    identity = await ensure_owner(
-        conn, requested=db.gamertag or db.folder, xuid_option=xuid, source=_SourceProxy(lazy)
-    )
+    try:
+        identity = await ensure_owner(
+            conn, requested=db.gamertag or db.folder, xuid_option=xuid, source=_SourceProxy(lazy)
+        )
+    except LevelUpError as exc:
+        if xuid is not None or get_meta(conn, "owner_xuid") is not None:
+            raise  # not an unknown owner (a contradicting --xuid, say)
+        raise OwnerUnknownError(db, str(exc)) from None
     return identity.xuid
 
 
@@ -202,7 +244,11 @@ class _SourceProxy:
         return await self._lazy().resolve_player(gamertag=gamertag, xuid=xuid)
 
 
-def _totals(reports: list[PlayerBackfillReport], request: BackfillRequest) -> dict:
+def _totals(
+    reports: list[PlayerBackfillReport],
+    request: BackfillRequest,
+    skipped: list[OwnerUnknownError],
+) -> dict:
     counters: dict[str, int] = {}
     selected: dict[str, int] = {}
     would: dict[str, list[str]] = {}
@@ -225,10 +271,15 @@ def _totals(reports: list[PlayerBackfillReport], request: BackfillRequest) -> di
         "value_warnings": sum(r.value_warnings for r in reports),
         "elapsed_seconds": round(sum(r.elapsed_seconds for r in reports), 3),
         "players": [r.as_dict() for r in reports],
+        "skipped_databases": [problem.as_dict() for problem in skipped],
     }
     if request.dry_run:
         payload["would_process"] = would
     return payload
+
+
+DRY_RUN_SHOWN = 5
+"""Match ids a dry run prints per option; `--json` has the full lists."""
 
 
 def _print(reports: list[PlayerBackfillReport], totals: dict, request: BackfillRequest) -> None:
@@ -249,9 +300,13 @@ def _print(reports: list[PlayerBackfillReport], totals: dict, request: BackfillR
         console.print(key_value_table(f"{title}: {report.player}", rows))
     if request.dry_run:
         for name, ids in totals.get("would_process", {}).items():
-            console.print(f"[bold]{name}[/bold] would process {len(ids)} match(es):")
-            for match_id in ids:
+            console.print(
+                f"[bold]{name}[/bold] would process {len(ids)} match(es)" + (":" if ids else "")
+            )
+            for match_id in ids[:DRY_RUN_SHOWN]:
                 console.print(f"  {match_id}")
+            if len(ids) > DRY_RUN_SHOWN:
+                console.print(f"  ... and {len(ids) - DRY_RUN_SHOWN} more (--json lists them all)")
     elif len(reports) > 1:
         console.print(
             "total: "
