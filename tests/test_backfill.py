@@ -429,6 +429,7 @@ def _generated_old(data: Path, name: str, *, owner_stored: bool) -> Path:
     if owner_stored:
         conn, _ = open_player_db(db)
         set_meta(conn, "owner_xuid", DEMO_OWNER.xuid)
+        set_meta(conn, "owner_gamertag", name)
         conn.close()
     return db
 
