@@ -26,7 +26,7 @@ import duckdb
 import orjson
 
 from levelup.extract.match import extract_match, parse_match_json
-from levelup.extract.rows import PARTICIPANT_COLUMNS, STATS_COLUMNS
+from levelup.registry import table_spec
 from levelup.sources.base import PlayerIdentity
 from levelup.sources.recorded import INDEX_FILE_NAME, RecordedDirectory, RecordedSource
 from levelup.store.database import connect, open_player_db
@@ -156,8 +156,8 @@ def _baseline(kind: str, work: Path, sample: int) -> dict:
         make_old_layout(work / "sync.duckdb", db)
         conn = connect(db)
         migrate(conn)
-    stats_cols = list(STATS_COLUMNS)
-    part_cols = list(PARTICIPANT_COLUMNS)
+    stats_cols = list(table_spec("match_stats").columns)
+    part_cols = list(table_spec("match_participants").columns)
     insert_stats = f"INSERT OR REPLACE INTO match_stats ({', '.join(stats_cols)}) VALUES ({', '.join('?' * len(stats_cols))})"
     insert_part = f"INSERT OR REPLACE INTO match_participants ({', '.join(part_cols)}) VALUES ({', '.join('?' * len(part_cols))})"
     started = time.perf_counter()
@@ -170,7 +170,7 @@ def _baseline(kind: str, work: Path, sample: int) -> dict:
             for row in match.participants:
                 conn.execute(insert_part, [getattr(row, c) for c in part_cols])
             conn.execute(
-                "INSERT OR REPLACE INTO match_json (match_id, body) VALUES (?, ?)",
+                "INSERT OR REPLACE INTO match_documents (match_id, kind, body) VALUES (?, 'stats', ?)",
                 [match_id, raw.decode()],
             )
         else:

@@ -98,7 +98,7 @@ def test_old_database_is_migrated_then_backfilled_for_both_tables(tmp_path):
     assert _q(db, "SELECT count(*) FROM match_participants WHERE gamertag LIKE 'GT%'") == [
         (PARTICIPANTS,)
     ]
-    assert _q(db, "SELECT count(*) FROM match_json") == [(len(IDS),)]
+    assert _q(db, "SELECT count(*) FROM match_documents") == [(len(IDS),)]
     assert _q(db, "SELECT value FROM levelup_meta WHERE key = 'owner_xuid'") == [(FIXTURE_PLAYER,)]
 
     # Second run: nothing selected, nothing changed.
@@ -248,7 +248,7 @@ def test_a_bad_match_among_good_ones(tmp_path):
     _, data, db = _synced(tmp_path)
     with duckdb.connect(str(db)) as conn:
         conn.execute("UPDATE match_stats SET shots_fired = NULL")
-        conn.execute(f"UPDATE match_json SET body = '{{\"MatchId\": ' WHERE match_id = '{IDS[0]}'")
+        conn.execute(f"UPDATE match_documents SET body = '{{\"MatchId\": ' WHERE match_id = '{IDS[0]}'")
     result = _backfill(data, "--player", "FixturePlayer", "--shots", "--json")
     assert result.returncode == 1
     report = last_json(result.stdout)

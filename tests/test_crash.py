@@ -19,7 +19,10 @@ MATCHES = 1500
 COMPARED = {
     "match_stats": "* EXCLUDE (created_at, updated_at)",
     "match_participants": "* EXCLUDE (created_at, updated_at)",
-    "match_json": "match_id, body",
+    "match_documents": "match_id, kind, body",
+    "match_medals": "*",
+    "match_mode_stats": "*",
+    "match_teams": "*",
     "player_names": "xuid, gamertag",
     "asset_names": "asset_type, asset_id, version_id, public_name",
     "failed_matches": "match_id, reason, attempts",

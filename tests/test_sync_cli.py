@@ -53,7 +53,7 @@ def test_first_sync_stores_every_match_participant_and_raw_json(tmp_path):
     assert _query(db, "SELECT count(*), count(shots_fired) FROM match_stats") == [
         (len(MATCH_FILES), len(MATCH_FILES))
     ]
-    assert _query(db, "SELECT count(*) FROM match_json")[0][0] == len(MATCH_FILES)
+    assert _query(db, "SELECT count(*) FROM match_documents")[0][0] == len(MATCH_FILES)
     assert _query(db, "SELECT value FROM levelup_meta WHERE key = 'owner_xuid'") == [
         (FIXTURE_PLAYER,)
     ]

@@ -68,7 +68,7 @@ def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
                 "ORDER BY match_id, xuid"
             ).fetchall(),
             "json": conn.execute(
-                "SELECT match_id, body FROM match_json ORDER BY match_id"
+                "SELECT match_id, body FROM match_documents ORDER BY match_id"
             ).fetchall(),
             "names": conn.execute(
                 "SELECT xuid, gamertag FROM player_names ORDER BY xuid"
@@ -211,7 +211,7 @@ def test_raw_token_expiry_stops_cleanly_and_keeps_rows(tmp_path: Path) -> None:
             sync_into(db, make_source(fake, raw_env(tmp_path / "cfg"), rps=100), concurrency=2)
     written = query(db, "SELECT count(*) FROM match_stats")[0][0]
     assert 0 < written <= 20
-    assert query(db, "SELECT count(*) FROM match_json")[0][0] == written
+    assert query(db, "SELECT count(*) FROM match_documents")[0][0] == written
     assert query(db, "SELECT status FROM sync_runs") == [("auth-failed",)]
 
 

@@ -42,7 +42,7 @@ def test_batches_write_all_three_tables(tmp_path):
     assert [len(ids) for ids in flushed] == [3, 3, 1]
     assert _count(conn, "match_stats") == 7
     assert _count(conn, "match_participants") == 21
-    assert _count(conn, "match_json") == 7
+    assert _count(conn, "match_documents") == 7
     row = conn.execute(
         "SELECT shots_fired, shots_hit, accuracy, created_at IS NOT NULL FROM match_stats "
         "WHERE match_id = 'm3'"
@@ -80,7 +80,7 @@ def test_a_failing_batch_writes_nothing(tmp_path):
     conn, _ = open_player_db(tmp_path / "db.duckdb")
     writer = MatchWriter(conn)
     writer.add(*_extracted("a"))
-    conn.execute("DROP TABLE match_json")  # the third statement of the batch will fail
+    conn.execute("DROP TABLE match_documents")  # a later statement of the batch will fail
     with pytest.raises(duckdb.Error):
         writer.flush()
     assert _count(conn, "match_stats") == 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -83,11 +83,25 @@ class PlayerTotals:
 
 @dataclass(slots=True)
 class ExtractedMatch:
-    """Everything one match document yields, computed in a single pass."""
+    """Everything one match document yields, computed in a single pass.
+
+    `details` holds the rows of the other tables of the same document (medals,
+    mode stats...), by table name; `levelup.registry.extract_stats_document`
+    fills it.
+    """
 
     match_id: str
     stats: MatchStatsRow | None
     participants: list[MatchParticipantRow]
+    details: dict[str, list[Any]] = field(default_factory=dict)
+
+    def rows(self, table: str) -> list[Any]:
+        """The rows this match yields for one table."""
+        if table == "match_stats":
+            return [self.stats] if self.stats is not None else []
+        if table == "match_participants":
+            return self.participants
+        return self.details.get(table, [])
 
 
 def accuracy(shots_hit: int | None, shots_fired: int | None) -> float | None:

@@ -1,201 +1,244 @@
-"""Row types written to the player's database, and their column types.
+"""Row types of every extracted table, with each column's SQL type and lineage.
 
-The dataclasses are what the transformers return; `STATS_COLUMNS` and
-`PARTICIPANT_COLUMNS` are the single source of the column names and types used
-by the schema (DDL and migrations), the writer (Polars frames with an explicit
-schema) and the backfill. Adding a column means adding it here and in the
-transformer, nothing else.
+A row dataclass is the single description of a table's columns: the registry
+(`levelup.registry`) derives the DuckDB types from the annotations (`int` ->
+INTEGER, `str` -> VARCHAR, ...; `col(sql=...)` overrides, e.g. BIGINT ids), the
+Polars frame schemas from those, and `docs/data_lineage.md` from each column's
+`doc`. Adding a column means adding a field here and filling it in its
+extractor, nothing else.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
-from operator import attrgetter
+from dataclasses import dataclass, field
+from typing import Any
 
-import polars as pl
 
-# DuckDB type -> Polars dtype of the bulk frames.
-_POLARS_TYPES: dict[str, pl.DataType] = {
-    "VARCHAR": pl.String(),
-    "INTEGER": pl.Int32(),
-    "BIGINT": pl.Int64(),
-    "DOUBLE": pl.Float64(),
-    "BOOLEAN": pl.Boolean(),
-    "TIMESTAMP": pl.Datetime("us"),
-}
+def col(doc: str, *, sql: str | None = None, default: Any = None) -> Any:
+    """A column: where it comes from in the API JSON (`doc`) and, when the type
+    annotation alone does not say it, its DuckDB type (`sql`)."""
+    return field(default=default, metadata={"doc": doc, "sql": sql})
+
+
+def key(doc: str, *, sql: str | None = None) -> Any:
+    """A key column (no default: every row has it)."""
+    return field(metadata={"doc": doc, "sql": sql})
+
+
+_SUMMED = "summed over the player's `PlayerTeamStats` entries (team stints)"
 
 
 @dataclass(slots=True)
 class MatchStatsRow:
     """The tracked player's view of one match (`match_stats`)."""
 
-    match_id: str
-    start_time: dt.datetime | None = None
-    end_time: dt.datetime | None = None
-    duration_seconds: float | None = None
-    time_played_seconds: float | None = None
-    lifecycle_mode: int | None = None
-    game_variant_category: int | None = None
-    gameplay_interaction: int | None = None
-    playlist_id: str | None = None
-    playlist_version_id: str | None = None
-    map_id: str | None = None
-    map_version_id: str | None = None
-    game_variant_id: str | None = None
-    game_variant_version_id: str | None = None
-    pair_id: str | None = None
-    pair_version_id: str | None = None
-    season_id: str | None = None
-    teams_enabled: bool | None = None
-    player_count: int | None = None
-    team_id: int | None = None
-    outcome: int | None = None
-    rank: int | None = None
-    left_early: bool | None = None
-    score: int | None = None
-    personal_score: int | None = None
-    kills: int | None = None
-    deaths: int | None = None
-    assists: int | None = None
-    kda: float | None = None
-    accuracy: float | None = None
-    shots_fired: int | None = None
-    shots_hit: int | None = None
-    damage_dealt: int | None = None
-    damage_taken: int | None = None
-    headshot_kills: int | None = None
-    melee_kills: int | None = None
-    grenade_kills: int | None = None
-    power_weapon_kills: int | None = None
-    max_killing_spree: int | None = None
-    avg_life_seconds: float | None = None
-    my_team_score: int | None = None
-    enemy_team_score: int | None = None
+    match_id: str = key("`MatchId`, lower-case (primary key)")
+    start_time: dt.datetime | None = col("`MatchInfo.StartTime`, ISO-8601 -> naive UTC")
+    end_time: dt.datetime | None = col("`MatchInfo.EndTime`, ISO-8601 -> naive UTC")
+    duration_seconds: float | None = col("`MatchInfo.Duration`, ISO duration -> seconds")
+    time_played_seconds: float | None = col(
+        "owner's `ParticipationInfo.TimePlayed`, seconds (not the match duration: late "
+        "joiners and quitters differ)"
+    )
+    lifecycle_mode: int | None = col("`MatchInfo.LifecycleMode`: 1 custom, 3 matchmade, 7 local")
+    game_variant_category: int | None = col(
+        "`MatchInfo.GameVariantCategory`: 6 Slayer, 15 CTF, 22 Infection, 42 Firefight..."
+    )
+    gameplay_interaction: int | None = col("`MatchInfo.GameplayInteraction`: 1 PvP, 2 PvE")
+    playlist_id: str | None = col("`MatchInfo.Playlist.AssetId` (names in `asset_names`)")
+    playlist_version_id: str | None = col("`MatchInfo.Playlist.VersionId`")
+    map_id: str | None = col("`MatchInfo.MapVariant.AssetId`")
+    map_version_id: str | None = col("`MatchInfo.MapVariant.VersionId`")
+    game_variant_id: str | None = col("`MatchInfo.UgcGameVariant.AssetId`")
+    game_variant_version_id: str | None = col("`MatchInfo.UgcGameVariant.VersionId`")
+    pair_id: str | None = col("`MatchInfo.PlaylistMapModePair.AssetId`")
+    pair_version_id: str | None = col("`MatchInfo.PlaylistMapModePair.VersionId`")
+    season_id: str | None = col("`MatchInfo.SeasonId`")
+    teams_enabled: bool | None = col("`MatchInfo.TeamsEnabled`")
+    player_count: int | None = col("number of `Players[]` stored for the match (bots included)")
+    team_id: int | None = col("owner's `LastTeamId` (the last team)")
+    outcome: int | None = col("owner's `Outcome`: 1 tie, 2 win, 3 loss, 4 did not finish")
+    rank: int | None = col("owner's `Rank`")
+    left_early: bool | None = col(
+        "owner's `ParticipationInfo`: true if `LeftInProgress` or not `PresentAtCompletion`"
+    )
+    score: int | None = col(f"`CoreStats.Score`, {_SUMMED}; may be negative")
+    personal_score: int | None = col(f"`CoreStats.PersonalScore`, {_SUMMED}")
+    kills: int | None = col(f"`CoreStats.Kills`, {_SUMMED}")
+    deaths: int | None = col(f"`CoreStats.Deaths`, {_SUMMED}")
+    assists: int | None = col(f"`CoreStats.Assists`, {_SUMMED}")
+    kda: float | None = col("`CoreStats.KDA`, summed over stints (linear), rounded to 2 decimals")
+    accuracy: float | None = col(
+        "shots_hit / shots_fired x 100 from the sums; NULL when nothing was fired"
+    )
+    shots_fired: int | None = col(f"`CoreStats.ShotsFired`, {_SUMMED}")
+    shots_hit: int | None = col(f"`CoreStats.ShotsHit`, {_SUMMED}")
+    damage_dealt: int | None = col(f"`CoreStats.DamageDealt`, {_SUMMED}")
+    damage_taken: int | None = col(f"`CoreStats.DamageTaken`, {_SUMMED}")
+    headshot_kills: int | None = col(f"`CoreStats.HeadshotKills`, {_SUMMED}")
+    melee_kills: int | None = col(f"`CoreStats.MeleeKills`, {_SUMMED}")
+    grenade_kills: int | None = col(f"`CoreStats.GrenadeKills`, {_SUMMED}")
+    power_weapon_kills: int | None = col(f"`CoreStats.PowerWeaponKills`, {_SUMMED}")
+    max_killing_spree: int | None = col("`CoreStats.MaxKillingSpree`, maximum over stints")
+    avg_life_seconds: float | None = col(
+        "`CoreStats.AverageLifeDuration`, seconds; over several stints the mean weighted by "
+        "lives (deaths + 1)"
+    )
+    my_team_score: int | None = col(
+        "`Teams[].Stats.CoreStats.Score` of the owner's `LastTeamId`; NULL without teams"
+    )
+    enemy_team_score: int | None = col(
+        "best `Teams[].Stats.CoreStats.Score` of the other teams; NULL without teams"
+    )
 
 
 @dataclass(slots=True)
 class MatchParticipantRow:
-    """One player of one match, bots included (`match_participants`).
+    """One player of one match, bots included (`match_participants`)."""
 
-    Humans are keyed by their digits-only xuid, bots by the API id ("bid(8.0)").
-    """
-
-    match_id: str
-    xuid: str
-    is_bot: bool = False
-    gamertag: str | None = None
-    team_id: int | None = None
-    outcome: int | None = None
-    rank: int | None = None
-    left_early: bool | None = None
-    score: int | None = None
-    personal_score: int | None = None
-    kills: int | None = None
-    deaths: int | None = None
-    assists: int | None = None
-    kda: float | None = None
-    accuracy: float | None = None
-    shots_fired: int | None = None
-    shots_hit: int | None = None
-    damage_dealt: int | None = None
-    damage_taken: int | None = None
-    headshot_kills: int | None = None
-    time_played_seconds: float | None = None
-
-
-_STATS_TYPES = {
-    "match_id": "VARCHAR",
-    "start_time": "TIMESTAMP",
-    "end_time": "TIMESTAMP",
-    "duration_seconds": "DOUBLE",
-    "time_played_seconds": "DOUBLE",
-    "lifecycle_mode": "INTEGER",
-    "game_variant_category": "INTEGER",
-    "gameplay_interaction": "INTEGER",
-    "playlist_id": "VARCHAR",
-    "playlist_version_id": "VARCHAR",
-    "map_id": "VARCHAR",
-    "map_version_id": "VARCHAR",
-    "game_variant_id": "VARCHAR",
-    "game_variant_version_id": "VARCHAR",
-    "pair_id": "VARCHAR",
-    "pair_version_id": "VARCHAR",
-    "season_id": "VARCHAR",
-    "teams_enabled": "BOOLEAN",
-    "player_count": "INTEGER",
-    "team_id": "INTEGER",
-    "outcome": "INTEGER",
-    "rank": "INTEGER",
-    "left_early": "BOOLEAN",
-    "score": "INTEGER",
-    "personal_score": "INTEGER",
-    "kills": "INTEGER",
-    "deaths": "INTEGER",
-    "assists": "INTEGER",
-    "kda": "DOUBLE",
-    "accuracy": "DOUBLE",
-    "shots_fired": "INTEGER",
-    "shots_hit": "INTEGER",
-    "damage_dealt": "INTEGER",
-    "damage_taken": "INTEGER",
-    "headshot_kills": "INTEGER",
-    "melee_kills": "INTEGER",
-    "grenade_kills": "INTEGER",
-    "power_weapon_kills": "INTEGER",
-    "max_killing_spree": "INTEGER",
-    "avg_life_seconds": "DOUBLE",
-    "my_team_score": "INTEGER",
-    "enemy_team_score": "INTEGER",
-}
-
-_PARTICIPANT_TYPES = {
-    "match_id": "VARCHAR",
-    "xuid": "VARCHAR",
-    "is_bot": "BOOLEAN",
-    "gamertag": "VARCHAR",
-    "team_id": "INTEGER",
-    "outcome": "INTEGER",
-    "rank": "INTEGER",
-    "left_early": "BOOLEAN",
-    "score": "INTEGER",
-    "personal_score": "INTEGER",
-    "kills": "INTEGER",
-    "deaths": "INTEGER",
-    "assists": "INTEGER",
-    "kda": "DOUBLE",
-    "accuracy": "DOUBLE",
-    "shots_fired": "INTEGER",
-    "shots_hit": "INTEGER",
-    "damage_dealt": "INTEGER",
-    "damage_taken": "INTEGER",
-    "headshot_kills": "INTEGER",
-    "time_played_seconds": "DOUBLE",
-}
+    match_id: str = key("`MatchId`")
+    xuid: str = key(
+        "`Players[].PlayerId`: digits of `xuid(...)` for humans, the API id (`bid(8.0)`) for bots"
+    )
+    is_bot: bool = col("`PlayerType` = 2 or a `bid(...)` id", default=False)
+    gamertag: str | None = col(
+        "profile service `GET /users?xuids=` (not in match documents), cached in `player_names`"
+    )
+    team_id: int | None = col("`LastTeamId`")
+    outcome: int | None = col("`Outcome`: 1 tie, 2 win, 3 loss, 4 did not finish")
+    rank: int | None = col("`Rank`")
+    left_early: bool | None = col("`ParticipationInfo`, as for match_stats")
+    score: int | None = col(f"`CoreStats.Score`, {_SUMMED}")
+    personal_score: int | None = col(f"`CoreStats.PersonalScore`, {_SUMMED}")
+    kills: int | None = col(f"`CoreStats.Kills`, {_SUMMED}")
+    deaths: int | None = col(f"`CoreStats.Deaths`, {_SUMMED}")
+    assists: int | None = col(f"`CoreStats.Assists`, {_SUMMED}")
+    kda: float | None = col("`CoreStats.KDA`, summed over stints")
+    accuracy: float | None = col("recomputed from the summed shots")
+    shots_fired: int | None = col(f"`CoreStats.ShotsFired`, {_SUMMED}")
+    shots_hit: int | None = col(f"`CoreStats.ShotsHit`, {_SUMMED}")
+    damage_dealt: int | None = col(f"`CoreStats.DamageDealt`, {_SUMMED}")
+    damage_taken: int | None = col(f"`CoreStats.DamageTaken`, {_SUMMED}")
+    headshot_kills: int | None = col(f"`CoreStats.HeadshotKills`, {_SUMMED}")
+    time_played_seconds: float | None = col("`ParticipationInfo.TimePlayed`, seconds")
 
 
-def _columns(row_type: type, types: dict[str, str]) -> dict[str, str]:
-    names = [f.name for f in fields(row_type)]
-    if names != list(types):
-        raise AssertionError(f"{row_type.__name__} fields and column types disagree")
-    return dict(types)
+_PLAYER = "`Players[].PlayerId`, keyed as in match_participants"
 
 
-STATS_COLUMNS: dict[str, str] = _columns(MatchStatsRow, _STATS_TYPES)
-PARTICIPANT_COLUMNS: dict[str, str] = _columns(MatchParticipantRow, _PARTICIPANT_TYPES)
+@dataclass(slots=True)
+class MatchMedalRow:
+    """How many times a player earned one medal in one match (`match_medals`)."""
 
-STATS_KEY = ("match_id",)
-PARTICIPANT_KEY = ("match_id", "xuid")
+    match_id: str = key("`MatchId`")
+    xuid: str = key(_PLAYER)
+    medal_id: int = key("`CoreStats.Medals[].NameId` (names in `medal_names`)", sql="BIGINT")
+    count: int | None = col(f"`Medals[].Count`, {_SUMMED}")
+    total_personal_score: int | None = col(f"`Medals[].TotalPersonalScoreAwarded`, {_SUMMED}")
 
 
-def polars_schema(columns: dict[str, str]) -> dict[str, pl.DataType]:
-    """The explicit frame schema for bulk writes: no type inference from data."""
-    return {name: _POLARS_TYPES[sql_type] for name, sql_type in columns.items()}
+@dataclass(slots=True)
+class MatchPersonalScoreRow:
+    """How a player's personal score was earned in one match (`match_personal_scores`)."""
+
+    match_id: str = key("`MatchId`")
+    xuid: str = key(_PLAYER)
+    score_id: int = key(
+        "`CoreStats.PersonalScores[].NameId` (names in `personal_score_names`)", sql="BIGINT"
+    )
+    count: int | None = col(f"`PersonalScores[].Count`, {_SUMMED}")
+    total_personal_score: int | None = col(
+        f"`PersonalScores[].TotalPersonalScoreAwarded`, {_SUMMED}"
+    )
 
 
-STATS_SCHEMA = polars_schema(STATS_COLUMNS)
-PARTICIPANT_SCHEMA = polars_schema(PARTICIPANT_COLUMNS)
+@dataclass(slots=True)
+class MatchModeStatRow:
+    """One mode statistic of one player in one match (`match_mode_stats`)."""
 
-# attrgetter over every field is the cheapest way to turn a slots dataclass into a tuple.
-stats_row_values = attrgetter(*STATS_COLUMNS)
-participant_row_values = attrgetter(*PARTICIPANT_COLUMNS)
+    match_id: str = key("`MatchId`")
+    xuid: str = key(_PLAYER)
+    mode: str = key(
+        "name of an object beside `CoreStats` under `PlayerTeamStats[].Stats`, without its "
+        "`Stats` suffix (`CaptureTheFlag`, `Oddball`, `Zones`, `Pvp`, ...; any new one too)"
+    )
+    stat: str = key("the key as the API writes it (`FlagCaptures`, `TimeAsSkullCarrier`)")
+    value: float | None = col(
+        f"the number (ISO-8601 durations in seconds), {_SUMMED}; `Longest*`/`Max*` take the "
+        "maximum; a JSON null is NULL"
+    )
+
+
+@dataclass(slots=True)
+class MatchTeamModeStatRow:
+    """One mode statistic of one team in one match (`match_team_mode_stats`)."""
+
+    match_id: str = key("`MatchId`")
+    team_id: int = key("`Teams[].TeamId`")
+    mode: str = key("name of an object beside `CoreStats` under `Teams[].Stats`, no suffix")
+    stat: str = key("the key as the API writes it")
+    value: float | None = col("the number (ISO-8601 durations in seconds); null is NULL")
+
+
+@dataclass(slots=True)
+class MatchTeamRow:
+    """One team's line of the scoreboard (`match_teams`); no rows without teams."""
+
+    match_id: str = key("`MatchId`")
+    team_id: int = key("`Teams[].TeamId`")
+    outcome: int | None = col("`Teams[].Outcome`: 1 tie, 2 win, 3 loss")
+    rank: int | None = col("`Teams[].Rank`")
+    score: int | None = col("`Teams[].Stats.CoreStats.Score`")
+    personal_score: int | None = col("`Teams[].Stats.CoreStats.PersonalScore`")
+    kills: int | None = col("`Teams[].Stats.CoreStats.Kills`")
+    deaths: int | None = col("`Teams[].Stats.CoreStats.Deaths`")
+    assists: int | None = col("`Teams[].Stats.CoreStats.Assists`")
+    shots_fired: int | None = col("`Teams[].Stats.CoreStats.ShotsFired`")
+    shots_hit: int | None = col("`Teams[].Stats.CoreStats.ShotsHit`")
+    damage_dealt: int | None = col("`Teams[].Stats.CoreStats.DamageDealt`")
+    damage_taken: int | None = col("`Teams[].Stats.CoreStats.DamageTaken`")
+    accuracy: float | None = col("shots_hit / shots_fired x 100; NULL when nothing was fired")
+
+
+@dataclass(slots=True)
+class MedalNameRow:
+    """A medal's name and metadata (`medal_names`), from the medal metadata document."""
+
+    medal_id: int = key(
+        "`medals[].nameId` of `gamecms-hacs .../medals/metadata.json`", sql="BIGINT"
+    )
+    name: str | None = col("`medals[].name.value` (English)")
+    description: str | None = col("`medals[].description.value`")
+    type: str | None = col("`types[medals[].typeIndex]` (spree, mode, ...)")
+    difficulty: str | None = col("`difficulties[medals[].difficultyIndex]` (normal ... legendary)")
+    sorting_weight: int | None = col("`medals[].sortingWeight`")
+    personal_score: int | None = col("`medals[].personalScore`")
+
+
+@dataclass(slots=True)
+class PersonalScoreNameRow:
+    """A personal score's name (`personal_score_names`), from the names spnkr knows."""
+
+    score_id: int = key("`PersonalScores[].NameId`", sql="BIGINT")
+    name: str | None = col("spnkr's `PersonalScoreName` enum member, in words")
+
+
+@dataclass(slots=True)
+class PlayerNameRow:
+    """A player's gamertag (`player_names`), asked once from the profile service."""
+
+    xuid: str = key("digits of the player's xuid")
+    gamertag: str | None = col("profile service `gamertag`; NULL when unknown (asked once)")
+    fetched_at: dt.datetime | None = col("when it was asked")
+
+
+@dataclass(slots=True)
+class AssetNameRow:
+    """A map, playlist, game variant or map-mode pair's name (`asset_names`)."""
+
+    asset_type: str = key("`maps`, `playlists`, `ugcGameVariants` or `mapModePairs`")
+    asset_id: str = key("`AssetId` as in match_stats")
+    version_id: str = key("`VersionId` as in match_stats")
+    public_name: str | None = col("discovery service `PublicName`; NULL when unknown")
+    fetched_at: dt.datetime | None = col("when it was asked")

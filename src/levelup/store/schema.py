@@ -1,6 +1,7 @@
 """The player database's schema and its versioned, idempotent migrations.
 
-Every table LevelUp writes is described here once. Opening a database runs
+The data tables are declared in `levelup.registry`; the raw documents and the
+bookkeeping tables here. Opening a database runs
 `migrate`, which brings any earlier layout up to `SCHEMA_VERSION` in place:
 tables are created when absent, missing columns are added as nullable, and
 columns LevelUp does not know are left alone, so no row and no column is lost.
@@ -16,30 +17,13 @@ from dataclasses import dataclass, field
 import duckdb
 
 from levelup.errors import ConfigError
-from levelup.extract.rows import (
-    PARTICIPANT_COLUMNS,
-    PARTICIPANT_KEY,
-    STATS_COLUMNS,
-    STATS_KEY,
-)
+from levelup.registry import DOCUMENT_COLUMNS, DOCUMENT_KEY, DOCUMENTS_TABLE
+from levelup.registry import TABLES as DATA_TABLES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-# Bookkeeping columns of the two fact tables, beside the extracted ones.
-_TIMESTAMP_COLUMNS = {"created_at": "TIMESTAMP", "updated_at": "TIMESTAMP"}
-
-MATCH_STATS_COLUMNS = {**STATS_COLUMNS, **_TIMESTAMP_COLUMNS}
-MATCH_PARTICIPANTS_COLUMNS = {**PARTICIPANT_COLUMNS, **_TIMESTAMP_COLUMNS}
-
-# name -> (columns, primary key); the fact tables first.
-TABLES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
-    "match_stats": (MATCH_STATS_COLUMNS, STATS_KEY),
-    "match_participants": (MATCH_PARTICIPANTS_COLUMNS, PARTICIPANT_KEY),
-    # The raw body of GET /hi/matches/{id}/stats: re-extraction needs no API call.
-    "match_json": (
-        {"match_id": "VARCHAR", "body": "VARCHAR", "fetched_at": "TIMESTAMP"},
-        ("match_id",),
-    ),
+# Bookkeeping: state of the sync and backfill, kept in the database itself.
+_BOOKKEEPING: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "levelup_meta": ({"key": "VARCHAR", "value": "VARCHAR"}, ("key",)),
     # How far a history walk got, per match-type filter.
     "sync_state": (
@@ -88,21 +72,18 @@ TABLES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
         },
         ("match_id", "option"),
     ),
-    "player_names": (
-        {"xuid": "VARCHAR", "gamertag": "VARCHAR", "fetched_at": "TIMESTAMP"},
-        ("xuid",),
-    ),
-    "asset_names": (
-        {
-            "asset_type": "VARCHAR",
-            "asset_id": "VARCHAR",
-            "version_id": "VARCHAR",
-            "public_name": "VARCHAR",
-            "fetched_at": "TIMESTAMP",
-        },
-        ("asset_type", "asset_id", "version_id"),
-    ),
 }
+
+# name -> (columns, primary key): the registry's data tables first, then the raw
+# documents they are extracted from, then bookkeeping.
+TABLES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    **{spec.name: (spec.stored_columns, spec.key) for spec in DATA_TABLES},
+    DOCUMENTS_TABLE: (DOCUMENT_COLUMNS, DOCUMENT_KEY),
+    **_BOOKKEEPING,
+}
+
+# The raw-body table of schema version 1, moved into DOCUMENTS_TABLE by step 2.
+_LEGACY_JSON_TABLE = "match_json"
 
 
 @dataclass
@@ -115,11 +96,14 @@ class MigrationReport:
     added_columns: list[str] = field(default_factory=list)
     added_keys: list[str] = field(default_factory=list)
     normalized_ids: int = 0
+    moved_documents: int = 0
 
     @property
     def changed(self) -> bool:
         changes = self.created_tables or self.added_columns or self.added_keys
-        return bool(changes or self.normalized_ids) or (self.from_version != self.to_version)
+        return bool(changes or self.normalized_ids or self.moved_documents) or (
+            self.from_version != self.to_version
+        )
 
 
 def _create_table_sql(name: str, columns: dict[str, str], key: tuple[str, ...]) -> str:
@@ -232,15 +216,42 @@ def _normalize_participant_ids(conn: duckdb.DuckDBPyConnection, report: Migratio
 
 def _step_1_baseline(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
     """Every table and column of the first release; upgrades pre-LevelUp layouts."""
+    _ensure_all_tables(conn, report)
+    _normalize_participant_ids(conn, report)
+
+
+def _ensure_all_tables(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
     for name, (columns, key) in TABLES.items():
         _ensure_table(conn, name, columns, key, report)
-    _normalize_participant_ids(conn, report)
+
+
+def _step_2_documents(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
+    """Raw bodies move from `match_json` to the generic `match_documents` (kind 'stats').
+
+    The body text is copied as is (byte-identical), inside the caller's
+    transaction: an interrupted migration leaves `match_json` untouched. The
+    detail tables (medals, mode stats, teams...) are created empty; `levelup
+    backfill --medals --mode-stats --personal-scores --teams` fills them from
+    the stored documents.
+    """
+    _ensure_all_tables(conn, report)
+    if not existing_columns(conn, _LEGACY_JSON_TABLE):
+        return
+    moved = conn.execute(
+        f'INSERT INTO "{DOCUMENTS_TABLE}" (match_id, kind, body, fetched_at, source) '
+        "SELECT j.match_id, 'stats', j.body, j.fetched_at, NULL "
+        f'FROM "{_LEGACY_JSON_TABLE}" AS j WHERE j.match_id IS NOT NULL '
+        f"ON CONFLICT (match_id, kind) DO NOTHING"
+    ).fetchall()
+    conn.execute(f'DROP TABLE "{_LEGACY_JSON_TABLE}"')
+    report.moved_documents = int(moved[0][0]) if moved else 0
 
 
 # Version -> the step that brings a database from version - 1 to it. Add new
 # steps at the end; never edit a released one.
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection, MigrationReport], None]] = {
     1: _step_1_baseline,
+    2: _step_2_documents,
 }
 
 

@@ -1,18 +1,19 @@
 """The engine: bulk, transactional writes of extracted matches.
 
-A match is its `match_stats` row, all its participants and its raw JSON; the
-three are written in the same transaction, so a crash leaves a match absent,
-never half-written. Rows are buffered and written as one Polars frame per table
-per batch (`INSERT ... SELECT ... ON CONFLICT DO UPDATE`), because DuckDB does a
-few hundred single-row upserts per second but hundreds of thousands of rows per
-second in bulk.
+A match is its rows in every table of the registry (`levelup.registry`) and
+its raw documents; all are written in the same transaction, so a crash leaves
+a match absent, never half-written. Rows are buffered and written as one
+Polars frame per table per batch (`INSERT ... SELECT`), because DuckDB does a
+few hundred single-row upserts per second but hundreds of thousands of rows
+per second in bulk. Nothing here is specific to a table: statements are built
+from each table's declaration.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -20,20 +21,11 @@ import duckdb
 import polars as pl
 
 from levelup.extract.match import ExtractedMatch
-from levelup.extract.rows import (
-    PARTICIPANT_COLUMNS,
-    PARTICIPANT_KEY,
-    PARTICIPANT_SCHEMA,
-    STATS_COLUMNS,
-    STATS_KEY,
-    STATS_SCHEMA,
-    participant_row_values,
-    stats_row_values,
-)
+from levelup.registry import DOCUMENTS_TABLE, STATS_DOCUMENT, TableSpec, extracted_from
 
 log = logging.getLogger("levelup.writer")
 
-JSON_SCHEMA = {"match_id": pl.String(), "body": pl.String()}
+DOCUMENT_SCHEMA = {"match_id": pl.String(), "kind": pl.String(), "body": pl.String()}
 
 
 def upsert_sql(
@@ -44,8 +36,8 @@ def upsert_sql(
     *,
     update: list[str] | None = None,
     timestamps: bool = True,
-    select_exprs: dict[str, str] | None = None,
-    update_exprs: dict[str, str] | None = None,
+    select_exprs: Mapping[str, str] | None = None,
+    update_exprs: Mapping[str, str] | None = None,
     source_alias: str = "f",
     joins: str = "",
 ) -> str:
@@ -75,24 +67,6 @@ def upsert_sql(
     )
 
 
-# Participants' gamertags come from the name cache; a NULL never erases a known name.
-_PARTICIPANT_UPSERT = upsert_sql(
-    "match_participants",
-    "batch_participants",
-    list(PARTICIPANT_COLUMNS),
-    PARTICIPANT_KEY,
-    select_exprs={"gamertag": 'coalesce(f."gamertag", n."gamertag")'},
-    joins='LEFT JOIN player_names AS n ON n."xuid" = f."xuid"',
-    update_exprs={"gamertag": 'coalesce(excluded."gamertag", match_participants."gamertag")'},
-)
-_STATS_UPSERT = upsert_sql("match_stats", "batch_stats", list(STATS_COLUMNS), STATS_KEY)
-_JSON_UPSERT = (
-    "INSERT INTO match_json (match_id, body, fetched_at) "
-    "SELECT match_id, body, now()::TIMESTAMP FROM batch_json "
-    "ON CONFLICT (match_id) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at"
-)
-
-
 def _insert_only(upsert: str) -> str:
     """The same INSERT without its ON CONFLICT clause."""
     head, found, _ = upsert.partition(" ON CONFLICT ")
@@ -100,20 +74,73 @@ def _insert_only(upsert: str) -> str:
     return head
 
 
-# When no key of a batch is stored yet (the common case: a sync writes new
-# matches), the upserts above and plain INSERTs write the same rows, and plain
-# INSERTs are ~3x cheaper in DuckDB (no per-row conflict handling): ~20 ms less
-# per 500 matches, for a ~4 ms check on a 20,000-match database.
-_STATS_INSERT = _insert_only(_STATS_UPSERT)
-_PARTICIPANT_INSERT = _insert_only(_PARTICIPANT_UPSERT)
-_JSON_INSERT = _insert_only(_JSON_UPSERT)
-# Participant rows come only from the batch's matches, so their match ids suffice.
+def frame_name(spec: TableSpec) -> str:
+    return f"batch_{spec.name}"
+
+
+@dataclass(frozen=True)
+class TableStatements:
+    """The bulk statements of one table, built once from its declaration.
+
+    `insert` is the plain INSERT used when no key of the batch is stored yet
+    (the common case: a sync writes new matches): the same rows as `upsert`
+    for a fraction of DuckDB's conflict handling. A "replace" table deletes
+    the batch's matches' rows first, so rows no longer in the JSON go.
+    """
+
+    spec: TableSpec
+    upsert: str
+    insert: str
+    delete: str | None
+
+    @classmethod
+    def of(cls, spec: TableSpec) -> TableStatements:
+        upsert = upsert_sql(
+            spec.name,
+            frame_name(spec),
+            list(spec.columns),
+            spec.key,
+            timestamps=spec.timestamps,
+            select_exprs=spec.select_sql,
+            update_exprs=spec.update_sql,
+            joins=spec.joins,
+        )
+        delete = None
+        if spec.write == "replace":
+            delete = (
+                f'DELETE FROM "{spec.name}" WHERE match_id IN (SELECT match_id FROM batch_matches)'
+            )
+        return cls(spec, upsert, _insert_only(upsert), delete)
+
+    def write(self, conn: duckdb.DuckDBPyConnection, new: bool) -> None:
+        if new:
+            conn.execute(self.insert)
+        elif self.delete is not None:
+            conn.execute(self.delete)
+            conn.execute(self.insert)
+        else:
+            conn.execute(self.upsert)
+
+
+_STATEMENTS = {spec.name: TableStatements.of(spec) for spec in extracted_from(STATS_DOCUMENT)}
+
+_DOCUMENT_UPSERT = (
+    f'INSERT INTO "{DOCUMENTS_TABLE}" (match_id, kind, body, fetched_at, source) '
+    "SELECT match_id, kind, body, now()::TIMESTAMP, $source FROM batch_documents "
+    "ON CONFLICT (match_id, kind) DO UPDATE SET body = excluded.body, "
+    "fetched_at = excluded.fetched_at, source = excluded.source"
+)
+_DOCUMENT_INSERT = _insert_only(_DOCUMENT_UPSERT)
+# Detail rows exist only for matches whose document is stored, and participant
+# rows only for the batch's matches: a batch none of whose ids is in these
+# three tables has no row anywhere yet (a ~4 ms check on 20,000 matches).
 _BATCH_IS_NEW = (
     "SELECT NOT EXISTS (SELECT 1 FROM match_stats "
-    "WHERE match_id IN (SELECT match_id FROM batch_stats)) "
+    "WHERE match_id IN (SELECT match_id FROM batch_matches)) "
     "AND NOT EXISTS (SELECT 1 FROM match_participants "
-    "WHERE match_id IN (SELECT match_id FROM batch_stats)) "
-    "AND NOT EXISTS (SELECT 1 FROM match_json WHERE match_id IN (SELECT match_id FROM batch_json))"
+    "WHERE match_id IN (SELECT match_id FROM batch_matches)) "
+    f'AND NOT EXISTS (SELECT 1 FROM "{DOCUMENTS_TABLE}" '
+    "WHERE match_id IN (SELECT match_id FROM batch_matches))"
 )
 
 
@@ -146,6 +173,7 @@ class MatchWriter:
         clock: Callable[[], float] = time.monotonic,
         background: bool = False,
         first_batch_size: int | None = None,
+        source: str | None = None,
     ) -> None:
         self._conn = conn
         self._batch_size = batch_size
@@ -154,9 +182,10 @@ class MatchWriter:
         self._max_seconds = max_seconds
         self._on_flush = on_flush
         self._clock = clock
-        self._stats: dict[str, tuple] = {}
-        self._participants: dict[tuple[str, str], tuple] = {}
-        self._json: dict[str, str] = {}
+        self._source = source
+        # Per match id: its rows as tuples per table, and its documents by kind.
+        self._rows: dict[str, dict[str, list[tuple]]] = {}
+        self._documents: dict[str, dict[str, str]] = {}
         self._batch_started = clock()
         self._executor = (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="levelup-writer")
@@ -173,23 +202,35 @@ class MatchWriter:
     @property
     def pending(self) -> int:
         """Matches buffered and not yet handed to a write."""
-        return len(self._stats)
+        return len(self._rows)
 
-    def add(self, match: ExtractedMatch, raw_json: bytes | str | None) -> None:
-        """Queue one match; the last copy of a match id in a batch wins."""
+    def add(
+        self,
+        match: ExtractedMatch,
+        raw_json: bytes | str | None,
+        *,
+        other_documents: Mapping[str, bytes | str] | None = None,
+    ) -> None:
+        """Queue one match: its rows in every table, its stats document (`raw_json`)
+        and any other documents by kind; the last copy of a match id in a batch wins."""
         if match.stats is None:
             raise ValueError(f"match {match.match_id} has no owner row to write")
-        if not self._stats:
+        if not self._rows:
             self._batch_started = self._clock()
-        self._stats[match.match_id] = stats_row_values(match.stats)
-        for row in match.participants:
-            self._participants[(row.match_id, row.xuid)] = participant_row_values(row)
+        tables: dict[str, list[tuple]] = {}
+        for name, statements in _STATEMENTS.items():
+            values = statements.spec.row_values
+            tables[name] = [values(row) for row in match.rows(name)]
+        self._rows[match.match_id] = tables
+        documents = dict(other_documents or {})
         if raw_json is not None:
-            self._json[match.match_id] = (
-                raw_json.decode() if isinstance(raw_json, bytes) else raw_json
-            )
+            documents[STATS_DOCUMENT] = raw_json
+        self._documents[match.match_id] = {
+            kind: body.decode() if isinstance(body, bytes) else body
+            for kind, body in documents.items()
+        }
         if (
-            len(self._stats) >= self._limit
+            len(self._rows) >= self._limit
             or self._clock() - self._batch_started >= self._max_seconds
         ):
             self._write_buffered(wait=False)
@@ -233,11 +274,12 @@ class MatchWriter:
 
     def _write_buffered(self, *, wait: bool) -> None:
         self.wait()
-        if not self._stats:
+        if not self._rows:
             return
         batch = self._frames()
         self._limit = self._batch_size
-        match_ids, participants = batch.match_ids, batch.participants.height
+        match_ids = batch.match_ids
+        participants = batch.tables["match_participants"].height
         if self._executor is None or wait:
             _write_batch(self._conn, batch)  # on failure the rows stay buffered
             self._clear()
@@ -249,22 +291,25 @@ class MatchWriter:
 
     def _frames(self) -> _Batch:
         """The buffered rows as frames, built on the caller's thread (a bad value fails here)."""
+        tables = {}
+        for name, statements in _STATEMENTS.items():
+            rows = [row for match in self._rows.values() for row in match[name]]
+            tables[name] = pl.DataFrame(rows, schema=statements.spec.polars_schema, orient="row")
+        documents = [
+            (match_id, kind, body)
+            for match_id, bodies in self._documents.items()
+            for kind, body in bodies.items()
+        ]
         return _Batch(
-            match_ids=list(self._stats),
-            stats=pl.DataFrame(list(self._stats.values()), schema=STATS_SCHEMA, orient="row"),
-            participants=pl.DataFrame(
-                list(self._participants.values()), schema=PARTICIPANT_SCHEMA, orient="row"
-            ),
-            raw=pl.DataFrame(
-                {"match_id": list(self._json), "body": list(self._json.values())},
-                schema=JSON_SCHEMA,
-            ),
+            match_ids=list(self._rows),
+            tables=tables,
+            documents=pl.DataFrame(documents, schema=DOCUMENT_SCHEMA, orient="row"),
+            source=self._source,
         )
 
     def _clear(self) -> None:
-        self._stats = {}
-        self._participants = {}
-        self._json = {}
+        self._rows = {}
+        self._documents = {}
 
     def _committed(self, match_ids: list[str], participants: int) -> None:
         self.matches_written += len(match_ids)
@@ -279,31 +324,33 @@ class _Batch:
     """One transaction's worth of rows, ready to write."""
 
     match_ids: list[str]
-    stats: pl.DataFrame
-    participants: pl.DataFrame
-    raw: pl.DataFrame
+    tables: dict[str, pl.DataFrame]
+    documents: pl.DataFrame
+    source: str | None
 
 
 def _write_batch(conn: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
     """Write one batch in one transaction; a failure rolls everything back."""
-    frames = {
-        "batch_stats": batch.stats,
-        "batch_participants": batch.participants,
-        "batch_json": batch.raw,
-    }
+    frames = {frame_name(_STATEMENTS[name].spec): frame for name, frame in batch.tables.items()}
+    frames["batch_documents"] = batch.documents
+    frames["batch_matches"] = pl.DataFrame(
+        {"match_id": batch.match_ids}, schema={"match_id": pl.String()}
+    )
     for name, frame in frames.items():
         conn.register(name, frame)
     try:
         conn.execute("BEGIN TRANSACTION")
         try:
             new = bool(conn.execute(_BATCH_IS_NEW).fetchall()[0][0])
-            conn.execute(_STATS_INSERT if new else _STATS_UPSERT)
-            if batch.participants.height:
-                conn.execute(_PARTICIPANT_INSERT if new else _PARTICIPANT_UPSERT)
-            if batch.raw.height:
-                conn.execute(_JSON_INSERT if new else _JSON_UPSERT)
+            for name, statements in _STATEMENTS.items():
+                if batch.tables[name].height or (statements.delete and not new):
+                    statements.write(conn, new)
+            if batch.documents.height:
+                conn.execute(
+                    _DOCUMENT_INSERT if new else _DOCUMENT_UPSERT, {"source": batch.source}
+                )
             conn.execute(
-                "DELETE FROM failed_matches WHERE match_id IN (SELECT match_id FROM batch_stats)"
+                "DELETE FROM failed_matches WHERE match_id IN (SELECT match_id FROM batch_matches)"
             )
             conn.execute("COMMIT")
         except BaseException:

@@ -32,16 +32,9 @@ from levelup.extract.match import (
     EXTRACTION_VERSION,
     ExtractedMatch,
     MatchDocumentError,
-    extract_match,
     parse_match_json,
 )
-from levelup.extract.rows import (
-    PARTICIPANT_COLUMNS,
-    PARTICIPANT_SCHEMA,
-    STATS_SCHEMA,
-    participant_row_values,
-    stats_row_values,
-)
+from levelup.registry import DOCUMENTS_TABLE, STATS_DOCUMENT, extract_stats_document
 from levelup.sources.base import AuthError, MatchSource, SourceError
 from levelup.store.database import bulk_writes
 from levelup.store.schema import existing_columns
@@ -49,7 +42,6 @@ from levelup.sync.backfill_options import (
     ALL_MATCHES_SQL,
     IMPLIED,
     OPTIONS_BY_NAME,
-    PARTICIPANTS_TABLE,
     STATS_TABLE,
     BackfillOption,
 )
@@ -81,8 +73,8 @@ class BackfillRequest:
         result = dict(self.options)
         for name, implied in IMPLIED.items():
             if name in result:
-                for other in implied:
-                    result.setdefault(other, result[name])
+                for other, forced in implied:
+                    result.setdefault(other, forced or result[name])
         return result
 
 
@@ -158,15 +150,18 @@ def _newest_first(conn: duckdb.DuckDBPyConnection, match_ids: set[str]) -> list[
 
 
 def _stored_rowids(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Where each stored body is in `match_json` (its rowid), read without the bodies."""
-    rows = conn.execute("SELECT match_id, rowid FROM match_json WHERE body IS NOT NULL").fetchall()
+    """Where each stored stats body is in the documents table (its rowid), without the bodies."""
+    rows = conn.execute(
+        f'SELECT match_id, rowid FROM "{DOCUMENTS_TABLE}" WHERE kind = $kind AND body IS NOT NULL',
+        {"kind": STATS_DOCUMENT},
+    ).fetchall()
     return dict(rows)
 
 
 def _stored_bodies(
     conn: duckdb.DuckDBPyConnection, match_ids: list[str], rowids: dict[str, int]
 ) -> dict[str, str]:
-    """The stored bodies of a batch, reading only the stretch of `match_json` that holds them.
+    """The stored bodies of a batch, reading only the stretch of the documents that holds them.
 
     Looking bodies up by id makes DuckDB decompress the whole table for every
     batch (20,000 matches: ~180 µs per match read). A rowid range is pushed down
@@ -183,17 +178,19 @@ def _stored_bodies(
     try:
         bodies = dict(
             conn.execute(
-                "SELECT j.match_id, j.body FROM match_json AS j "
-                "WHERE j.rowid BETWEEN $low AND $high AND j.body IS NOT NULL "
+                f'SELECT j.match_id, j.body FROM "{DOCUMENTS_TABLE}" AS j '
+                "WHERE j.rowid BETWEEN $low AND $high AND j.body IS NOT NULL AND j.kind = $kind "
                 "AND j.match_id IN (SELECT match_id FROM backfill_ids)",
-                {"low": min(located), "high": max(located)},
+                {"low": min(located), "high": max(located), "kind": STATS_DOCUMENT},
             ).fetchall()
         )
         if len(bodies) < len(located):
             bodies.update(
                 conn.execute(
-                    "SELECT j.match_id, j.body FROM match_json AS j "
-                    "JOIN backfill_ids AS i ON i.match_id = j.match_id WHERE j.body IS NOT NULL"
+                    f'SELECT j.match_id, j.body FROM "{DOCUMENTS_TABLE}" AS j '
+                    "JOIN backfill_ids AS i ON i.match_id = j.match_id "
+                    "WHERE j.body IS NOT NULL AND j.kind = $kind",
+                    {"kind": STATS_DOCUMENT},
                 ).fetchall()
             )
     finally:
@@ -230,61 +227,80 @@ def _cast(column: str, sql_type: str, alias: str = "f") -> str:
     return f'CAST({alias}."{column}" AS {sql_type})'
 
 
-def _update_sql(option: BackfillOption, target_types: dict[str, str]) -> str:
+def _frame(table: str) -> str:
+    return f"b_{table}"
+
+
+def _selected(option: BackfillOption, alias: str) -> str:
+    return f"{alias}.match_id IN (SELECT match_id FROM b_sel WHERE option = '{option.name}')"
+
+
+def _same_key(option: BackfillOption, left: str, right: str) -> str:
+    return " AND ".join(f'{left}."{k}" = {right}."{k}"' for k in option.spec.key)
+
+
+def _update_sql(option: BackfillOption, target_types: dict[str, str]) -> str | None:
     """UPDATE ... FROM the batch frame, touching only rows whose values change."""
-    frame = "b_stats" if option.table == STATS_TABLE else "b_parts"
-    key = ("match_id",) if option.table == STATS_TABLE else ("match_id", "xuid")
-    sets = ", ".join(f'"{c}" = {_cast(c, target_types[c])}' for c in option.columns)
-    changed = " OR ".join(
-        f't."{c}" IS DISTINCT FROM {_cast(c, target_types[c])}' for c in option.columns
-    )
-    join = " AND ".join(f't."{k}" = f."{k}"' for k in key)
+    columns = option.written_columns
+    if not columns:
+        return None
+    sets = ", ".join(f'"{c}" = {_cast(c, target_types[c])}' for c in columns)
+    if option.spec.timestamps:
+        sets += ', "updated_at" = now()::TIMESTAMP'
+    changed = " OR ".join(f't."{c}" IS DISTINCT FROM {_cast(c, target_types[c])}' for c in columns)
     return (
-        f'UPDATE "{option.table}" AS t SET {sets}, "updated_at" = now()::TIMESTAMP '
-        f"FROM {frame} AS f WHERE {join} "
-        f"AND f.match_id IN (SELECT match_id FROM b_sel WHERE option = '{option.name}') "
-        f"AND ({changed})"
+        f'UPDATE "{option.table}" AS t SET {sets} FROM {_frame(option.table)} AS f '
+        f"WHERE {_same_key(option, 't', 'f')} AND {_selected(option, 'f')} AND ({changed})"
     )
 
 
-def _insert_participants_sql(option: BackfillOption) -> str:
-    """Participant rows missing from the table are inserted whole."""
-    columns = [c for c in PARTICIPANT_COLUMNS if c != "gamertag"]
+def _insert_missing_sql(option: BackfillOption) -> str | None:
+    """Rows missing from the table are inserted whole (a match_stats row always exists)."""
+    spec = option.spec
+    if spec.name == STATS_TABLE:
+        return None
+    columns = list(spec.columns)
+    select = [spec.select_sql.get(c, f'f."{c}"') for c in columns]
+    if spec.timestamps:
+        columns += ["created_at", "updated_at"]
+        select += ["now()::TIMESTAMP", "now()::TIMESTAMP"]
     cols_sql = ", ".join(f'"{c}"' for c in columns)
-    select = ", ".join(f'f."{c}"' for c in columns)
     return (
-        f'INSERT INTO match_participants ({cols_sql}, "gamertag", "created_at", "updated_at") '
-        f"SELECT {select}, (SELECT n.gamertag FROM player_names AS n WHERE n.xuid = f.xuid), "
-        "now()::TIMESTAMP, now()::TIMESTAMP FROM b_parts AS f "
-        f"WHERE f.match_id IN (SELECT match_id FROM b_sel WHERE option = '{option.name}') "
-        "AND NOT EXISTS (SELECT 1 FROM match_participants AS t "
-        "WHERE t.match_id = f.match_id AND t.xuid = f.xuid)"
+        f'INSERT INTO "{spec.name}" ({cols_sql}) SELECT {", ".join(select)} '
+        f"FROM {_frame(spec.name)} AS f {spec.joins} WHERE {_selected(option, 'f')} "
+        f'AND NOT EXISTS (SELECT 1 FROM "{spec.name}" AS t WHERE {_same_key(option, "t", "f")})'
+    )
+
+
+def _delete_gone_sql(option: BackfillOption) -> str | None:
+    """A detail table's rows that the JSON no longer yields are deleted."""
+    if option.spec.write != "replace":
+        return None
+    return (
+        f'DELETE FROM "{option.table}" AS t WHERE {_selected(option, "t")} AND NOT EXISTS '
+        f"(SELECT 1 FROM {_frame(option.table)} AS f WHERE {_same_key(option, 't', 'f')})"
     )
 
 
 def _had_value(option: BackfillOption, match: ExtractedMatch) -> bool:
-    if not option.value_columns:
-        return True
-    if option.table == STATS_TABLE:
-        return match.stats is not None and all(
-            getattr(match.stats, c) is not None for c in option.value_columns
-        )
-    return bool(match.participants) and all(
-        getattr(row, c) is not None for row in match.participants for c in option.value_columns
-    )
+    rows = match.rows(option.table)
+    if not rows:
+        return False
+    return all(getattr(row, c) is not None for row in rows for c in option.value_columns)
 
 
-_JSON_UPSERT = (
-    "INSERT INTO match_json (match_id, body, fetched_at) "
-    "SELECT match_id, body, now()::TIMESTAMP FROM b_json "
-    "ON CONFLICT (match_id) DO UPDATE SET body = excluded.body, "
-    "fetched_at = excluded.fetched_at"
+_DOCUMENT_UPSERT = (
+    f'INSERT INTO "{DOCUMENTS_TABLE}" (match_id, kind, body, fetched_at, source) '
+    "SELECT match_id, $kind, body, now()::TIMESTAMP, $source FROM b_json "
+    "ON CONFLICT (match_id, kind) DO UPDATE SET body = excluded.body, "
+    "fetched_at = excluded.fetched_at, source = excluded.source"
 )
-# The same rows when none of the batch's ids has a match_json row yet (a backfill
+# The same rows when none of the batch's ids has a stored document yet (a backfill
 # of an old database fetches every body), for a fraction of DuckDB's upsert cost.
-_JSON_INSERT = _JSON_UPSERT.partition(" ON CONFLICT ")[0]
-_JSON_ALL_NEW = (
-    "SELECT NOT EXISTS (SELECT 1 FROM match_json WHERE match_id IN (SELECT match_id FROM b_json))"
+_DOCUMENT_INSERT = _DOCUMENT_UPSERT.partition(" ON CONFLICT ")[0]
+_DOCUMENTS_ALL_NEW = (
+    f'SELECT NOT EXISTS (SELECT 1 FROM "{DOCUMENTS_TABLE}" WHERE kind = $kind '
+    "AND match_id IN (SELECT match_id FROM b_json))"
 )
 
 
@@ -295,48 +311,58 @@ class _BatchWriter:
     `write` only runs SQL, so it can run on a helper thread (see `_WriteBehind`).
     """
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, options: list[BackfillOption]) -> None:
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        options: list[BackfillOption],
+        source_name: str | None = None,
+    ) -> None:
         self._conn = conn
         self._options = options
-        types = {
-            STATS_TABLE: existing_columns(conn, STATS_TABLE),
-            PARTICIPANTS_TABLE: existing_columns(conn, PARTICIPANTS_TABLE),
-        }
-        self._updates = {o.name: _update_sql(o, types[o.table]) for o in options}
-        self._inserts = {
-            o.name: _insert_participants_sql(o) for o in options if o.table == PARTICIPANTS_TABLE
+        self.source_name = source_name
+        self._tables = sorted({o.table for o in options})
+        types = {table: existing_columns(conn, table) for table in self._tables}
+        self._statements = {
+            o.name: [
+                sql
+                for sql in (
+                    _insert_missing_sql(o),
+                    _update_sql(o, types[o.table]),
+                    _delete_gone_sql(o),
+                )
+                if sql is not None
+            ]
+            for o in options
         }
 
-    @staticmethod
     def frames(
+        self,
         extracted: list[ExtractedMatch],
         selection: list[tuple[str, str]],
         log_rows: list[tuple[str, str, bool]],
         fetched: dict[str, bytes],
     ) -> dict[str, pl.DataFrame]:
-        stats = pl.DataFrame(
-            [stats_row_values(m.stats) for m in extracted if m.stats is not None],
-            schema=STATS_SCHEMA,
-            orient="row",
-        )
-        parts = pl.DataFrame(
-            [participant_row_values(r) for m in extracted for r in m.participants],
-            schema=PARTICIPANT_SCHEMA,
-            orient="row",
-        ).unique(subset=["match_id", "xuid"], keep="first", maintain_order=True)
-        sel = pl.DataFrame(
+        result: dict[str, pl.DataFrame] = {}
+        for table in self._tables:
+            spec = OPTIONS_BY_NAME[next(o.name for o in self._options if o.table == table)].spec
+            result[_frame(table)] = pl.DataFrame(
+                [spec.row_values(row) for m in extracted for row in m.rows(table)],
+                schema=spec.polars_schema,
+                orient="row",
+            ).unique(subset=list(spec.key), keep="first", maintain_order=True)
+        result["b_sel"] = pl.DataFrame(
             selection, schema={"match_id": pl.String(), "option": pl.String()}, orient="row"
         )
-        logs = pl.DataFrame(
+        result["b_log"] = pl.DataFrame(
             log_rows,
             schema={"match_id": pl.String(), "option": pl.String(), "had_value": pl.Boolean()},
             orient="row",
         )
-        bodies = pl.DataFrame(
+        result["b_json"] = pl.DataFrame(
             {"match_id": list(fetched), "body": [b.decode() for b in fetched.values()]},
             schema={"match_id": pl.String(), "body": pl.String()},
         )
-        return {"b_stats": stats, "b_parts": parts, "b_sel": sel, "b_log": logs, "b_json": bodies}
+        return result
 
     def write(self, frames: dict[str, pl.DataFrame]) -> dict[str, int]:
         """Run the batch's statements in one transaction; rows changed per counter."""
@@ -348,11 +374,9 @@ class _BatchWriter:
             conn.execute("BEGIN TRANSACTION")
             try:
                 for option in self._options:
-                    count = 0
-                    if option.name in self._inserts:
-                        count += _rowcount(conn.execute(self._inserts[option.name]))
-                    count += _rowcount(conn.execute(self._updates[option.name]))
-                    changed[option.counter] = count
+                    changed[option.counter] = sum(
+                        _rowcount(conn.execute(sql)) for sql in self._statements[option.name]
+                    )
                 if frames["b_log"].height:
                     conn.execute(
                         "INSERT INTO backfill_log (match_id, option, ran_at, extraction_version, "
@@ -364,8 +388,12 @@ class _BatchWriter:
                         {"version": EXTRACTION_VERSION},
                     )
                 if frames["b_json"].height:
-                    new = bool(conn.execute(_JSON_ALL_NEW).fetchall()[0][0])
-                    conn.execute(_JSON_INSERT if new else _JSON_UPSERT)
+                    kind = {"kind": STATS_DOCUMENT}
+                    new = bool(conn.execute(_DOCUMENTS_ALL_NEW, kind).fetchall()[0][0])
+                    conn.execute(
+                        _DOCUMENT_INSERT if new else _DOCUMENT_UPSERT,
+                        {**kind, "source": self.source_name},
+                    )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -481,6 +509,7 @@ async def backfill_player(
             fetched: dict[str, bytes] = {}
             if missing:
                 source = source or source_provider()
+                writer.source_name = source.name
                 fetched, errors = await _fetch_bodies(source, missing, request.concurrency)
                 report.fetched_from_source += len(fetched)
                 bodies.update(fetched)
@@ -523,7 +552,7 @@ def _extract_chunk(
             continue
         try:
             doc = parse_match_json(body)
-            match = extract_match(doc, owner_xuid)
+            match = extract_stats_document(doc, owner_xuid)
         except MatchDocumentError as exc:
             where = "fetched" if match_id in fetched else "stored; --refetch downloads it again"
             _fail(report, match_id, f"{exc} ({where})")

@@ -1,9 +1,11 @@
 """The backfill's data options, one declarative entry each.
 
-An entry says which table it repairs, which columns it writes, which matches
-it selects when not forced, and which columns must hold a value for the match
-to count as "the JSON had a valid value". Adding an option is adding an entry
-here (and its CLI flag comes for free); the engine in `backfill.py` has no
+An entry names the registry table it repairs (`levelup.registry`), the
+columns it writes (all of them for a detail table, whose rows of a match are
+replaced as a whole), which matches it selects when not forced, and which
+columns must hold a value for the match to count as "the JSON had a valid
+value". Adding an option is adding an entry here (its CLI flags, counter,
+dry-run listing and report come for free); the engine in `backfill.py` has no
 per-option branch.
 """
 
@@ -11,16 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from levelup.extract.rows import PARTICIPANT_COLUMNS, STATS_COLUMNS
+from levelup.registry import TableSpec, table_spec
 
 STATS_TABLE = "match_stats"
 PARTICIPANTS_TABLE = "match_participants"
 
-# Matches of the player that have no participant row at all: participant
-# options insert their rows.
-_WITHOUT_PARTICIPANTS = (
-    "SELECT s.match_id FROM match_stats AS s WHERE NOT EXISTS "
-    "(SELECT 1 FROM match_participants AS p WHERE p.match_id = s.match_id)"
+# Every match of the player's database, for the force variants.
+ALL_MATCHES_SQL = (
+    "SELECT match_id FROM match_stats UNION SELECT DISTINCT match_id FROM match_participants"
 )
 
 
@@ -28,7 +28,7 @@ def _participants_with_null(columns: tuple[str, ...]) -> str:
     nulls = " OR ".join(f"p.{col} IS NULL" for col in columns)
     return (
         f"SELECT DISTINCT p.match_id FROM match_participants AS p WHERE {nulls} "
-        f"UNION {_WITHOUT_PARTICIPANTS}"
+        f"UNION {_without_rows(PARTICIPANTS_TABLE)}"
     )
 
 
@@ -37,18 +37,42 @@ def _stats_with_null(columns: tuple[str, ...]) -> str:
     return f"SELECT s.match_id FROM match_stats AS s WHERE {nulls}"
 
 
+def _without_rows(table: str) -> str:
+    """Matches of the player that have no row at all in a table."""
+    return (
+        f"SELECT s.match_id FROM match_stats AS s WHERE NOT EXISTS "
+        f'(SELECT 1 FROM "{table}" AS t WHERE t.match_id = s.match_id)'
+    )
+
+
 @dataclass(frozen=True)
 class BackfillOption:
-    """One `--<name>` / `--force-<name>` pair of the backfill."""
+    """One `--<name>` / `--force-<name>` pair of the backfill.
+
+    `columns` None means every non-key column of the table (a detail table's
+    rows are then replaced per match: rows the JSON no longer has are deleted).
+    `value_columns` empty means "the JSON had a value" when the match yields
+    at least one row for the table.
+    """
 
     name: str
     help: str
     table: str
-    columns: tuple[str, ...]
     selection_sql: str
-    # Columns that must all be non-NULL in the extraction for "the JSON had a value".
-    value_columns: tuple[str, ...]
+    columns: tuple[str, ...] | None = None
+    value_columns: tuple[str, ...] = ()
     has_force: bool = True
+    listed: bool = True  # False: switched on by another option only
+
+    @property
+    def spec(self) -> TableSpec:
+        return table_spec(self.table)
+
+    @property
+    def written_columns(self) -> tuple[str, ...]:
+        if self.columns is not None:
+            return self.columns
+        return tuple(c for c in self.spec.columns if c not in self.spec.key)
 
     @property
     def counter(self) -> str:
@@ -66,6 +90,13 @@ class BackfillOption:
 _SHOTS = ("shots_fired", "shots_hit")
 _KDA = ("kills", "deaths", "assists", "kda")
 _SCORES = ("score", "personal_score", "rank")
+
+
+def _detail(name: str, table: str, help_text: str, *, listed: bool = True) -> BackfillOption:
+    return BackfillOption(
+        name=name, help=help_text, table=table, selection_sql=_without_rows(table), listed=listed
+    )
+
 
 OPTIONS: tuple[BackfillOption, ...] = (
     BackfillOption(
@@ -108,13 +139,29 @@ OPTIONS: tuple[BackfillOption, ...] = (
         selection_sql=_participants_with_null(_SCORES),
         value_columns=_SCORES,
     ),
+    _detail("medals", "match_medals", "match_medals: every player's medals, from the stored JSON"),
+    _detail(
+        "mode_stats",
+        "match_mode_stats",
+        "match_mode_stats and match_team_mode_stats: objective stats (flags, zones, skulls...)",
+    ),
+    _detail(
+        "team_mode_stats",
+        "match_team_mode_stats",
+        "(set by --mode-stats) match_team_mode_stats",
+        listed=False,
+    ),
+    _detail(
+        "personal_scores",
+        "match_personal_scores",
+        "match_personal_scores: how every player's personal score was earned",
+    ),
+    _detail("teams", "match_teams", "match_teams: the team scoreboard of every match with teams"),
     BackfillOption(
         name="reextract",
-        help="every column of both tables rewritten from the match JSON (stored JSON: no API call)",
+        help="every table rewritten from the stored match JSON (no API call)",
         table=STATS_TABLE,
-        columns=tuple(c for c in STATS_COLUMNS if c != "match_id"),
         selection_sql="SELECT s.match_id FROM match_stats AS s",
-        value_columns=(),
         has_force=False,
     ),
     BackfillOption(
@@ -122,20 +169,31 @@ OPTIONS: tuple[BackfillOption, ...] = (
         help="(set by --reextract) every participant column rewritten from the match JSON",
         table=PARTICIPANTS_TABLE,
         # Gamertags come from the profile service, not from match JSON.
-        columns=tuple(c for c in PARTICIPANT_COLUMNS if c not in ("match_id", "xuid", "gamertag")),
+        columns=tuple(
+            c
+            for c in table_spec(PARTICIPANTS_TABLE).columns
+            if c not in ("match_id", "xuid", "gamertag")
+        ),
         selection_sql="SELECT s.match_id FROM match_stats AS s",
-        value_columns=(),
         has_force=False,
+        listed=False,
     ),
 )
 
 OPTIONS_BY_NAME = {option.name: option for option in OPTIONS}
 
 # Options a user names on the command line; the rest are switched on by another.
-CLI_OPTIONS = tuple(o for o in OPTIONS if o.name != "reextract_participants")
-IMPLIED = {"reextract": ("reextract_participants",)}
+CLI_OPTIONS = tuple(o for o in OPTIONS if o.listed)
 
-# Every match of the player's database, for the force variants.
-ALL_MATCHES_SQL = (
-    "SELECT match_id FROM match_stats UNION SELECT DISTINCT match_id FROM match_participants"
-)
+# option -> (implied option, forced): `--reextract` covers every table.
+IMPLIED: dict[str, tuple[tuple[str, bool], ...]] = {
+    "reextract": (
+        ("reextract_participants", False),
+        ("medals", True),
+        ("mode_stats", True),
+        ("team_mode_stats", True),
+        ("personal_scores", True),
+        ("teams", True),
+    ),
+    "mode_stats": (("team_mode_stats", False),),
+}

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import duckdb
 import orjson
 
-from levelup.extract.match import MatchDocumentError, extract_match, parse_match_json
+from levelup.extract.match import MatchDocumentError, parse_match_json
+from levelup.registry import extract_stats_document
 from levelup.sources.base import AuthError, MatchSource, PlayerIdentity, SourceError
 from levelup.store.bookkeeping import (
     can_stop_at_known,
@@ -239,6 +240,7 @@ async def sync_player(
         on_flush=on_flush,
         background=True,
         first_batch_size=options.first_batch_size,
+        source=source.name,
     )
     walk = _Walk()
     queue: asyncio.Queue = asyncio.Queue(maxsize=max(64, options.concurrency * 4))
@@ -331,7 +333,7 @@ def _store(
     """Parse and extract one body; a bad document fails this match only."""
     try:
         doc = parse_match_json(body)
-        extracted = extract_match(doc, owner.xuid)
+        extracted = extract_stats_document(doc, owner.xuid)
     except MatchDocumentError as exc:
         fail(match_id, str(exc))
         return
