@@ -73,6 +73,12 @@ def _show(db_path: Path, recorded: Path, generated: int, report: SyncReport) -> 
             "FROM match_participants WHERE xuid <> ?",
             [DEMO_OWNER.xuid],
         ).fetchall()[0]
+        medals = conn.execute(
+            "SELECT coalesce(n.name, 'medal ' || m.medal_id), sum(m.count) AS earned "
+            "FROM match_medals AS m LEFT JOIN medal_names AS n USING (medal_id) "
+            "WHERE m.xuid = ? GROUP BY ALL ORDER BY earned DESC, 1 LIMIT 5",
+            [DEMO_OWNER.xuid],
+        ).fetchall()
     matches, fired, hit, accuracy, null_shots = totals
     rows = [
         ("generated matches", f"{generated} in {recorded}"),
@@ -86,6 +92,7 @@ def _show(db_path: Path, recorded: Path, generated: int, report: SyncReport) -> 
         ("distinct other players", lobby[1]),
         ("bot rows", lobby[2]),
         ("everyone else's accuracy", f"{lobby[3]:.2f} %" if lobby[3] is not None else "n/a"),
+        ("top medals", ", ".join(f"{name} x{count}" for name, count in medals) or "none"),
         ("database", db_path),
     ]
     console.print(key_value_table(f"LevelUp demo: {DEMO_OWNER.gamertag}", rows))

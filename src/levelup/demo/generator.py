@@ -55,6 +55,8 @@ from typing import Any
 
 import orjson
 
+from levelup.demo.medals import medal_metadata_document
+
 __all__ = [
     "DEMO_OWNER",
     "ROSTER_SIZE",
@@ -1968,7 +1970,8 @@ def write_recorded_dir(
       GET /users?xuids= response, for every human of the roster;
     - ``matches/<match_id>.json``: compact bodies of GET /hi/matches/{id}/stats;
     - ``assets/<asset_id>/<version_id>.json`` (if `with_assets`): every map,
-      playlist, UGC game variant and map-mode pair the matches refer to.
+      playlist, UGC game variant and map-mode pair the matches refer to;
+    - ``medals.json`` (if `with_assets`): the medal metadata document.
 
     Args:
         path: directory to create or fill.
@@ -2017,6 +2020,7 @@ def write_recorded_dir(
 
     written_assets = 0
     if with_assets:
+        (path / "medals.json").write_bytes(dumps(medal_metadata_document()))
         catalog = _catalog()
         for key in sorted(referenced):
             asset = catalog[key]

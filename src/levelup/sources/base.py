@@ -101,7 +101,7 @@ class MatchSource(Protocol):
     """Where match history and match stats come from.
 
     Endpoint names used in `counters`: "history", "match_stats", "profile",
-    "discovery", "auth".
+    "discovery", "gamecms", "auth".
     """
 
     name: str
@@ -139,6 +139,11 @@ class MatchSource(Protocol):
     async def asset_name(self, asset_type: str, asset_id: str, version_id: str) -> str | None:
         """PublicName of a discovery asset ("maps", "playlists", "ugcGameVariants",
         "mapModePairs"), or None when the source does not have it."""
+        ...
+
+    async def medal_metadata_raw(self) -> bytes | None:
+        """The medal metadata document (GET gamecms-hacs
+        /hi/Waypoint/file/medals/metadata.json), unparsed; None when the source has none."""
         ...
 
     async def aclose(self) -> None:

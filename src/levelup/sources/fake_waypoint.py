@@ -57,13 +57,14 @@ HALOSTATS = "halostats.svc.halowaypoint.com"
 PROFILE = "profile.svc.halowaypoint.com"
 DISCOVERY = "discovery-infiniteugc.svc.halowaypoint.com"
 SETTINGS = "settings.svc.halowaypoint.com"
+GAMECMS = "gamecms-hacs.svc.halowaypoint.com"
 LOGIN = "login.live.com"
 USER_AUTH = "user.auth.xboxlive.com"
 XSTS = "xsts.auth.xboxlive.com"
 
-ALL_HOSTS = (HALOSTATS, PROFILE, DISCOVERY, SETTINGS, LOGIN, USER_AUTH, XSTS)
+ALL_HOSTS = (HALOSTATS, PROFILE, DISCOVERY, GAMECMS, SETTINGS, LOGIN, USER_AUTH, XSTS)
 # Hosts whose every endpoint requires a valid x-343-authorization-spartan header.
-HALO_HOSTS = frozenset({HALOSTATS, PROFILE, DISCOVERY})
+HALO_HOSTS = frozenset({HALOSTATS, PROFILE, DISCOVERY, GAMECMS})
 
 XBOX_RELYING_PARTY = "http://xboxlive.com"
 HALO_RELYING_PARTY = "https://prod.xsts.halowaypoint.com/"
@@ -495,6 +496,7 @@ class FakeWaypoint:
                 self._asset,
                 True,
             ),
+            route(GAMECMS, "GET", r"^/hi/Waypoint/file/medals/metadata\.json$", self._medals, True),
             route(SETTINGS, "POST", r"^/spartan-token$", self._spartan_token, False),
             route(
                 SETTINGS,
@@ -694,6 +696,12 @@ class FakeWaypoint:
         if asset is None:
             return _error(404, f"{asset_type} asset {asset_id} version {version_id} not found")
         return _json_reply(asset)
+
+    async def _medals(self, request: web.Request) -> _Reply:
+        body = self.directory.medal_metadata()
+        if body is None:
+            return _error(404, "no medals.json in the recorded directory")
+        return _Reply(200, body, {"Content-Type": _JSON})
 
     # ------------------------------------------------------------ sign-in chain
 

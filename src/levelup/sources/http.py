@@ -84,11 +84,12 @@ HALOSTATS = "halostats.svc.halowaypoint.com"
 PROFILE = "profile.svc.halowaypoint.com"
 DISCOVERY = "discovery-infiniteugc.svc.halowaypoint.com"
 SETTINGS = "settings.svc.halowaypoint.com"
+GAMECMS = "gamecms-hacs.svc.halowaypoint.com"
 
 # Hosts whose requests carry the spartan and clearance headers (and only those:
 # the sign-in hosts get exactly the headers of each request, so a spartan token
 # is never sent to login.live.com or the Xbox services).
-HALO_HOSTS = frozenset({HALOSTATS, PROFILE, DISCOVERY})
+HALO_HOSTS = frozenset({HALOSTATS, PROFILE, DISCOVERY, GAMECMS})
 SIGN_IN_HOSTS = frozenset(
     {"login.live.com", "user.auth.xboxlive.com", "xsts.auth.xboxlive.com", SETTINGS}
 )
@@ -122,6 +123,8 @@ def endpoint_name(host: str, path: str) -> str:
         return "profile"
     if host == DISCOVERY:
         return "discovery"
+    if host == GAMECMS:
+        return "gamecms"
     if host == HALOSTATS:
         if _MATCH_STATS_RE.match(path):
             return "match_stats"

@@ -618,6 +618,13 @@ class RecordedDirectory:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise MatchNotFoundError(f"match {match_id} not found: no {path}") from exc
 
+    def medal_metadata(self) -> bytes | None:
+        """The body of ``medals.json`` (the medal metadata document), or None without one."""
+        try:
+            return (self.path / "medals.json").read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
     def asset(self, asset_type: str, asset_id: str, version_id: str) -> dict[str, Any] | None:
         """A discovery asset body from ``assets/<asset_id>/<version_id>.json``, or None.
 
@@ -837,6 +844,11 @@ class RecordedSource:
             return None
         name = asset.get("PublicName")
         return str(name) if name else None
+
+    async def medal_metadata_raw(self) -> bytes | None:
+        """``medals.json``, or None: a directory without it has no medal names."""
+        self.counters.calls["gamecms"] += 1
+        return self.directory.medal_metadata()
 
     async def aclose(self) -> None:
         """Nothing to release: files are opened and closed per call."""

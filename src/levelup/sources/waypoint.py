@@ -336,6 +336,15 @@ class WaypointSource:
         name = data.get("PublicName")
         return str(name) if name else None
 
+    async def medal_metadata_raw(self) -> bytes | None:
+        """GET gamecms-hacs /hi/Waypoint/file/medals/metadata.json, unparsed; None on 404."""
+        try:
+            with request_context(label="medal metadata"):
+                response = await self.client.gamecms_hacs.get_medal_metadata()
+        except NotFoundError:
+            return None
+        return await response.read()
+
     async def aclose(self) -> None:
         """Close the HTTP connections."""
         await self.session.close()

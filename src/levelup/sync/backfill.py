@@ -45,6 +45,7 @@ from levelup.sync.backfill_options import (
     STATS_TABLE,
     BackfillOption,
 )
+from levelup.sync.names import fill_personal_score_names
 from levelup.sync.progress import ProgressBar
 from levelup.sync.warnings_counter import WarningCounter
 from levelup.threads import prompt_gil_handoff
@@ -519,6 +520,8 @@ async def backfill_player(
             writes.submit(writer.write, writer.frames(*batch, fetched))
             progress.advance(len(chunk))
         report.value_warnings = warnings.count
+    if "personal_scores" in wanted:
+        fill_personal_score_names(conn)
     report.elapsed_seconds = time.perf_counter() - started
     return report
 

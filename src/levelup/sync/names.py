@@ -1,21 +1,33 @@
-"""Gamertags and asset names, asked of the source once and cached in the database.
+"""Gamertags, asset, medal and personal score names, asked once and cached in the database.
 
-Match stats carry xuids and asset ids only. Names come from the profile
-service (batches of xuids) and the discovery service (one asset version per
-request); both answers are cached (`player_names`, `asset_names`), so a name is
-asked for once per database, whatever the number of matches that show it.
+Match stats carry xuids and ids only. Names come from the profile service
+(batches of xuids), the discovery service (one asset version per request), the
+medal metadata document (every medal at once) and, for personal scores, the
+names the spnkr SDK knows; every answer is cached (`player_names`,
+`asset_names`, `medal_names`, `personal_score_names`), so a name is asked for
+once per database, whatever the number of matches that show it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
 
 import duckdb
+import orjson
 import polars as pl
 
 from levelup.clock import utc_now
+from levelup.extract.reference import medal_names
+from levelup.extract.rows import PersonalScoreNameRow
+from levelup.registry import table_spec
 from levelup.sources.base import AuthError, MatchSource, SourceError
+from levelup.store.schema import get_meta, scalar, set_meta
+from levelup.store.writer import upsert_sql
 
 log = logging.getLogger("levelup.names")
 
@@ -36,6 +48,7 @@ class NamesReport:
     gamertags_found: int = 0
     assets_requested: int = 0
     assets_found: int = 0
+    medal_names_stored: int = 0
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -44,6 +57,7 @@ class NamesReport:
             "gamertags_found": self.gamertags_found,
             "assets_requested": self.assets_requested,
             "assets_found": self.assets_found,
+            "medal_names_stored": self.medal_names_stored,
             "errors": self.errors,
         }
 
@@ -156,11 +170,97 @@ async def fill_asset_names(
             conn.unregister("batch_assets")
 
 
+def store_name_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Any]) -> int:
+    """Upsert rows of a name table of the registry in one statement; returns the row count."""
+    if not rows:
+        return 0
+    spec = table_spec(table)
+    frame = pl.DataFrame(
+        [spec.row_values(row) for row in rows], schema=spec.polars_schema, orient="row"
+    )
+    conn.register("batch_name_rows", frame)
+    try:
+        conn.execute(
+            upsert_sql(table, "batch_name_rows", list(spec.columns), spec.key, timestamps=False)
+        )
+    finally:
+        conn.unregister("batch_name_rows")
+    return frame.height
+
+
+# An unknown medal id makes a later sync ask for the metadata again, at most this often.
+MEDAL_METADATA_MAX_AGE = dt.timedelta(days=1)
+_MEDALS_FETCHED_KEY = "medal_metadata_fetched_at"
+
+
+def _fetched_at(value: str | None) -> dt.datetime:
+    """A stored fetch date; never (datetime.min) when absent or unreadable."""
+    try:
+        return dt.datetime.fromisoformat(value) if value else dt.datetime.min
+    except ValueError:
+        return dt.datetime.min
+
+
+async def fill_medal_names(
+    conn: duckdb.DuckDBPyConnection, source: MatchSource, report: NamesReport
+) -> None:
+    """Fetch the medal metadata when a stored medal has no name (once a day at most)."""
+    unknown = scalar(
+        conn,
+        "SELECT count(*) FROM (SELECT DISTINCT medal_id FROM match_medals AS m WHERE NOT EXISTS "
+        "(SELECT 1 FROM medal_names AS n WHERE n.medal_id = m.medal_id))",
+    )
+    if not unknown:
+        return
+    now = utc_now()
+    if now - _fetched_at(get_meta(conn, _MEDALS_FETCHED_KEY)) < MEDAL_METADATA_MAX_AGE:
+        return
+    try:
+        raw = await source.medal_metadata_raw()
+    except AuthError:
+        raise
+    except SourceError as exc:
+        report.errors.append(f"medal metadata: {exc}")
+        return
+    set_meta(conn, _MEDALS_FETCHED_KEY, now.isoformat())
+    if raw is None:
+        return
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        report.errors.append(f"medal metadata: invalid JSON: {exc}")
+        return
+    report.medal_names_stored = store_name_rows(conn, "medal_names", medal_names(doc))
+
+
+_SCORE_NAMES_KEY = "personal_score_names_from"
+
+
+def fill_personal_score_names(conn: duckdb.DuckDBPyConnection) -> None:
+    """Personal score names from spnkr's enumeration, stored once per spnkr version.
+
+    Ids the enumeration does not know keep their rows (with no name).
+    """
+    version = f"spnkr {metadata.version('spnkr')}"
+    if get_meta(conn, _SCORE_NAMES_KEY) == version:
+        return
+    from spnkr.models.refdata import PersonalScoreNameId  # ~0.5 s: imported only here
+
+    rows = [
+        PersonalScoreNameRow(int(member), getattr(member, "display_name", None) or member.name)
+        for member in PersonalScoreNameId
+    ]
+    store_name_rows(conn, "personal_score_names", rows)
+    set_meta(conn, _SCORE_NAMES_KEY, version)
+
+
 async def fill_names(conn: duckdb.DuckDBPyConnection, source: MatchSource) -> NamesReport:
-    """Ask the source for every gamertag and asset name not yet cached."""
+    """Ask the source for every gamertag, asset and medal name not yet cached."""
     report = NamesReport()
     await fill_gamertags(conn, source, report)
     await fill_asset_names(conn, source, report)
+    await fill_medal_names(conn, source, report)
+    fill_personal_score_names(conn)
     for error in report.errors:
         log.warning("names: %s", error)
     return report
