@@ -248,7 +248,9 @@ def test_a_bad_match_among_good_ones(tmp_path):
     _, data, db = _synced(tmp_path)
     with duckdb.connect(str(db)) as conn:
         conn.execute("UPDATE match_stats SET shots_fired = NULL")
-        conn.execute(f"UPDATE match_documents SET body = '{{\"MatchId\": ' WHERE match_id = '{IDS[0]}'")
+        conn.execute(
+            f"UPDATE match_documents SET body = '{{\"MatchId\": ' WHERE match_id = '{IDS[0]}'"
+        )
     result = _backfill(data, "--player", "FixturePlayer", "--shots", "--json")
     assert result.returncode == 1
     report = last_json(result.stdout)
