@@ -488,7 +488,7 @@ def test_async_context_manager_and_host_map(recorded_dir: Path) -> None:
     async def scenario() -> str:
         async with FakeWaypoint(recorded_dir) as fake:
             hosts = fake.host_map()
-            assert set(hosts) == set(ALL_HOSTS) and len(hosts) == 7
+            assert set(hosts) == set(ALL_HOSTS) and len(hosts) == 8  # gamecms-hacs included
             assert hosts[STATS] == f"{fake.base_url}/{STATS}"
             assert fake.rewrite(f"https://{STATS}:443/hi/matches/x/stats?a=1") == (
                 f"{fake.base_url}/{STATS}/hi/matches/x/stats?a=1"
