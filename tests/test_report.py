@@ -19,7 +19,9 @@ import duckdb
 import orjson
 import pytest
 
-from levelup.analysis.accuracy import Scope, build_report, mode_choices, parse_mode
+from levelup.analysis.modes import mode_choices, parse_mode
+from levelup.analysis.report import build_report
+from levelup.analysis.scope import Scope
 from levelup.commands.report import load_frames
 from levelup.extract.match import extract_match, parse_match_json
 from levelup.store.database import connect, open_player_db, player_db_path
@@ -389,7 +391,7 @@ def test_cli_terminal_report(fixture_dir: Path) -> None:
     result = run_report(fixture_dir, "--player", "owner one")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Accuracy report: Owner One" in out
+    assert "Player report: Owner One" in out
     assert "52.15%" in out
     assert "not yet backfilled" in out and "not provided by the API" in out
     assert "n/a" in out  # the zero-shot CTF match
@@ -470,7 +472,11 @@ def test_cli_tiny_database_with_one_zero_shot_match(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     data = last_json(result.stdout)
     assert (data["matches"], data["zero_shot_matches"], data["overall_accuracy"]) == (1, 1, None)
-    assert "n/a" in result.stderr and "0.00%" not in result.stderr
+    # With --json no table is printed anywhere (issue 12); the terminal shows "n/a", never 0%.
+    assert result.stderr == ""
+    terminal = run_report(tmp_path, "--player", "Owner One")
+    assert terminal.returncode == 0, terminal.stderr
+    assert "n/a" in terminal.stdout and "0.00%" not in terminal.stdout
 
 
 def test_cli_busy_database(fixture_dir: Path, tmp_path: Path) -> None:

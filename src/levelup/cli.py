@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from levelup import __version__
 from levelup.errors import LevelUpError
 
-COMMAND_MODULES = ("sync", "backfill", "demo", "report", "auth", "export", "sql")
+COMMAND_MODULES = ("sync", "backfill", "demo", "report", "match", "auth", "export", "sql")
 
 log = logging.getLogger("levelup")
 

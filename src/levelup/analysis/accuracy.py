@@ -1,9 +1,5 @@
-"""Accuracy figures of one player, computed in Polars from the stored tables.
-
-Everything here is a pure function from frames to figures: the command loads
-the frames (one SQL query per table) and hands them over, so the arithmetic
-is tested without a database and the terminal, JSON and HTML outputs all show
-the same numbers, taken from the one summary dictionary `build_report` returns.
+"""The accuracy section: overall, per kind, mode, map and playlist, trend, best and worst
+matches, the owner against the lobby, and the players met most.
 
 Rules the figures follow, because averages of percentages lie:
 - an accuracy is always sum(shots hit) / sum(shots fired) x 100 over the rows
@@ -25,295 +21,35 @@ Infection, where `teams_enabled` is false) everyone else is only "lobby".
 from __future__ import annotations
 
 import datetime as dt
-import re
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from spnkr.models.refdata import GameVariantCategory
 
-# --- game modes -----------------------------------------------------------------------------
+from levelup.analysis import svg
+from levelup.analysis.figures import percent
+from levelup.analysis.formatting import NULL_LABELS, fmt_pct
+from levelup.analysis.scope import KIND_ORDER, KINDS, accuracy_expr, iso
+from levelup.analysis.section import Context, Section
+from levelup.analysis.tablespec import Column, TableSpec, View, key_values, note, table
 
-# Display names of the categories a player meets; other enum members get a title-cased name.
-_DISPLAY_NAMES: dict[int, str] = {
-    6: "Slayer",
-    7: "Attrition",
-    8: "Elimination",
-    9: "Fiesta",
-    10: "SWAT",
-    11: "Strongholds",
-    12: "Bastion",
-    13: "King of the Hill",
-    14: "Total Control",
-    15: "Capture the Flag",
-    16: "Assault",
-    17: "Extraction",
-    18: "Oddball",
-    19: "Stockpile",
-    20: "Juggernaut",
-    21: "Regicide",
-    22: "Infection",
-    23: "Escort",
-    24: "Gun Game",
-    25: "Grifball",
-    26: "Race",
-    27: "Prototype",
-    39: "Land Grab",
-    41: "Minigame",
-    42: "Firefight",
-}
-# Names players use that neither the enum nor the display name spell.
-_ALIASES: dict[str, int] = {"koth": 13, "hill": 13, "flag": 15, "ball": 18, "zones": 11}
-_NOT_SELECTABLE = {GameVariantCategory.UNKNOWN, GameVariantCategory.NONE}
-
-
-def describe_scope(summary: dict[str, Any]) -> tuple[str, list[str]]:
-    """The player's name and the scope's filters, as both renderings title them."""
-    player = summary["player"]
-    who = player.get("gamertag") or player.get("xuid") or "unknown player"
-    scope = summary["scope"]
-    filters = []
-    if scope["modes"]:
-        filters.append("mode " + ", ".join(scope["modes"]))
-    if scope["since"]:
-        filters.append(f"since {scope['since']}")
-    if scope["last"]:
-        filters.append(f"last {scope['last']} matches")
-    return str(who), filters
-
-
-def _squash(name: str) -> str:
-    """Case, spaces, dashes and underscores do not matter in a mode name."""
-    return re.sub(r"[^a-z0-9]", "", name.casefold())
-
-
-def _enum_short_name(member: GameVariantCategory) -> str:
-    return member.name.removeprefix("MULTIPLAYER_")
-
-
-def mode_label(category: int | None) -> str:
-    """Human name of a game variant category code, tolerant of codes spnkr does not know."""
-    if category is None:
-        return "Unknown mode"
-    if category in _DISPLAY_NAMES:
-        return _DISPLAY_NAMES[category]
-    try:
-        member = GameVariantCategory(category)
-    except ValueError:
-        return f"Category {category}"
-    return _enum_short_name(member).replace("_", " ").title()
-
-
-def _mode_lookup() -> dict[str, int]:
-    lookup: dict[str, int] = {}
-    for member in GameVariantCategory:
-        if member in _NOT_SELECTABLE:
-            continue
-        lookup[_squash(_enum_short_name(member))] = int(member)
-        lookup[_squash(member.name)] = int(member)
-        lookup[_squash(mode_label(int(member)))] = int(member)
-    lookup.update(_ALIASES)
-    return lookup
-
-
-_MODE_LOOKUP = _mode_lookup()
-
-
-def mode_choices() -> list[str]:
-    """The multiplayer modes `--mode` accepts, as CamelCase display names.
-
-    The enum spelling is added in parentheses where it differs (CTF). Academy,
-    campaign, forge and test categories are accepted too but not listed: no one
-    looks for their shooting accuracy there, and they would bury the useful names.
-    """
-    names = []
-    for member in GameVariantCategory:
-        if not member.name.startswith("MULTIPLAYER_"):
-            continue
-        camel = "".join(
-            word if word.isupper() else word[:1].upper() + word[1:]
-            for word in mode_label(int(member)).split()
-        )
-        short = _enum_short_name(member)
-        if _squash(short) != _squash(camel):
-            camel = f"{camel} ({short})"
-        names.append(camel)
-    return names
-
-
-def parse_mode(name: str) -> int:
-    """Game variant category code of a mode name ("Slayer", "ctf", "KingOfTheHill", "42").
-
-    Raises:
-        ValueError: the name is no known mode; the message lists the valid ones.
-    """
-    text = name.strip()
-    if text.isdigit():
-        return int(text)
-    code = _MODE_LOOKUP.get(_squash(text))
-    if code is None:
-        raise ValueError(
-            f"unknown mode {name!r}; valid names (case-insensitive): "
-            + ", ".join(mode_choices())
-            + "; or any other GameVariantCategory name of spnkr, or a category number"
-        )
-    return code
-
-
-# --- match kinds ----------------------------------------------------------------------------
-
-KINDS: dict[str, str] = {
-    "matchmade_pvp": "Matchmade PvP",
-    "matchmade_bots": "Matchmade with bots",
-    "pve": "PvE (Firefight)",
-    "custom_bots": "Custom with bots",
-    "custom": "Custom / local",
-    "unknown": "Unknown origin",
-}
-_KIND_ORDER = {kind: index for index, kind in enumerate(KINDS)}
-
-LIFECYCLE_CUSTOM = 1
-LIFECYCLE_MATCHMADE = 3
-LIFECYCLE_LOCAL = 7
-INTERACTION_PVE = 2
-CATEGORY_FIREFIGHT = 42
-
-# --- inputs ---------------------------------------------------------------------------------
-
-STATS_NEEDED: dict[str, pl.DataType] = {
-    "match_id": pl.String(),
-    "start_time": pl.Datetime("us"),
-    "lifecycle_mode": pl.Int32(),
-    "game_variant_category": pl.Int32(),
-    "gameplay_interaction": pl.Int32(),
-    "playlist_id": pl.String(),
-    "map_id": pl.String(),
-    "teams_enabled": pl.Boolean(),
-    "team_id": pl.Int32(),
-    "shots_fired": pl.Int64(),
-    "shots_hit": pl.Int64(),
-}
-PARTICIPANTS_NEEDED: dict[str, pl.DataType] = {
-    "match_id": pl.String(),
-    "xuid": pl.String(),
-    "is_bot": pl.Boolean(),
-    "gamertag": pl.String(),
-    "team_id": pl.Int32(),
-    "shots_fired": pl.Int64(),
-    "shots_hit": pl.Int64(),
-}
-ASSETS_NEEDED: dict[str, pl.DataType] = {
-    "asset_type": pl.String(),
-    "asset_id": pl.String(),
-    "version_id": pl.String(),
-    "public_name": pl.String(),
-    "fetched_at": pl.Datetime("us"),
-}
-NAMES_NEEDED: dict[str, pl.DataType] = {"xuid": pl.String(), "gamertag": pl.String()}
-
-
-def conform(frame: pl.DataFrame | None, needed: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The frame with exactly the needed columns and types; absent ones become NULL.
-
-    An old database may lack columns (or whole tables): the report works on what
-    there is, and the caller lists what was missing.
-    """
-    if frame is None:
-        return pl.DataFrame(schema=needed)
-    return frame.select(
-        [
-            pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
-            for name, dtype in needed.items()
-        ]
-    )
-
-
-@dataclass
-class ReportFrames:
-    """Everything the report reads from a player database, as frames.
-
-    Attributes:
-        stats: `match_stats`, the owner's row per match (STATS_NEEDED columns).
-        participants: `match_participants`, every player of every match.
-        not_provided: match ids whose "shots" backfill found no valid value in the JSON.
-        assets: `asset_names`, public names of maps and playlists.
-        names: `player_names`, the gamertag cache.
-        owner_xuid: the tracked player's xuid, to leave their own participant row out.
-        missing: "table.column" names the database lacks (old layouts).
-    """
-
-    stats: pl.DataFrame
-    participants: pl.DataFrame
-    not_provided: pl.DataFrame
-    assets: pl.DataFrame
-    names: pl.DataFrame
-    owner_xuid: str | None = None
-    missing: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which matches the report covers.
-
-    `categories` and `since` filter first, then `last` keeps the newest N of
-    what is left, so "--last 20 --mode slayer" means the last 20 Slayer matches.
-    """
-
-    last: int | None = None
-    since: dt.date | None = None
-    categories: tuple[int, ...] = ()
-    min_shots: int = 20
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "last": self.last,
-            "since": self.since.isoformat() if self.since else None,
-            "modes": [mode_label(code) for code in self.categories],
-            "min_shots": self.min_shots,
-        }
-
-
-@dataclass
-class AccuracyReport:
-    """The figures (`summary`, JSON-ready) and the per-match rows the charts draw."""
-
-    summary: dict[str, Any]
-    per_match: pl.DataFrame
-
-    @property
-    def empty(self) -> bool:
-        return self.summary["matches"] == 0
-
-
-# --- helpers --------------------------------------------------------------------------------
+if TYPE_CHECKING:
+    from levelup.analysis.report import Report
 
 ROLLING_WINDOW = 10
 TREND_WINDOWS = (10, 50)
 TOP_MATCHES = 5
 TOP_PLAYERS = 10
+MAX_POINTS = 1500
+MAX_BARS = 240
+MAX_BAR_ROWS = 15
 
 
-def percent(hit: int | None, fired: int | None) -> float | None:
-    """hits / fired x 100; None when nothing (or an unknown number) was fired."""
-    if hit is None or not fired:
-        return None
-    return hit * 100.0 / fired
+# --- figures --------------------------------------------------------------------------------
 
 
-def _accuracy_expr(hit: str = "shots_hit", fired: str = "shots_fired") -> pl.Expr:
-    return (
-        pl.when(pl.col(fired) > 0)
-        .then(pl.col(hit).cast(pl.Float64) * 100.0 / pl.col(fired))
-        .otherwise(None)
-    )
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
-
-
-def _shot_totals(frame: pl.DataFrame) -> dict[str, Any]:
+def shot_totals(frame: pl.DataFrame) -> dict[str, Any]:
     """Sum-based totals of rows whose shots are known (`has_shots`)."""
     known = frame.filter(pl.col("has_shots"))
     fired = int(known["shots_fired"].sum() or 0)
@@ -324,130 +60,6 @@ def _shot_totals(frame: pl.DataFrame) -> dict[str, Any]:
         "shots_hit": hit,
         "accuracy": percent(hit, fired),
     }
-
-
-def _asset_names(assets: pl.DataFrame, asset_type: str) -> pl.DataFrame:
-    """asset_id -> one public name: the most recently fetched version's name.
-
-    Reports group by asset id, not version: a map keeps its identity across the
-    small edits that make new versions.
-    """
-    return (
-        assets.filter((pl.col("asset_type") == asset_type) & pl.col("public_name").is_not_null())
-        .sort(["fetched_at", "version_id"], descending=True, nulls_last=True)
-        .unique(subset="asset_id", keep="first", maintain_order=True)
-        .select(pl.col("asset_id"), pl.col("public_name"))
-    )
-
-
-def infer_owner_xuid(stats: pl.DataFrame, participants: pl.DataFrame) -> str | None:
-    """The human seen in the most of the owner's matches, for databases with no owner_xuid.
-
-    Every stored match has the owner's row in `match_participants`, so the owner
-    is in all of them; another player can tie only if they played every match too.
-    """
-    humans = participants.filter(~pl.col("is_bot").fill_null(False)).join(
-        stats.select("match_id"), on="match_id", how="semi"
-    )
-    if humans.is_empty():
-        return None
-    counts = humans.group_by("xuid").agg(n=pl.len()).sort(["n", "xuid"], descending=[True, False])
-    return str(counts["xuid"][0])
-
-
-# --- the per-match frame --------------------------------------------------------------------
-
-
-def prepare_matches(frames: ReportFrames) -> pl.DataFrame:
-    """One row per stored match with its kind, labels, null reason and accuracy.
-
-    Shots count as known only when both fired and hit are; a half-known pair is
-    treated as unknown rather than as a plausible-looking number.
-    """
-    stats = frames.stats
-    participants = frames.participants
-    bot_matches = (
-        participants.filter(pl.col("is_bot").fill_null(False))
-        .select("match_id")
-        .unique()
-        .with_columns(has_bots=pl.lit(True))
-    )
-    not_provided = (
-        frames.not_provided.select("match_id").unique().with_columns(backfill_no_value=pl.lit(True))
-    )
-    maps = _asset_names(frames.assets, "maps").rename(
-        {"asset_id": "map_id", "public_name": "map_name"}
-    )
-    playlists = _asset_names(frames.assets, "playlists").rename(
-        {"asset_id": "playlist_id", "public_name": "playlist_name"}
-    )
-    lifecycle = pl.col("lifecycle_mode")
-    pve = (pl.col("gameplay_interaction") == INTERACTION_PVE) | (
-        pl.col("game_variant_category") == CATEGORY_FIREFIGHT
-    )
-    custom = lifecycle.is_in([LIFECYCLE_CUSTOM, LIFECYCLE_LOCAL])
-    frame = (
-        stats.join(bot_matches, on="match_id", how="left")
-        .join(not_provided, on="match_id", how="left")
-        .join(maps, on="map_id", how="left")
-        .join(playlists, on="playlist_id", how="left")
-        .with_columns(
-            has_bots=pl.col("has_bots").fill_null(False),
-            has_shots=pl.col("shots_fired").is_not_null() & pl.col("shots_hit").is_not_null(),
-        )
-        .with_columns(
-            shots_fired=pl.when(pl.col("has_shots")).then(pl.col("shots_fired")),
-            shots_hit=pl.when(pl.col("has_shots")).then(pl.col("shots_hit")),
-            null_reason=pl.when(pl.col("has_shots"))
-            .then(None)
-            .when(pl.col("backfill_no_value").fill_null(False))
-            .then(pl.lit("not_provided"))
-            .otherwise(pl.lit("not_backfilled")),
-            kind=pl.when(pve.fill_null(False))
-            .then(pl.lit("pve"))
-            .when((lifecycle == LIFECYCLE_MATCHMADE) & pl.col("has_bots"))
-            .then(pl.lit("matchmade_bots"))
-            .when(lifecycle == LIFECYCLE_MATCHMADE)
-            .then(pl.lit("matchmade_pvp"))
-            .when(custom.fill_null(False) & pl.col("has_bots"))
-            .then(pl.lit("custom_bots"))
-            .when(custom.fill_null(False))
-            .then(pl.lit("custom"))
-            .otherwise(pl.lit("unknown")),
-            map_label=pl.coalesce(pl.col("map_name"), pl.col("map_id"), pl.lit("(unknown map)")),
-            playlist_label=pl.coalesce(
-                pl.col("playlist_name"), pl.col("playlist_id"), pl.lit("(no playlist)")
-            ),
-        )
-        .with_columns(accuracy=_accuracy_expr())
-        .drop("backfill_no_value")
-    )
-    # Few distinct categories: name each once instead of once per row.
-    codes = frame["game_variant_category"].unique().drop_nulls().to_list()
-    frame = frame.with_columns(
-        mode=pl.col("game_variant_category")
-        .replace_strict(
-            {code: mode_label(code) for code in codes}, default=None, return_dtype=pl.String
-        )
-        .fill_null(mode_label(None))
-    )
-    return frame.sort(["start_time", "match_id"], nulls_last=False)
-
-
-def apply_scope(matches: pl.DataFrame, scope: Scope) -> pl.DataFrame:
-    """The matches the scope keeps, oldest first."""
-    frame = matches
-    if scope.categories:
-        frame = frame.filter(pl.col("game_variant_category").is_in(list(scope.categories)))
-    if scope.since is not None:
-        since = dt.datetime.combine(scope.since, dt.time())
-        frame = frame.filter(pl.col("start_time") >= since)
-    if scope.last is not None:
-        frame = frame.tail(scope.last)
-    return frame
-
-
-# --- figures --------------------------------------------------------------------------------
 
 
 def breakdown(matches: pl.DataFrame, key: str, label: str) -> list[dict[str, Any]]:
@@ -465,43 +77,51 @@ def breakdown(matches: pl.DataFrame, key: str, label: str) -> list[dict[str, Any
             shots_hit=pl.col("shots_hit").sum(),
         )
         .with_columns(
-            accuracy=_accuracy_expr(),
-            kind_order=pl.col("kind").replace_strict(_KIND_ORDER, return_dtype=pl.Int32),
+            accuracy=accuracy_expr(),
+            kind_order=pl.col("kind").replace_strict(KIND_ORDER, return_dtype=pl.Int32),
         )
         .sort(["kind_order", "matches", "name"], descending=[False, True, False])
     )
-    rows = []
-    for row in grouped.iter_rows(named=True):
-        rows.append(
-            {
-                "kind": row["kind"],
-                "kind_label": KINDS[row["kind"]],
-                "id": row[key],
-                "name": row["name"],
-                "matches": row["matches"],
-                "matches_with_shots": row["matches"] - row["shots_unknown"],
-                "shots_unknown": row["shots_unknown"],
-                "zero_shot_matches": row["zero_shot_matches"],
-                "shots_fired": int(row["shots_fired"] or 0),
-                "shots_hit": int(row["shots_hit"] or 0),
-                "accuracy": row["accuracy"],
-            }
-        )
-    return rows
+    return [
+        {
+            "kind": row["kind"],
+            "kind_label": KINDS[row["kind"]],
+            "id": row[key],
+            "name": row["name"],
+            "matches": row["matches"],
+            "matches_with_shots": row["matches"] - row["shots_unknown"],
+            "shots_unknown": row["shots_unknown"],
+            "zero_shot_matches": row["zero_shot_matches"],
+            "shots_fired": int(row["shots_fired"] or 0),
+            "shots_hit": int(row["shots_hit"] or 0),
+            "accuracy": row["accuracy"],
+        }
+        for row in grouped.iter_rows(named=True)
+    ]
 
 
-def trend(matches: pl.DataFrame, windows: Sequence[int] = TREND_WINDOWS) -> dict[str, Any]:
-    """The newest N matches with known shots against the whole scope ("career").
+def trend(
+    matches: pl.DataFrame, windows: Sequence[int] = TREND_WINDOWS, *, filtered: bool = False
+) -> dict[str, Any]:
+    """The newest N matches with known shots against the whole scope.
 
     Windows count matches with known shots, so a stretch of not-yet-backfilled
-    matches does not empty the window. `delta` is in percentage points.
+    matches does not empty the window. `delta` is in percentage points. A
+    window is `full` only when the scope has at least N such matches; a
+    partial one covers the whole scope and is not shown as "Last N". The whole
+    scope is "Career" only when no option narrowed it.
     """
     known = matches.filter(pl.col("has_shots"))
-    career = _shot_totals(known)
+    career = shot_totals(known)
+    career["label"] = (
+        f"All {known.height:,} matches in scope" if filtered else "Career (every stored match)"
+    )
     result: dict[str, Any] = {}
     for window in windows:
-        figures = _shot_totals(known.tail(window))
+        figures = shot_totals(known.tail(window))
         figures["window"] = window
+        figures["full"] = known.height >= window
+        figures["label"] = f"Last {window}"
         figures["delta"] = (
             figures["accuracy"] - career["accuracy"]
             if figures["accuracy"] is not None and career["accuracy"] is not None
@@ -512,16 +132,17 @@ def trend(matches: pl.DataFrame, windows: Sequence[int] = TREND_WINDOWS) -> dict
     return result
 
 
-def _match_row(row: dict[str, Any]) -> dict[str, Any]:
+def match_row(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "match_id": row["match_id"],
-        "start_time": _iso(row["start_time"]),
+        "start_time": iso(row["start_time"]),
         "kind": row["kind"],
         "mode": row["mode"],
         "map": row["map_label"],
         "playlist": row["playlist_label"],
         "shots_fired": row["shots_fired"],
         "shots_hit": row["shots_hit"],
+        "shots": f"{row['shots_hit']:,} / {row['shots_fired']:,}",
         "accuracy": row["accuracy"],
     }
 
@@ -540,12 +161,12 @@ def best_and_worst(
     best = eligible.sort(["accuracy", "ts"], descending=[True, True]).head(count)
     worst = eligible.sort(["accuracy", "ts"], descending=[False, True]).head(count)
     return (
-        [_match_row(row) for row in best.iter_rows(named=True)],
-        [_match_row(row) for row in worst.iter_rows(named=True)],
+        [match_row(row) for row in best.iter_rows(named=True)],
+        [match_row(row) for row in worst.iter_rows(named=True)],
     )
 
 
-def _role_frame(
+def role_frame(
     matches: pl.DataFrame, participants: pl.DataFrame, owner: str | None
 ) -> pl.DataFrame:
     """Other players' rows in the given matches, with role teammate / opponent / lobby.
@@ -615,14 +236,14 @@ def lobby(matches: pl.DataFrame, participants: pl.DataFrame, owner: str | None) 
     per-kind split keeps bot games apart from matchmade ones.
     """
     known = matches.filter(pl.col("has_shots"))
-    roles = _role_frame(known, participants, owner)
-    result = _lobby_groups(roles, _shot_totals(known))
+    roles = role_frame(known, participants, owner)
+    result = _lobby_groups(roles, shot_totals(known))
     by_kind = []
     for kind in KINDS:
         kind_matches = known.filter(pl.col("kind") == kind)
         if kind_matches.is_empty():
             continue
-        groups = _lobby_groups(roles.filter(pl.col("kind") == kind), _shot_totals(kind_matches))
+        groups = _lobby_groups(roles.filter(pl.col("kind") == kind), shot_totals(kind_matches))
         by_kind.append({"kind": kind, "kind_label": KINDS[kind], **groups})
     result["by_kind"] = by_kind
     return result
@@ -641,7 +262,7 @@ def frequent_players(
     where the player's shots are known. The gamertag is the name cache's (the
     current name) when present, else the newest one seen in a match.
     """
-    roles = _role_frame(matches, participants, owner).filter(~pl.col("is_bot").fill_null(False))
+    roles = role_frame(matches, participants, owner).filter(~pl.col("is_bot").fill_null(False))
     if roles.is_empty():
         return []
     order = matches.select("match_id", seq=pl.int_range(pl.len()))
@@ -660,12 +281,13 @@ def frequent_players(
         .sort(["matches", "xuid"], descending=[True, False])
         .head(count)
         .join(names.unique(subset="xuid", keep="first"), on="xuid", how="left")
-        .with_columns(accuracy=_accuracy_expr())
+        .with_columns(accuracy=accuracy_expr())
     )
     return [
         {
             "xuid": row["xuid"],
             "gamertag": row["gamertag"] or row["seen_gamertag"],
+            "name": row["gamertag"] or row["seen_gamertag"] or row["xuid"],
             "matches": row["matches"],
             "as_teammate": row["as_teammate"],
             "as_opponent": row["as_opponent"],
@@ -687,7 +309,7 @@ def with_rolling(matches: pl.DataFrame, window: int = ROLLING_WINDOW) -> pl.Data
     return known.with_columns(
         rolling_fired=pl.col("shots_fired").rolling_sum(window, min_samples=1),
         rolling_hit=pl.col("shots_hit").rolling_sum(window, min_samples=1),
-    ).with_columns(rolling_accuracy=_accuracy_expr("rolling_hit", "rolling_fired"))
+    ).with_columns(rolling_accuracy=accuracy_expr("rolling_hit", "rolling_fired"))
 
 
 def _kind_rows(matches: pl.DataFrame) -> list[dict[str, Any]]:
@@ -696,7 +318,7 @@ def _kind_rows(matches: pl.DataFrame) -> list[dict[str, Any]]:
         subset = matches.filter(pl.col("kind") == kind)
         if subset.is_empty():
             continue
-        totals = _shot_totals(subset)
+        totals = shot_totals(subset)
         rows.append(
             {
                 "kind": kind,
@@ -712,33 +334,18 @@ def _kind_rows(matches: pl.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def build_report(
-    frames: ReportFrames, scope: Scope, *, player: dict[str, Any] | None = None
-) -> AccuracyReport:
-    """Every figure of the report for the matches in scope.
-
-    Args:
-        frames: what was loaded from the database.
-        scope: which matches to cover.
-        player: who the report is about ({"gamertag", "xuid"}), echoed in the summary.
-    """
-    owner = frames.owner_xuid or infer_owner_xuid(frames.stats, frames.participants)
-    matches = apply_scope(prepare_matches(frames), scope)
-    totals = _shot_totals(matches)
-    best, worst = best_and_worst(matches, scope.min_shots)
+def compute(ctx: Context) -> dict[str, Any]:
+    """Every accuracy figure of the scope (the keys `--json` has always had)."""
+    matches = ctx.matches
+    totals = shot_totals(matches)
+    best, worst = best_and_worst(matches, ctx.scope.min_shots)
     null_counts = matches.filter(~pl.col("has_shots"))["null_reason"].value_counts()
     null_shots = {"not_backfilled": 0, "not_provided": 0}
     for reason, n in null_counts.iter_rows():
         null_shots[reason] = int(n)
-    starts = matches["start_time"].drop_nulls()
-    summary: dict[str, Any] = {
-        "player": {**(player or {}), "xuid": (player or {}).get("xuid") or owner},
-        "scope": {
-            **scope.describe(),
-            "first_match": _iso(starts.min()) if len(starts) else None,  # type: ignore[arg-type]
-            "last_match": _iso(starts.max()) if len(starts) else None,  # type: ignore[arg-type]
-        },
-        "matches": matches.height,
+    participants = ctx.frames.participants
+    ctx.series["accuracy"] = with_rolling(matches)
+    return {
         "matches_with_shots": totals["matches"],
         "zero_shot_matches": matches.filter(pl.col("shots_fired") == 0).height,
         "shots_fired": totals["shots_fired"],
@@ -749,11 +356,409 @@ def build_report(
         "by_mode": breakdown(matches, "game_variant_category", "mode"),
         "by_map": breakdown(matches, "map_id", "map_label"),
         "by_playlist": breakdown(matches, "playlist_id", "playlist_label"),
-        "trend": trend(matches),
+        "trend": trend(matches, filtered=ctx.scope.filtered),
         "best": best,
         "worst": worst,
-        "lobby": lobby(matches, frames.participants, owner),
-        "frequent_players": frequent_players(matches, frames.participants, frames.names, owner),
-        "missing_columns": list(frames.missing),
+        "lobby": lobby(matches, participants, ctx.owner),
+        "frequent_players": frequent_players(matches, participants, ctx.frames.names, ctx.owner),
     }
-    return AccuracyReport(summary=summary, per_match=with_rolling(matches))
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+KIND_TABLE = TableSpec(
+    "accuracy-kinds",
+    "By kind of match",
+    (
+        Column("kind_label", "Kind"),
+        Column("matches", "Matches", "int"),
+        Column("shots_unknown", "Shots unknown", "int"),
+        Column("shots_fired", "Fired", "int"),
+        Column("shots_hit", "Hit", "int"),
+        Column("accuracy", "Acc.", "pct"),
+    ),
+)
+
+
+def _breakdown_spec(table_id: str, title: str, what: str) -> TableSpec:
+    return TableSpec(
+        table_id,
+        title,
+        (
+            Column("kind_label", "Kind"),
+            Column("name", what),
+            Column("matches", "Matches", "int"),
+            Column("shots_unknown", "Shots unknown", "int"),
+            Column("shots_fired", "Fired", "int"),
+            Column("shots_hit", "Hit", "int"),
+            Column("accuracy", "Acc.", "pct"),
+        ),
+    )
+
+
+MODE_TABLE = _breakdown_spec("accuracy-modes", "By game mode", "Mode")
+MAP_TABLE = _breakdown_spec("accuracy-maps", "By map", "Map")
+PLAYLIST_TABLE = _breakdown_spec("accuracy-playlists", "By playlist", "Playlist")
+TREND_TABLE = TableSpec(
+    "accuracy-trend",
+    "Trend (newest matches with known shots)",
+    (
+        Column("label", "Window"),
+        Column("matches", "Matches", "int"),
+        Column("shots_fired", "Fired", "int"),
+        Column("shots_hit", "Hit", "int"),
+        Column("accuracy", "Acc.", "pct"),
+        Column("delta", "vs whole scope", "delta"),
+    ),
+)
+
+
+def _matches_spec(table_id: str, title: str) -> TableSpec:
+    return TableSpec(
+        table_id,
+        title,
+        (
+            Column("start_time", "Date (UTC)", "datetime", link="match_id"),
+            Column("mode", "Mode"),
+            Column("map", "Map"),
+            Column("shots", "Hit / fired", align="right"),
+            Column("accuracy", "Acc.", "pct"),
+        ),
+    )
+
+
+LOBBY_TABLE = TableSpec(
+    "accuracy-lobby",
+    "You against the lobby (same matches)",
+    (
+        Column("who", "Who"),
+        Column("players", "Players", "int"),
+        Column("shots_fired", "Fired", "int"),
+        Column("shots_hit", "Hit", "int"),
+        Column("accuracy", "Acc.", "pct"),
+    ),
+    terminal_rows=None,
+)
+PLAYERS_TABLE = TableSpec(
+    "accuracy-players",
+    "Players seen most often (humans)",
+    (
+        Column("name", "Gamertag"),
+        Column("matches", "Matches", "int"),
+        Column("as_teammate", "With", "int"),
+        Column("as_opponent", "Against", "int"),
+        Column("shots_fired", "Fired", "int"),
+        Column("shots_hit", "Hit", "int"),
+        Column("accuracy", "Acc.", "pct"),
+    ),
+)
+
+
+def _lobby_rows(lobby_figures: dict[str, Any]) -> list[dict[str, Any]]:
+    def group_rows(prefix: str, groups: dict[str, Any]) -> list[dict[str, Any]]:
+        rows = [{"who": f"{prefix}You", "players": 1, **groups["player"]}]
+        for key, label in (
+            ("teammates", "Teammates"),
+            ("opponents", "Opponents"),
+            ("lobby", "Whole lobby"),
+        ):
+            rows.append({"who": f"{prefix}{label}", **groups[key]})
+        return rows
+
+    rows = group_rows("", lobby_figures)
+    if len(lobby_figures["by_kind"]) > 1:
+        for kind in lobby_figures["by_kind"]:
+            rows += group_rows(f"{kind['kind_label']}: ", kind)
+    return rows
+
+
+def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
+    nulls = figures["null_shots"]
+    result = [
+        key_values(
+            "accuracy-overall",
+            "Accuracy (shots hit / shots fired)",
+            [
+                ("Matches", summary["matches"], "int"),
+                ("  with known shots", figures["matches_with_shots"], "int"),
+                ("  of which fired nothing", figures["zero_shot_matches"], "int"),
+                (f"  shots {NULL_LABELS['not_backfilled']}", nulls["not_backfilled"], "int"),
+                (f"  shots {NULL_LABELS['not_provided']}", nulls["not_provided"], "int"),
+                ("Shots fired", figures["shots_fired"], "int"),
+                ("Shots hit", figures["shots_hit"], "int"),
+                ("Accuracy (hits / fired)", figures["overall_accuracy"], "pct"),
+            ],
+        )
+    ]
+    if len(figures["by_kind"]) > 1:
+        result.append(table(KIND_TABLE, figures["by_kind"]))
+    trend_figures = figures["trend"]
+    windows = [w for k, w in trend_figures.items() if k != "career" and w["full"]]
+    trend_rows = [*windows, {**trend_figures["career"], "delta": None}]
+    result.append(table(TREND_TABLE, trend_rows))
+    if not windows:
+        smallest = min(TREND_WINDOWS)
+        result.append(
+            note(
+                f"Fewer than {smallest} matches with known shots in scope: no trend window yet "
+                "(the row above is the whole scope)."
+            )
+        )
+    result.append(table(MODE_TABLE, figures["by_mode"]))
+    result.append(table(MAP_TABLE, figures["by_map"]))
+    result.append(table(PLAYLIST_TABLE, figures["by_playlist"]))
+    min_shots = summary["scope"]["min_shots"]
+    if figures["best"]:
+        result.append(
+            table(
+                _matches_spec("accuracy-best", f"Best matches (at least {min_shots} shots)"),
+                figures["best"],
+            )
+        )
+        result.append(
+            table(
+                _matches_spec("accuracy-worst", f"Worst matches (at least {min_shots} shots)"),
+                figures["worst"],
+            )
+        )
+    else:
+        result.append(note(f"No match with at least {min_shots} shots fired for best / worst."))
+    result.append(
+        table(
+            LOBBY_TABLE,
+            _lobby_rows(figures["lobby"]),
+            "Over the matches where your shots are known. In matches without teams (FFA, "
+            "Infection) others count in the lobby only; bots are part of the lobby.",
+        )
+    )
+    if figures["frequent_players"]:
+        result.append(table(PLAYERS_TABLE, figures["frequent_players"]))
+    if nulls["not_backfilled"] or nulls["not_provided"]:
+        result.append(
+            note(
+                f"Shots unknown: {nulls['not_backfilled']} match(es) not yet backfilled "
+                f"(run `levelup backfill`), {nulls['not_provided']} not provided by the API. "
+                "They count as matches but take no part in any accuracy."
+            )
+        )
+    return result
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+
+def _buckets(per_match: pl.DataFrame, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Runs of consecutive matches, at most `limit` of them, and the run length.
+
+    Past `limit` matches a point stands for a run, whose accuracy is again
+    sum(hit) / sum(fired): the page stays light at any history size.
+    """
+    n = per_match.height
+    size = max(1, math.ceil(n / limit))
+    grouped = (
+        per_match.with_row_index("i")
+        .with_columns(b=pl.col("i") // size)
+        .group_by("b", maintain_order=True)
+        .agg(
+            start=pl.col("start_time").first(),
+            end=pl.col("start_time").last(),
+            match_id=pl.col("match_id").first(),
+            mode=pl.col("mode").first(),
+            map=pl.col("map_label").first(),
+            modes=pl.col("mode").n_unique(),
+            maps=pl.col("map_label").n_unique(),
+            matches=pl.len(),
+            fired=pl.col("shots_fired").sum(),
+            hit=pl.col("shots_hit").sum(),
+        )
+        # Rolling over ROLLING_WINDOW runs, i.e. ROLLING_WINDOW x size matches, so the
+        # line stays as smooth as with single matches however many runs there are.
+        .with_columns(
+            rolling=pl.col("hit").rolling_sum(ROLLING_WINDOW, min_samples=1)
+            * 100.0
+            / pl.col("fired").rolling_sum(ROLLING_WINDOW, min_samples=1),
+            accuracy=accuracy_expr("hit", "fired"),
+        )
+        .with_columns(rolling=pl.when(pl.col("rolling").is_finite()).then(pl.col("rolling")))
+    )
+    return grouped.to_dicts(), size
+
+
+def _what(bucket: dict[str, Any]) -> str:
+    """A bucket's time, mode and map, for its tooltip."""
+    start = bucket["start"]
+    first = start.strftime("%Y-%m-%d %H:%M") if start else "unknown date"
+    if bucket["matches"] == 1:
+        return f"{bucket['mode']} on {bucket['map']}, {first}"
+    last = bucket["end"].strftime("%Y-%m-%d %H:%M") if bucket["end"] else "?"
+    modes = bucket["mode"] if bucket["modes"] == 1 else f"{bucket['modes']} modes"
+    maps = bucket["map"] if bucket["maps"] == 1 else f"{bucket['maps']} maps"
+    return f"{bucket['matches']} matches, {first} to {last} ({modes}, {maps})"
+
+
+def _href(report: Report, bucket: dict[str, Any]) -> str:
+    return report.link(bucket["match_id"]) if bucket["matches"] == 1 else ""
+
+
+def accuracy_over_time(report: Report) -> svg.Chart:
+    """Per-match accuracy points, the rolling accuracy line and the whole-scope line."""
+    per_match = report.series["accuracy"]
+    title = "Accuracy over time"
+    if per_match.is_empty():
+        return svg.empty_chart("chart-accuracy-time", title, "No match with known shots")
+    buckets, size = _buckets(per_match, MAX_POINTS)
+    height = 320
+    values = [b["accuracy"] for b in buckets] + [b["rolling"] for b in buckets]
+    low, high = svg.nice_range([v for v in values if v is not None], floor=0, ceil=100)
+    frame = svg.Frame(svg.WIDTH, height, low, high)
+    shapes = frame.y_grid(svg.fmt_axis_pct)
+    n = len(buckets)
+    career = report.summary["accuracy"]["trend"]["career"]["accuracy"]
+    if career is not None:
+        y = frame.y(career)
+        shapes.append(
+            svg.Shape(
+                "line",
+                "career",
+                frame.left,
+                y,
+                x2=svg.WIDTH - frame.right,
+                y2=y,
+                tip=f"Accuracy over the scope {fmt_pct(career)}",
+            )
+        )
+    for index, bucket in enumerate(buckets):
+        if bucket["accuracy"] is None:
+            continue
+        shapes.append(
+            svg.Shape(
+                "circle",
+                "pt",
+                frame.x_index(index, n),
+                frame.y(bucket["accuracy"]),
+                r=4,
+                tip=f"{_what(bucket)}: {fmt_pct(bucket['accuracy'])} "
+                f"({bucket['hit']:,} / {bucket['fired']:,} shots)",
+                href=_href(report, bucket),
+            )
+        )
+    line = " ".join(
+        f"{svg.num(frame.x_index(i, n))},{svg.num(frame.y(b['rolling']))}"
+        for i, b in enumerate(buckets)
+        if b["rolling"] is not None
+    )
+    if line:
+        shapes.append(svg.Shape("polyline", "roll", points=line))
+    shapes += svg.x_dates([b["start"] for b in buckets], lambda i: frame.x_index(i, n), height)
+    each = "match" if size == 1 else f"run of {size} consecutive matches"
+    legend = [
+        svg.Legend("var(--you)", f"one {each}", faint=True),
+        svg.Legend("var(--you)", f"rolling accuracy over the last {ROLLING_WINDOW * size} matches"),
+        svg.Legend("var(--muted)", "accuracy over the scope"),
+    ]
+    return svg.Chart("chart-accuracy-time", title, height, shapes, legend=legend)
+
+
+def shots_per_match(report: Report) -> svg.Chart:
+    """Shots fired (full bar) and shots hit (inner bar) per match, oldest first."""
+    per_match = report.series["accuracy"]
+    title = "Shots fired and hit per match"
+    if per_match.is_empty():
+        return svg.empty_chart("chart-shots", title, "No match with known shots")
+    buckets, size = _buckets(per_match, MAX_BARS)
+    height = 260
+    top = max(b["fired"] for b in buckets) or 1
+    frame = svg.Frame(svg.WIDTH, height, 0, top * 1.05)
+    shapes = frame.y_grid(svg.fmt_axis_num)
+    n = len(buckets)
+    slot = frame.plot_w / n
+    bar_w = max(1.0, slot * 0.78)
+    base = frame.y(0)
+    for index, bucket in enumerate(buckets):
+        x = frame.left + slot * index + slot / 2 - bar_w / 2
+        tip = (
+            f"{_what(bucket)}: {bucket['hit']:,} hit of {bucket['fired']:,} fired "
+            f"({fmt_pct(bucket['accuracy'])})"
+        )
+        fired_y, hit_y = frame.y(bucket["fired"]), frame.y(bucket["hit"])
+        href = _href(report, bucket)
+        shapes.append(
+            svg.Shape(
+                "rect", "fired", x, fired_y, bar_w, max(base - fired_y, 0.5), tip=tip, href=href
+            )
+        )
+        shapes.append(
+            svg.Shape("rect", "hit", x, hit_y, bar_w, max(base - hit_y, 0), tip=tip, href=href)
+        )
+    shapes += svg.x_dates(
+        [b["start"] for b in buckets], lambda i: frame.left + slot * i + slot / 2, height
+    )
+    each = "per match" if size == 1 else f"per run of {size} consecutive matches"
+    legend = [
+        svg.Legend("var(--fired)", f"shots fired {each}"),
+        svg.Legend("var(--hit)", "shots hit"),
+    ]
+    return svg.Chart("chart-shots", title, height, shapes, legend=legend)
+
+
+def _breakdown_bars(rows: list[dict[str, Any]], several_kinds: bool) -> list[svg.BarRow]:
+    top = sorted(rows, key=lambda r: -r["matches"])[:MAX_BAR_ROWS]
+    return [
+        svg.BarRow(
+            label=f"{r['name']} · {r['kind_label']}" if several_kinds else r["name"],
+            value=r["accuracy"],
+            text=fmt_pct(r["accuracy"]),
+            detail=f"{r['matches']:,} matches",
+        )
+        for r in top
+    ]
+
+
+def _lobby_bars(lobby_figures: dict[str, Any]) -> list[svg.BarRow]:
+    def row(label: str, figures: dict[str, Any], css: str = "") -> svg.BarRow:
+        return svg.BarRow(
+            label,
+            figures["accuracy"],
+            fmt_pct(figures["accuracy"]),
+            f"{figures['shots_hit']:,} / {figures['shots_fired']:,} shots",
+            css,
+        )
+
+    return [
+        row("You", lobby_figures["player"]),
+        row("Teammates", lobby_figures["teammates"], "team"),
+        row("Opponents", lobby_figures["opponents"], "opp"),
+        row("Whole lobby", lobby_figures["lobby"], "lobby"),
+    ]
+
+
+def charts(report: Report) -> list[svg.Chart]:
+    figures = report.summary["accuracy"]
+    several = len(figures["by_kind"]) > 1
+    by_map = svg.horizontal_bars(
+        "chart-by-map",
+        "Accuracy by map",
+        _breakdown_bars(figures["by_map"], several),
+        width=svg.HALF_WIDTH,
+        label_w=200,
+    )
+    if len(figures["by_map"]) > MAX_BAR_ROWS:
+        by_map.note = f"The {MAX_BAR_ROWS} most played maps; every map is in the table below."
+    return [
+        accuracy_over_time(report),
+        shots_per_match(report),
+        svg.horizontal_bars(
+            "chart-by-mode",
+            "Accuracy by mode",
+            _breakdown_bars(figures["by_mode"], several),
+            width=svg.HALF_WIDTH,
+            label_w=200,
+        ),
+        by_map,
+        svg.horizontal_bars(
+            "chart-lobby", "You against the lobby", _lobby_bars(figures["lobby"]), label_w=200
+        ),
+    ]
+
+
+SECTION = Section("accuracy", "Accuracy", compute, views, charts)

@@ -1,15 +1,16 @@
-"""`levelup report`: a player's shooting accuracy, in the terminal, as JSON or as a web page.
+"""`levelup report`: a player's dashboard, in the terminal, as JSON or as a web page.
 
 The database is opened read-only and never migrated: a report must work while
 nothing may write (a sync elsewhere is refused with a clear message by
-`connect`), and on an old layout it reports what the columns allow and names
-the ones it lacks. Loading is one SQL query per table into Polars; every figure
-is computed in `levelup.analysis.accuracy`.
+`connect`), and on an old layout it reports what the tables allow and says
+what they lack. Loading is a few SQL queries into Polars (`analysis.load`);
+every figure is computed in `levelup.analysis`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -17,20 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import polars as pl
 
-from levelup.analysis.accuracy import (
-    ASSETS_NEEDED,
-    NAMES_NEEDED,
-    PARTICIPANTS_NEEDED,
-    STATS_NEEDED,
-    ReportFrames,
-    Scope,
+from levelup.analysis.frames import ReportFrames
+from levelup.analysis.load import load_frames, load_scoreboards
+from levelup.analysis.modes import parse_mode
+from levelup.analysis.report import (
+    SECTION_ALIASES,
+    SECTION_KEYS,
+    Report,
+    attach_scoreboards,
     build_report,
-    conform,
-    parse_mode,
+    scoreboard_ids,
 )
-from levelup.analysis.terminal import render_terminal
+from levelup.analysis.scope import Scope
 from levelup.commands.common import add_data_dir, non_negative_int, positive_int, print_json
 from levelup.console import PipeAwareConsole
 from levelup.errors import ConfigError, PlayerNotFoundError
@@ -41,9 +41,11 @@ from levelup.store.database import (
     list_player_dbs,
     resolve_data_dir,
 )
-from levelup.store.schema import existing_columns, get_meta
+from levelup.store.schema import get_meta
 
 DEFAULT_MIN_SHOTS = 20
+
+__all__ = ["load_frames", "register", "run"]
 
 
 def _date(text: str) -> dt.date:
@@ -60,16 +62,48 @@ def _mode(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "report",
-        help="shooting accuracy: overall, by mode, map and playlist, trend, against the lobby",
-        description="Accuracy report of a stored player (read-only). Accuracy is always "
-        "total shots hit / total shots fired; matches whose shots are unknown are counted "
-        "apart, never as 0%.",
-    )
-    parser.add_argument("--player", required=True, metavar="GT", help="gamertag or xuid")
-    add_data_dir(parser)
+def zone(text: str) -> str:
+    """An IANA time zone name (Europe/Paris, America/New_York, UTC), checked."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"unknown time zone {text!r}: give an IANA name such as Europe/Paris, "
+            "America/New_York or UTC"
+        ) from None
+    return text
+
+
+def machine_zone() -> str:
+    """The machine's IANA zone: $TZ, else where /etc/localtime points, else UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = os.readlink("/etc/localtime")
+        candidates.append(target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else "")
+    except OSError:
+        pass
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    for name in candidates:
+        if name:
+            try:
+                return zone(name)
+            except argparse.ArgumentTypeError:
+                continue
+    return "UTC"
+
+
+def _section(text: str) -> str:
+    key = SECTION_ALIASES.get(text.strip().lower().replace("-", "_"), text.strip().lower())
+    if key not in SECTION_KEYS:
+        names = ", ".join(dict.fromkeys([*SECTION_KEYS, *SECTION_ALIASES]))
+        raise argparse.ArgumentTypeError(f"unknown section {text!r}; sections: {names}")
+    return key
+
+
+def add_scope_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--last", type=positive_int, metavar="N", help="the newest N matches")
     parser.add_argument(
         "--since", type=_date, metavar="DATE", help="matches started on or after DATE (UTC)"
@@ -82,6 +116,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="game mode (Slayer, CTF, Oddball, Strongholds, KingOfTheHill, Infection, "
         "Firefight, ...); repeat for several",
     )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="the player's dashboard: record, K/D, rank, expectation, accuracy, medals, "
+        "modes and maps, time, people, matches",
+        description="Dashboard of a stored player (read-only). Every figure is a ratio of "
+        "sums (K/D = total kills / total deaths, accuracy = total hit / total fired, win "
+        "rate over decided matches); missing data is counted apart, never as 0.",
+    )
+    parser.add_argument("--player", required=True, metavar="GT", help="gamertag or xuid")
+    add_data_dir(parser)
+    add_scope_options(parser)
     parser.add_argument(
         "--min-shots",
         type=non_negative_int,
@@ -89,70 +137,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"shots a match needs to rank among best / worst (default {DEFAULT_MIN_SHOTS})",
     )
+    parser.add_argument(
+        "--tz",
+        type=zone,
+        metavar="ZONE",
+        help="time zone of the time section (IANA name; default: the machine's)",
+    )
+    parser.add_argument(
+        "--section",
+        type=_section,
+        action="append",
+        metavar="NAME",
+        help="show only these sections in the terminal and the page (repeatable): "
+        + ", ".join(SECTION_KEYS),
+    )
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write a web page")
     parser.add_argument(
-        "--json", action="store_true", help="print the figures as JSON (last line of stdout)"
+        "--json",
+        action="store_true",
+        help="print every figure as one JSON object on stdout (and no table anywhere)",
     )
     parser.set_defaults(func=run)
 
 
-def _query(conn: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
-    return conn.sql(sql).pl()
-
-
-def _load_table(
-    conn: duckdb.DuckDBPyConnection, table: str, needed: dict[str, pl.DataType]
-) -> tuple[pl.DataFrame | None, list[str]]:
-    """The needed columns the table has, and the "table.column" names it lacks."""
-    present = existing_columns(conn, table)
-    if not present:
-        return None, [table]
-    columns = [name for name in needed if name in present]
-    select = ", ".join(f'"{name}"' for name in columns)
-    frame = _query(conn, f'SELECT {select} FROM "{table}"')
-    return frame, [f"{table}.{name}" for name in needed if name not in present]
-
-
-def load_frames(conn: duckdb.DuckDBPyConnection, owner_xuid: str | None = None) -> ReportFrames:
-    """Read what the report needs: one query per table, nothing written.
-
-    Raises:
-        ConfigError: the file has no `match_stats` table, so it holds no matches at all.
-    """
-    stats, missing = _load_table(conn, "match_stats", STATS_NEEDED)
-    if stats is None:
-        raise ConfigError(
-            "this database has no match_stats table: it is not a LevelUp player database, "
-            "or no sync ever completed in it"
-        )
-    participants, lacking = _load_table(conn, "match_participants", PARTICIPANTS_NEEDED)
-    missing += lacking
-    assets, lacking = _load_table(conn, "asset_names", ASSETS_NEEDED)
-    missing += lacking
-    names, lacking = _load_table(conn, "player_names", NAMES_NEEDED)
-    missing += lacking
-    log_columns = existing_columns(conn, "backfill_log")
-    not_provided = None
-    if {"match_id", "option", "had_value"} <= set(log_columns):
-        not_provided = _query(
-            conn,
-            "SELECT DISTINCT match_id FROM backfill_log "
-            "WHERE option = 'shots' AND had_value = false",
-        )
-    else:
-        missing.append("backfill_log")
-    return ReportFrames(
-        stats=conform(stats, STATS_NEEDED),
-        participants=conform(participants, PARTICIPANTS_NEEDED),
-        not_provided=conform(not_provided, {"match_id": pl.String()}),
-        assets=conform(assets, ASSETS_NEEDED),
-        names=conform(names, NAMES_NEEDED),
-        owner_xuid=owner_xuid or get_meta(conn, "owner_xuid"),
-        missing=missing,
-    )
-
-
-def _find_database(data_dir: Path, player: str) -> PlayerDatabase:
+def find_database(data_dir: Path, player: str) -> PlayerDatabase:
     found = find_player_db(data_dir, player)
     if found is not None:
         return found
@@ -164,43 +172,73 @@ def _find_database(data_dir: Path, player: str) -> PlayerDatabase:
     )
 
 
-def _console(to_stderr: bool) -> PipeAwareConsole:
+def console_for(to_stderr: bool) -> PipeAwareConsole:
     """Rich output; 120 columns when not a terminal, so piped tables do not wrap at 80."""
     stream = sys.stderr if to_stderr else sys.stdout
     width = None if stream.isatty() or "COLUMNS" in os.environ else 120
     return PipeAwareConsole(file=stream, width=width)
 
 
-def run(args: argparse.Namespace) -> int:
-    data_dir = resolve_data_dir(args.data_dir)
-    database = _find_database(data_dir, args.player)
+def _build(
+    database: PlayerDatabase, scope: Scope, fallback_name: str, with_scoreboards: bool
+) -> tuple[Report, ReportFrames]:
     conn = connect(database.path, read_only=True)
     try:
         try:
             frames = load_frames(conn, database.xuid)
             gamertag = get_meta(conn, "owner_gamertag") or database.gamertag
+            player: dict[str, Any] = {
+                "gamertag": gamertag or fallback_name,
+                "xuid": frames.owner_xuid,
+            }
+            report = build_report(frames, scope, player=player)
+            if with_scoreboards and not report.empty:
+                attach_scoreboards(report, frames, load_scoreboards(conn, scoreboard_ids(report)))
         except duckdb.Error as exc:
             raise ConfigError(f"cannot read the database {database.path}: {exc}") from None
     finally:
         conn.close()
+    return report, frames
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = resolve_data_dir(args.data_dir)
+    database = find_database(data_dir, args.player)
     scope = Scope(
         last=args.last,
         since=args.since,
         categories=tuple(dict.fromkeys(args.mode or ())),
         min_shots=args.min_shots,
+        tz=args.tz or machine_zone(),
     )
-    player: dict[str, Any] = {"gamertag": gamertag or args.player, "xuid": frames.owner_xuid}
-    report = build_report(frames, scope, player=player)
-    console = _console(to_stderr=args.json)
-    render_terminal(report.summary, console)
+    sections = list(dict.fromkeys(args.section or ())) or None
+    report, _ = _build(database, scope, args.player, with_scoreboards=bool(args.html))
+    summary = report.summary
+    if args.json:
+        # Notices only (never a table): stdout carries the JSON line alone.
+        err = console_for(to_stderr=True)
+        if summary["missing_columns"]:
+            err.print(
+                "This database has an older layout and lacks "
+                + ", ".join(summary["missing_columns"])
+                + "; the figures that need them are left out.",
+                markup=False,
+                highlight=False,
+            )
+    else:
+        from levelup.analysis.terminal import render_terminal
+
+        render_terminal(summary, console_for(to_stderr=False), sections)
     if args.html:
         from levelup.analysis.html_report import write_html
 
         try:
-            written = write_html(args.html, report)
+            written = write_html(args.html, report, sections)
         except OSError as exc:
             raise ConfigError(f"cannot write {args.html}: {exc}") from None
-        console.print(f"HTML report written to {written}")
+        console_for(to_stderr=args.json).print(
+            f"HTML report written to {written}", markup=False, highlight=False
+        )
     if args.json:
-        print_json({**report.summary, "database": str(database.path)})
+        print_json({**summary, "database": str(database.path)})
     return 0

@@ -1,0 +1,235 @@
+"""What the report reads from a player database, as Polars frames with fixed schemas.
+
+The columns each table must provide are declared here, once, in the table and
+column names of the table registry; the loader (`analysis.load`) selects
+exactly these and `conform` fills what an older database lacks with NULL. A
+table the database does not have at all, or has empty, is recorded in
+`ReportFrames.state` as "missing" or "empty": every section that needs it
+then says "not available" / "not yet backfilled" instead of showing zeros.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+S, I32, I64, F64, B = pl.String(), pl.Int32(), pl.Int64(), pl.Float64(), pl.Boolean()
+TS = pl.Datetime("us")
+
+STATS_NEEDED: dict[str, pl.DataType] = {
+    "match_id": S,
+    "start_time": TS,
+    "end_time": TS,
+    "duration_seconds": F64,
+    "time_played_seconds": F64,
+    "lifecycle_mode": I32,
+    "game_variant_category": I32,
+    "gameplay_interaction": I32,
+    "playlist_id": S,
+    "map_id": S,
+    "teams_enabled": B,
+    "team_id": I32,
+    "outcome": I32,
+    "rank": I32,
+    "score": I64,
+    "personal_score": I64,
+    "kills": I64,
+    "deaths": I64,
+    "assists": I64,
+    "shots_fired": I64,
+    "shots_hit": I64,
+    "damage_dealt": I64,
+    "damage_taken": I64,
+    "headshot_kills": I64,
+    "my_team_score": I64,
+    "enemy_team_score": I64,
+}
+PARTICIPANTS_NEEDED: dict[str, pl.DataType] = {
+    "match_id": S,
+    "xuid": S,
+    "is_bot": B,
+    "gamertag": S,
+    "team_id": I32,
+    "outcome": I32,
+    "rank": I32,
+    "score": I64,
+    "personal_score": I64,
+    "kills": I64,
+    "deaths": I64,
+    "assists": I64,
+    "shots_fired": I64,
+    "shots_hit": I64,
+    "damage_dealt": I64,
+    "damage_taken": I64,
+    "time_played_seconds": F64,
+}
+ASSETS_NEEDED: dict[str, pl.DataType] = {
+    "asset_type": S,
+    "asset_id": S,
+    "version_id": S,
+    "public_name": S,
+    "fetched_at": TS,
+}
+NAMES_NEEDED: dict[str, pl.DataType] = {"xuid": S, "gamertag": S}
+
+# Tables of the registry (issues 10 and 11), read when present.
+MEDALS_NEEDED: dict[str, pl.DataType] = {"match_id": S, "medal_id": I64, "count": I64}
+MEDAL_NAMES_NEEDED: dict[str, pl.DataType] = {
+    "medal_id": I64,
+    "name": S,
+    "description": S,
+    "type": S,
+    "difficulty": S,
+    "sorting_weight": I64,
+}
+MODE_STATS_NEEDED: dict[str, pl.DataType] = {"match_id": S, "mode": S, "stat": S, "value": F64}
+SKILL_NEEDED: dict[str, pl.DataType] = {
+    "match_id": S,
+    "xuid": S,
+    "team_id": I32,
+    "team_mmr": F64,
+    "pre_csr": I64,
+    "post_csr": I64,
+    "csr_change": I64,
+    "pre_tier": S,
+    "pre_sub_tier": I32,
+    "post_tier": S,
+    "post_sub_tier": I32,
+    "matches_remaining": I32,
+    "expected_kills": F64,
+    "kills_stddev": F64,
+    "expected_deaths": F64,
+    "deaths_stddev": F64,
+}
+TEAM_SKILL_NEEDED: dict[str, pl.DataType] = {"match_id": S, "team_id": I32, "mmr": F64}
+CSR_NEEDED: dict[str, pl.DataType] = {
+    "playlist_id": S,
+    "fetched_at": TS,
+    "current_csr": I64,
+    "current_tier": S,
+    "current_sub_tier": I32,
+    "current_matches_remaining": I32,
+    "season_max_csr": I64,
+    "season_max_tier": S,
+    "season_max_sub_tier": I32,
+    "all_time_max_csr": I64,
+    "all_time_max_tier": S,
+    "all_time_max_sub_tier": I32,
+}
+# Read for the few matches that get a scoreboard only.
+TEAMS_NEEDED: dict[str, pl.DataType] = {
+    "match_id": S,
+    "team_id": I32,
+    "outcome": I32,
+    "rank": I32,
+    "score": I64,
+    "personal_score": I64,
+    "kills": I64,
+    "deaths": I64,
+    "assists": I64,
+    "shots_fired": I64,
+    "shots_hit": I64,
+    "damage_dealt": I64,
+    "damage_taken": I64,
+}
+TEAM_MODE_STATS_NEEDED: dict[str, pl.DataType] = {
+    "match_id": S,
+    "team_id": I32,
+    "mode": S,
+    "stat": S,
+    "value": F64,
+}
+PLAYER_MEDALS_NEEDED: dict[str, pl.DataType] = {
+    "match_id": S,
+    "xuid": S,
+    "medal_id": I64,
+    "count": I64,
+}
+PLAYER_MODE_STATS_NEEDED: dict[str, pl.DataType] = {
+    "match_id": S,
+    "xuid": S,
+    "mode": S,
+    "stat": S,
+    "value": F64,
+}
+
+MISSING, EMPTY, PRESENT = "missing", "empty", "ok"
+
+
+def conform(frame: pl.DataFrame | None, needed: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The frame with exactly the needed columns and types; absent ones become NULL.
+
+    An old database may lack columns (or whole tables): the report works on what
+    there is, and the caller lists what was missing.
+    """
+    if frame is None:
+        return pl.DataFrame(schema=needed)
+    return frame.select(
+        [
+            pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
+            for name, dtype in needed.items()
+        ]
+    )
+
+
+def empty(needed: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(schema=needed)
+
+
+@dataclass
+class ReportFrames:
+    """Everything the report reads from a player database, as frames.
+
+    Attributes:
+        stats: `match_stats`, the owner's row per match (STATS_NEEDED columns).
+        participants: `match_participants`, every player of every match.
+        not_provided: match ids whose "shots" backfill found no valid value in the JSON.
+        assets: `asset_names`, public names of maps and playlists.
+        names: `player_names`, the gamertag cache.
+        owner_xuid: the tracked player's xuid, to tell their rows from the others'.
+        owner_gamertag: the tracked player's gamertag as the database records it.
+        missing: "table.column" names the fact tables lack (old layouts).
+        medals: the owner's `match_medals` rows.
+        medal_matches: match ids that have any `match_medals` row (medals known).
+        medal_names: `medal_names`, the medal metadata.
+        mode_stats: the owner's `match_mode_stats` rows.
+        mode_stat_matches: match ids that have any `match_mode_stats` row.
+        skill: `match_skill`, every stored player's row.
+        team_skill: `match_team_skill`.
+        csr: the owner's `csr_snapshots`.
+        state: table name -> "ok", "empty" or "missing", for every optional table.
+    """
+
+    stats: pl.DataFrame
+    participants: pl.DataFrame
+    not_provided: pl.DataFrame
+    assets: pl.DataFrame
+    names: pl.DataFrame
+    owner_xuid: str | None = None
+    owner_gamertag: str | None = None
+    missing: list[str] = field(default_factory=list)
+    medals: pl.DataFrame = field(default_factory=lambda: empty(MEDALS_NEEDED))
+    medal_matches: pl.DataFrame = field(default_factory=lambda: empty({"match_id": S}))
+    medal_names: pl.DataFrame = field(default_factory=lambda: empty(MEDAL_NAMES_NEEDED))
+    mode_stats: pl.DataFrame = field(default_factory=lambda: empty(MODE_STATS_NEEDED))
+    mode_stat_matches: pl.DataFrame = field(default_factory=lambda: empty({"match_id": S}))
+    skill: pl.DataFrame = field(default_factory=lambda: empty(SKILL_NEEDED))
+    team_skill: pl.DataFrame = field(default_factory=lambda: empty(TEAM_SKILL_NEEDED))
+    csr: pl.DataFrame = field(default_factory=lambda: empty(CSR_NEEDED))
+    state: dict[str, str] = field(default_factory=dict)
+
+    def table_state(self, table: str) -> str:
+        """ "ok", "empty" or "missing" (a table never looked at counts as missing)."""
+        return self.state.get(table, MISSING)
+
+
+@dataclass
+class ScoreboardFrames:
+    """The rows of the few matches that get a full scoreboard (every player, every team)."""
+
+    teams: pl.DataFrame = field(default_factory=lambda: empty(TEAMS_NEEDED))
+    team_mode_stats: pl.DataFrame = field(default_factory=lambda: empty(TEAM_MODE_STATS_NEEDED))
+    medals: pl.DataFrame = field(default_factory=lambda: empty(PLAYER_MEDALS_NEEDED))
+    mode_stats: pl.DataFrame = field(default_factory=lambda: empty(PLAYER_MODE_STATS_NEEDED))
+    state: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,284 @@
+"""Reading a player database for the report: a few queries, nothing written.
+
+The database is opened read-only by the caller and never migrated, so any
+table or column may be absent (an old layout) or empty (not backfilled yet):
+each table is read when present, with the columns it has, and its state is
+recorded for the sections to explain. The large tables are filtered in SQL
+(the owner's medal and mode-stat rows only); the scoreboards' every-player
+rows are read for the handful of matches shown, in a second step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import polars as pl
+
+from levelup.analysis import frames as fr
+from levelup.analysis.frames import ReportFrames, ScoreboardFrames, conform
+from levelup.errors import ConfigError
+from levelup.store.schema import existing_columns, get_meta, scalar
+
+
+def declared_columns(table: str) -> dict[str, str] | None:
+    """The columns (name -> DuckDB type) the project's table registry declares for `table`.
+
+    The one place that knows where stored tables are declared: `levelup.registry`
+    once it exists, `levelup.store.schema.TABLES` before. None for an unknown table.
+    """
+    try:
+        from levelup.registry import table_spec  # type: ignore[import-not-found]
+    except ImportError:
+        from levelup.store.schema import TABLES
+
+        entry = TABLES.get(table)
+        return dict(entry[0]) if entry else None
+    try:
+        return dict(table_spec(table).columns)
+    except KeyError:
+        return None
+
+
+def _select(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    needed: dict[str, pl.DataType],
+    where: str = "",
+    params: Sequence[object] = (),
+) -> tuple[pl.DataFrame | None, list[str]]:
+    """The needed columns the table has (None if no table), and the "table.column"s it lacks."""
+    present = existing_columns(conn, table)
+    if not present:
+        return None, [table]
+    columns = [name for name in needed if name in present]
+    if not columns:
+        return None, [table]
+    select = ", ".join(f'"{name}"' for name in columns)
+    frame = conn.sql(f'SELECT {select} FROM "{table}" {where}', params=list(params) or None).pl()
+    return frame, [f"{table}.{name}" for name in needed if name not in present]
+
+
+def _state(conn: duckdb.DuckDBPyConnection, table: str, needed: Sequence[str]) -> str:
+    """ "missing" (no table, or it lacks a column the section needs), "empty" or "ok"."""
+    present = existing_columns(conn, table)
+    if not present or any(name not in present for name in needed):
+        return fr.MISSING
+    has_rows = scalar(conn, f'SELECT EXISTS (SELECT 1 FROM "{table}")')
+    return fr.PRESENT if has_rows else fr.EMPTY
+
+
+def infer_owner_xuid(stats: pl.DataFrame, participants: pl.DataFrame) -> str | None:
+    """The human seen in the most of the owner's matches, for databases with no owner_xuid.
+
+    Every stored match has the owner's row in `match_participants`, so the owner
+    is in all of them; another player can tie only if they played every match too.
+    """
+    humans = participants.filter(~pl.col("is_bot").fill_null(False)).join(
+        stats.select("match_id"), on="match_id", how="semi"
+    )
+    if humans.is_empty():
+        return None
+    counts = humans.group_by("xuid").agg(n=pl.len()).sort(["n", "xuid"], descending=[True, False])
+    return str(counts["xuid"][0])
+
+
+def _owner_rows(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    needed: dict[str, pl.DataType],
+    owner: str | None,
+    key: tuple[str, ...],
+    and_only: str = "",
+    ids: Sequence[str] = (),
+) -> tuple[pl.DataFrame, str]:
+    """The owner's rows of a per-player table, and the table's state."""
+    state = _state(conn, table, (*key, "xuid"))
+    if state == fr.MISSING or owner is None:
+        return fr.empty(needed), state
+    frame, _ = _select(conn, table, needed, f"WHERE xuid = ? {and_only}", [owner, *ids])
+    return conform(frame, needed), state
+
+
+def _covered(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    state: str,
+    where: str = "",
+    ids: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Match ids that have any row in a per-match table: their data is known."""
+    if state != fr.PRESENT:
+        return fr.empty({"match_id": fr.S})
+    query = f'SELECT DISTINCT match_id FROM "{table}" {where}'
+    return conn.sql(query, params=list(ids) or None).pl()
+
+
+def _whole(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    needed: dict[str, pl.DataType],
+    key: Sequence[str],
+    where: str = "",
+    ids: Sequence[str] = (),
+) -> tuple[pl.DataFrame, str]:
+    state = _state(conn, table, key)
+    if state != fr.PRESENT:
+        return fr.empty(needed), state
+    frame, _ = _select(conn, table, needed, where, ids)
+    return conform(frame, needed), state
+
+
+def _only(match_ids: Sequence[str] | None, prefix: str = "WHERE") -> tuple[str, list[str]]:
+    """A match-id filter clause and its parameters (none when every match is wanted)."""
+    if match_ids is None:
+        return "", []
+    ids = list(dict.fromkeys(match_ids))
+    if not ids:
+        return f"{prefix} false", []
+    return f"{prefix} match_id IN ({', '.join('?' for _ in ids)})", ids
+
+
+def load_frames(
+    conn: duckdb.DuckDBPyConnection,
+    owner_xuid: str | None = None,
+    match_ids: Sequence[str] | None = None,
+) -> ReportFrames:
+    """Read what the report needs: a few queries, nothing written.
+
+    `match_ids` limits every per-match table to those matches (one match's
+    scoreboard needs no history).
+
+    Raises:
+        ConfigError: the file has no `match_stats` table, so it holds no matches at all.
+    """
+    where, ids = _only(match_ids)
+    stats, missing = _select(conn, "match_stats", fr.STATS_NEEDED, where, ids)
+    if stats is None:
+        raise ConfigError(
+            "this database has no match_stats table: it is not a LevelUp player database, "
+            "or no sync ever completed in it"
+        )
+    participants, lacking = _select(conn, "match_participants", fr.PARTICIPANTS_NEEDED, where, ids)
+    missing += lacking
+    assets, lacking = _select(conn, "asset_names", fr.ASSETS_NEEDED)
+    missing += lacking
+    names, lacking = _select(conn, "player_names", fr.NAMES_NEEDED)
+    missing += lacking
+    log_columns = existing_columns(conn, "backfill_log")
+    not_provided = None
+    if {"match_id", "option", "had_value"} <= set(log_columns):
+        and_only, _ = _only(match_ids, "AND")
+        not_provided = conn.sql(
+            "SELECT DISTINCT match_id FROM backfill_log "
+            f"WHERE option = 'shots' AND had_value = false {and_only}",
+            params=ids or None,
+        ).pl()
+    else:
+        missing.append("backfill_log")
+    frames = ReportFrames(
+        stats=conform(stats, fr.STATS_NEEDED),
+        participants=conform(participants, fr.PARTICIPANTS_NEEDED),
+        not_provided=conform(not_provided, {"match_id": fr.S}),
+        assets=conform(assets, fr.ASSETS_NEEDED),
+        names=conform(names, fr.NAMES_NEEDED),
+        missing=missing,
+    )
+    owner = owner_xuid or get_meta(conn, "owner_xuid")
+    owner = owner or infer_owner_xuid(frames.stats, frames.participants)
+    frames.owner_xuid = owner
+    frames.owner_gamertag = get_meta(conn, "owner_gamertag")
+    _load_registry_tables(conn, frames, owner, match_ids)
+    return frames
+
+
+def _load_registry_tables(
+    conn: duckdb.DuckDBPyConnection,
+    frames: ReportFrames,
+    owner: str | None,
+    match_ids: Sequence[str] | None,
+) -> None:
+    """The medal, mode-stat and skill tables, each when the database has it."""
+    state = frames.state
+    and_only, ids = _only(match_ids, "AND")
+    where, _ = _only(match_ids)
+    frames.medals, state["match_medals"] = _owner_rows(
+        conn,
+        "match_medals",
+        fr.MEDALS_NEEDED,
+        owner,
+        ("match_id", "medal_id", "count"),
+        and_only,
+        ids,
+    )
+    frames.medal_matches = _covered(conn, "match_medals", state["match_medals"], where, ids)
+    frames.medal_names, state["medal_names"] = _whole(
+        conn, "medal_names", fr.MEDAL_NAMES_NEEDED, ("medal_id", "name")
+    )
+    frames.mode_stats, state["match_mode_stats"] = _owner_rows(
+        conn,
+        "match_mode_stats",
+        fr.MODE_STATS_NEEDED,
+        owner,
+        ("match_id", "mode", "stat"),
+        and_only,
+        ids,
+    )
+    frames.mode_stat_matches = _covered(
+        conn, "match_mode_stats", state["match_mode_stats"], where, ids
+    )
+    frames.skill, state["match_skill"] = _whole(
+        conn, "match_skill", fr.SKILL_NEEDED, ("match_id", "xuid"), where, ids
+    )
+    frames.team_skill, state["match_team_skill"] = _whole(
+        conn, "match_team_skill", fr.TEAM_SKILL_NEEDED, ("match_id", "team_id", "mmr"), where, ids
+    )
+    frames.csr, state["csr_snapshots"] = _owner_rows(
+        conn, "csr_snapshots", fr.CSR_NEEDED, owner, ("playlist_id", "fetched_at")
+    )
+
+
+def _in_matches(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    needed: dict[str, pl.DataType],
+    ids: list[str],
+    key: Sequence[str],
+) -> tuple[pl.DataFrame, str]:
+    state = _state(conn, table, key)
+    if state != fr.PRESENT or not ids:
+        return fr.empty(needed), state
+    placeholders = ", ".join("?" for _ in ids)
+    frame, _ = _select(conn, table, needed, f"WHERE match_id IN ({placeholders})", ids)
+    return conform(frame, needed), state
+
+
+def load_scoreboards(conn: duckdb.DuckDBPyConnection, match_ids: Sequence[str]) -> ScoreboardFrames:
+    """Every player's and team's rows of the given matches (a few dozen at most)."""
+    ids = list(dict.fromkeys(match_ids))
+    boards = ScoreboardFrames()
+    boards.teams, boards.state["match_teams"] = _in_matches(
+        conn, "match_teams", fr.TEAMS_NEEDED, ids, ("match_id", "team_id")
+    )
+    boards.team_mode_stats, boards.state["match_team_mode_stats"] = _in_matches(
+        conn, "match_team_mode_stats", fr.TEAM_MODE_STATS_NEEDED, ids, ("match_id", "stat")
+    )
+    boards.medals, boards.state["match_medals"] = _in_matches(
+        conn, "match_medals", fr.PLAYER_MEDALS_NEEDED, ids, ("match_id", "xuid", "medal_id")
+    )
+    boards.mode_stats, boards.state["match_mode_stats"] = _in_matches(
+        conn, "match_mode_stats", fr.PLAYER_MODE_STATS_NEEDED, ids, ("match_id", "xuid", "stat")
+    )
+    return boards
+
+
+def match_ids_starting(conn: duckdb.DuckDBPyConnection, prefix: str, limit: int = 6) -> list[str]:
+    """Stored match ids that start with `prefix` (case-insensitive), a few at most."""
+    if not existing_columns(conn, "match_stats"):
+        return []
+    rows = conn.execute(
+        "SELECT match_id FROM match_stats WHERE starts_with(lower(match_id), lower(?)) "
+        "ORDER BY match_id LIMIT ?",
+        [prefix, limit],
+    ).fetchall()
+    return [row[0] for row in rows]

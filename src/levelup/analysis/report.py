@@ -1,0 +1,148 @@
+"""The player's dashboard: every section computed once into one summary dictionary.
+
+The terminal tables, the `--json` object and the HTML page all read the
+`summary` built here, so no rendering can show a figure the others lack. The
+top level holds the headline figures scripts rely on (`matches`, `wins`,
+`win_rate`, `kd_ratio`, `overall_accuracy`, `medals`, `csr`, ...), one key per
+section, and, for compatibility, the accuracy figures at the top level as the
+report has always printed them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from levelup.analysis import (
+    accuracy,
+    expectation,
+    medals,
+    modes_maps,
+    overview,
+    people,
+    rank,
+    recent,
+    timing,
+)
+from levelup.analysis.frames import ReportFrames, ScoreboardFrames
+from levelup.analysis.scope import Scope, apply_scope, iso, modes_present, prepare_matches
+from levelup.analysis.scoreboard import build_scoreboards
+from levelup.analysis.section import Context, Section
+
+SECTIONS: tuple[Section, ...] = (
+    overview.SECTION,
+    rank.SECTION,
+    expectation.SECTION,
+    accuracy.SECTION,
+    medals.SECTION,
+    modes_maps.SECTION,
+    timing.SECTION,
+    people.SECTION,
+    recent.SECTION,
+)
+SECTION_KEYS = {section.key: section for section in SECTIONS}
+# The names `--section` accepts, beside the keys.
+SECTION_ALIASES = {
+    "medals": "medal_stats",
+    "modes": "modes_maps",
+    "maps": "modes_maps",
+    "matches": "recent_matches",
+    "skill": "expectation",
+}
+
+
+@dataclass
+class Report:
+    """The figures (`summary`, JSON-ready), the per-match series the charts draw,
+    and the scoreboards of the matches the page details."""
+
+    summary: dict[str, Any]
+    series: dict[str, Any] = field(default_factory=dict)
+    scoreboards: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.summary["matches"] == 0
+
+    @property
+    def per_match(self) -> pl.DataFrame:
+        """Matches with known shots and the rolling accuracy (what the accuracy charts draw)."""
+        return self.series["accuracy"]
+
+    def link(self, match_id: str | None) -> str:
+        """The page anchor of a match's scoreboard, or "" when the page does not have it."""
+        if match_id is None or match_id not in self.scoreboards:
+            return ""
+        return f"#match-{match_id}"
+
+
+# Kept for the callers that know the report by its old name.
+AccuracyReport = Report
+
+
+def build_report(
+    frames: ReportFrames, scope: Scope, *, player: dict[str, Any] | None = None
+) -> Report:
+    """Every figure of the dashboard for the matches in scope.
+
+    Args:
+        frames: what was loaded from the database.
+        scope: which matches to cover.
+        player: who the report is about ({"gamertag", "xuid"}), echoed in the summary.
+    """
+    every = prepare_matches(frames)
+    matches = apply_scope(every, scope)
+    ctx = Context(frames=frames, scope=scope, matches=matches, owner=frames.owner_xuid)
+    sections = {section.key: section.compute(ctx) for section in SECTIONS}
+    acc = sections["accuracy"]
+    sections["overview"]["accuracy"] = acc["overall_accuracy"]
+    head = sections["overview"]
+    starts = matches["start_time"].drop_nulls()
+    summary: dict[str, Any] = {
+        "player": {**(player or {}), "xuid": (player or {}).get("xuid") or frames.owner_xuid},
+        "scope": {
+            **scope.describe(),
+            "first_match": iso(starts.min()) if len(starts) else None,  # type: ignore[arg-type]
+            "last_match": iso(starts.max()) if len(starts) else None,  # type: ignore[arg-type]
+        },
+        "matches": matches.height,
+        "wins": head["wins"],
+        "losses": head["losses"],
+        "ties": head["ties"],
+        "win_rate": head["win_rate"],
+        "kills": head["kills"],
+        "deaths": head["deaths"],
+        "assists": head["assists"],
+        "kd_ratio": head["kd_ratio"],
+        "overall_accuracy": acc["overall_accuracy"],
+        "medals": sections["medal_stats"]["earned"],
+        "csr": head["csr"],
+        # The accuracy figures where the report has always put them.
+        **{key: value for key, value in acc.items() if key != "overall_accuracy"},
+        **sections,
+        "stored_matches": every.height,
+        "modes_present": modes_present(every),
+        "tables": dict(frames.state),
+        "missing_columns": list(frames.missing),
+    }
+    ctx.series["matches"] = matches
+    return Report(summary=summary, series=ctx.series)
+
+
+def attach_scoreboards(report: Report, frames: ReportFrames, boards: ScoreboardFrames) -> None:
+    """Give the report the scoreboards of `scoreboard_ids` (read by `load_scoreboards`)."""
+    report.scoreboards = build_scoreboards(
+        frames, boards, report.series["matches"], scoreboard_ids(report)
+    )
+
+
+def scoreboard_ids(report: Report) -> list[str]:
+    """The matches the page gives a full scoreboard: recent ones, best and worst."""
+    s = report.summary
+    ids = [row["match_id"] for row in s["recent_matches"]["matches"]]
+    ids += [row["match_id"] for row in s["accuracy"]["best"] + s["accuracy"]["worst"]]
+    ids += [row["match_id"] for row in s["expectation"].get("best", [])]
+    ids += [row["match_id"] for row in s["expectation"].get("worst", [])]
+    return list(dict.fromkeys(ids))

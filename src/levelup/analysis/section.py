@@ -1,0 +1,72 @@
+"""What a dashboard section is: figures, the tables and notes that show them, and charts.
+
+Each section module defines one `Section`: `compute` turns the scoped matches
+into a JSON-ready dictionary (its key in `--json`), `views` turns that
+dictionary into tables and notes (the same ones in the terminal and on the
+page), and `charts` draws it for the page. Sections see the matches in scope
+only, and say why when their data is missing instead of showing zeros.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from levelup.analysis.frames import EMPTY, MISSING, ReportFrames
+from levelup.analysis.scope import Scope
+
+if TYPE_CHECKING:
+    from levelup.analysis.report import Report
+    from levelup.analysis.svg import Chart
+    from levelup.analysis.tablespec import View
+
+
+@dataclass
+class Context:
+    """What every section computes from.
+
+    Attributes:
+        frames: everything loaded from the database.
+        scope: the options that chose the matches.
+        matches: the per-match frame of the matches in scope, oldest first.
+        owner: the tracked player's xuid.
+        series: per-match data the charts draw (not part of --json), by name.
+    """
+
+    frames: ReportFrames
+    scope: Scope
+    matches: pl.DataFrame
+    owner: str | None
+    series: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    compute: Callable[[Context], dict[str, Any]]
+    views: Callable[[dict[str, Any], dict[str, Any]], list[View]]
+    charts: Callable[[Report], list[Chart]] = lambda report: []
+
+
+def availability(frames: ReportFrames, table: str) -> str | None:
+    """None when the table has rows, else the sentence a section shows instead of figures."""
+    state = frames.table_state(table)
+    if state == MISSING:
+        return f"not available: this database has no {table} table (or an older layout of it)"
+    if state == EMPTY:
+        return f"not yet backfilled: {table} is empty"
+    return None
+
+
+def coverage_note(known: int, total: int, what: str, table: str) -> str:
+    """ "Medals known for 120 of 150 matches; 30 not yet backfilled (no match_medals rows)"."""
+    if known == total:
+        return ""
+    return (
+        f"{what} known for {known:,} of {total:,} matches in scope; "
+        f"{total - known:,} not yet backfilled (no {table} rows), left out of these figures."
+    )
