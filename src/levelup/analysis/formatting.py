@@ -115,4 +115,4 @@ def humanize_stat(name: str) -> str:
 
 def is_time_stat(name: str) -> bool:
     """Mode stats whose value is a duration in seconds (TimeAsFlagCarrier, ...)."""
-    return name.startswith("Time") or name.endswith("Time")
+    return "Time" in name

@@ -22,18 +22,14 @@ from levelup.store.schema import existing_columns, get_meta, scalar
 
 
 def declared_columns(table: str) -> dict[str, str] | None:
-    """The columns (name -> DuckDB type) the project's table registry declares for `table`.
+    """The columns (name -> DuckDB type) the table registry declares for `table`, or None.
 
-    The one place that knows where stored tables are declared: `levelup.registry`
-    once it exists, `levelup.store.schema.TABLES` before. None for an unknown table.
+    The report reads tables by name and never needs their declaration to run
+    (an old database may differ); the tests use this to check that every column
+    the report reads is one the registry declares.
     """
-    try:
-        from levelup.registry import table_spec  # type: ignore[import-not-found]
-    except ImportError:
-        from levelup.store.schema import TABLES
+    from levelup.registry import table_spec
 
-        entry = TABLES.get(table)
-        return dict(entry[0]) if entry else None
     try:
         return dict(table_spec(table).columns)
     except KeyError:

@@ -70,6 +70,7 @@ def compute(ctx: Context) -> dict[str, Any]:
         )
         .join(names, on="medal_id", how="left")
         .with_columns(
+            has_metadata=pl.col("name").is_not_null(),
             name=pl.coalesce(pl.col("name"), pl.lit("medal ") + pl.col("medal_id").cast(pl.String)),
             difficulty_rank=pl.col("difficulty")
             .str.to_lowercase()
@@ -129,7 +130,7 @@ def compute(ctx: Context) -> dict[str, Any]:
         "total": total,
         "per_match": ratio(total, covered.height),
         "per_10_minutes": ratio(timed_total * 600.0, seconds),
-        "names_missing": int(earned["difficulty"].is_null().sum()),
+        "names_missing": int((~earned["has_metadata"]).sum()),
     }
 
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from levelup.analysis.report import Report
 
 GENERIC_GROUPS = {"Pvp"}
+# Stats other groups repeat from the core figures (PveStats has its own Kills, KDA, ...).
+CORE_STATS = {"Kills", "Deaths", "Assists", "KDA"}
 OBJECTIVES_SHOWN = 3
 MAX_BAR_ROWS = 15
 
@@ -52,7 +54,9 @@ def objectives(ctx: Context) -> tuple[dict[tuple[str, int | None], list[dict]], 
         return {}, "not yet backfilled: no match in scope has match_mode_stats rows"
     per_mode = covered.group_by("kind", "game_variant_category").agg(covered=pl.len())
     stats = (
-        ctx.frames.mode_stats.filter(~pl.col("mode").is_in(list(GENERIC_GROUPS)))
+        ctx.frames.mode_stats.filter(
+            ~pl.col("mode").is_in(list(GENERIC_GROUPS)) & ~pl.col("stat").is_in(list(CORE_STATS))
+        )
         .join(covered.select("match_id", "kind", "game_variant_category"), on="match_id")
         .group_by("kind", "game_variant_category", "mode", "stat")
         .agg(total=pl.col("value").sum(), seen=pl.col("match_id").n_unique())

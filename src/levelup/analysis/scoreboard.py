@@ -16,7 +16,7 @@ import polars as pl
 from levelup.analysis.figures import percent, ratio
 from levelup.analysis.formatting import fmt_duration, humanize_stat, is_time_stat
 from levelup.analysis.frames import ReportFrames, ScoreboardFrames
-from levelup.analysis.modes_maps import GENERIC_GROUPS
+from levelup.analysis.modes_maps import CORE_STATS, GENERIC_GROUPS
 from levelup.analysis.scope import RESULT_LABELS, RESULTS, iso
 from levelup.analysis.section import availability
 from levelup.analysis.tablespec import Column, TableSpec, View, key_values, note, table
@@ -36,7 +36,11 @@ def _stat_text(rows: list[dict[str, Any]]) -> str:
 
 
 def _objectives(frame: pl.DataFrame, keys: list[str]) -> dict[tuple, str]:
-    rows = frame.filter(~pl.col("mode").is_in(list(GENERIC_GROUPS)) & (pl.col("value") != 0))
+    rows = frame.filter(
+        ~pl.col("mode").is_in(list(GENERIC_GROUPS))
+        & ~pl.col("stat").is_in(list(CORE_STATS))
+        & (pl.col("value") != 0)
+    )
     result: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows.sort("stat").iter_rows(named=True):
         result.setdefault(tuple(row[k] for k in keys), []).append(row)
