@@ -3,19 +3,27 @@
 It writes a recorded-responses directory with the project's generator, syncs
 it through exactly the path a real sync takes (history walk, fetch, extract,
 bulk write, names), and shows what a player comes for. No account needed.
+Each run starts from scratch: the demo's recorded directory and the demo
+player's database are replaced, so what is shown is exactly what was generated.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 from pathlib import Path
 
 from levelup.commands.common import add_data_dir, key_value_table, positive_int, stdout_console
 from levelup.demo.generator import DEMO_OWNER, write_recorded_dir
 from levelup.sources.base import PlayerIdentity
 from levelup.sources.recorded import RecordedSource
-from levelup.store.database import new_player_db_path, open_player_db, resolve_data_dir
+from levelup.store.database import (
+    connect,
+    new_player_db_path,
+    open_player_db,
+    resolve_data_dir,
+)
 from levelup.sync.players import claim_database
 from levelup.sync.sync import SyncOptions, SyncReport, sync_player
 
@@ -38,11 +46,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     recorded = data_dir / "demo" / "recorded"
-    summary = write_recorded_dir(recorded, args.matches, seed=args.seed)
     db_path = new_player_db_path(data_dir, DEMO_OWNER.gamertag, DEMO_OWNER.xuid)
+    _start_clean(recorded, db_path)
+    summary = write_recorded_dir(recorded, args.matches, seed=args.seed)
     report = asyncio.run(_sync(recorded, db_path))
     _show(db_path, recorded, summary.count, report)
     return report.exit_code
+
+
+def _start_clean(recorded: Path, db_path: Path) -> None:
+    """Remove what an earlier demo left: its recorded directory and its database.
+
+    Why: the generator overwrites the files it writes and leaves the others, and
+    a sync stops at the first match already stored, so a rerun with another
+    `--matches` or `--seed` would mix two datasets (200 files for "generated 50",
+    5 of the 50 stored). `new_player_db_path` only ever names a database that is
+    the demo player's own or none, so no other player's data is touched.
+
+    Raises:
+        DatabaseBusyError: another process has the demo database open.
+    """
+    if recorded.exists():
+        shutil.rmtree(recorded)
+    if db_path.exists():
+        connect(db_path).close()  # refuses clearly while another process holds it
+        for path in (db_path, db_path.with_name(db_path.name + ".wal")):
+            path.unlink(missing_ok=True)
 
 
 async def _sync(recorded: Path, db_path: Path) -> SyncReport:
