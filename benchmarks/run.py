@@ -45,6 +45,12 @@ FIXTURE_OWNER = "2535445291321133"
 TARGETS = {"sync": 2000.0, "backfill_stored": 3000.0, "backfill_old": 3000.0}
 RSS_TARGET_MB = 400.0
 RATIO_TARGET = 50.0
+# The sizes the targets are set for. On fewer matches the fixed costs (process and
+# database start-up, the first batch, the gaps between the walk's phases) weigh too
+# much for a rate to say anything, so a smaller run reports its numbers without a verdict.
+TARGET_MATCHES = 20000
+TARGET_FAKE_MATCHES = 500
+NOT_MEASURED = "not measured at this size"
 
 
 def scenario(name: str, work: Path, *extra: str) -> dict:
@@ -235,7 +241,9 @@ def main() -> int:
     return 0
 
 
-def _status(ok: bool) -> str:
+def _status(ok: bool, measured: bool = True) -> str:
+    if not measured:
+        return NOT_MEASURED
     return "met" if ok else "**missed**"
 
 
@@ -311,17 +319,29 @@ def render(args, sizes, index, results, selection, fake, fixture_results, where,
         )
         lines.append(
             f"| {label} | {r['rate']:.0f} | {r['seconds']:.2f} | {r['peak_rss_mb']:.0f} | "
-            f"{baselines[name]:.0f} | {ratio:.0f}x | {target} | {_status(ok)} |"
+            f"{baselines[name]:.0f} | {ratio:.0f}x | {target} | "
+            f"{_status(ok, args.matches >= TARGET_MATCHES)} |"
         )
     share = fake["achieved_rate"] / fake["configured_rate"]
     fake_ok = share >= 0.9 and fake["one_200_per_match"]
+    fake_measured = fake["matches"] >= TARGET_FAKE_MATCHES
     lines += [
         f"| 4. sync of {fake['matches']} matches through the fake Waypoint at "
         f"{fake['configured_rate']:.0f} req/s (`levelup sync --source api`) | "
         f"{fake['matches'] / fake['seconds']:.1f} | "
         f"{fake['seconds']:.2f} | {fake['child_peak_rss_mb']:.0f} | | | "
-        f">= 90% of the rate, one 200 per match | {_status(fake_ok)} |",
+        f">= 90% of the rate, one 200 per match | {_status(fake_ok, fake_measured)} |",
         "",
+    ]
+    if args.matches < TARGET_MATCHES or not fake_measured:
+        lines += [
+            f"Targets are judged from {TARGET_MATCHES:,} matches ({TARGET_FAKE_MATCHES} through "
+            f"the fake server); below that, start-up and the first batch weigh too much for a "
+            f'rate to mean anything, so a row says "{NOT_MEASURED}" instead of a verdict '
+            f"(the numbers are shown as measured; exactly one 200 per match is still checked).",
+            "",
+        ]
+    lines += [
         f"Scenario 4 (the real CLI in a child process; its RSS): {fake['requests']} requests "
         f"(history pages, match stats, profiles, asset names) at {fake['achieved_rate']:.1f} "
         f"requests/s = {100 * share:.1f}% of the configured {fake['configured_rate']:.0f}/s; at "
