@@ -259,7 +259,7 @@ def _selection(work: Path, rows: int) -> dict:
 def _through_fake(work: Path, rate: float) -> dict:
     """`levelup sync --source api` in a child process against the fake Waypoint server
     (in this process, so its request log can be read), paced at `rate` requests/s."""
-    from levelup.sources.fake_waypoint import FakeWaypoint
+    from levelup.testing.fake_waypoint import FakeWaypoint
 
     owner = _owner(work)
     token = f"bench-{uuid.uuid4().hex}"

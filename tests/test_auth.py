@@ -26,7 +26,7 @@ from levelup.config import (
 from levelup.errors import ConfigError
 from levelup.sources.auth import extract_code
 from levelup.sources.base import AuthError
-from levelup.sources.fake_waypoint import FakeWaypoint, Fault
+from levelup.testing.fake_waypoint import FakeWaypoint, Fault
 from tests.helpers import last_json, run_cli
 from tests.test_waypoint_client import (
     CLIENT_SECRET,

@@ -29,7 +29,7 @@ from spnkr.errors import OAuth2Error
 
 from levelup.errors import ConfigError
 from levelup.sources import recorded
-from levelup.sources.fake_waypoint import (
+from levelup.testing.fake_waypoint import (
     ALL_HOSTS,
     FakeWaypoint,
     Fault,
@@ -488,7 +488,9 @@ def test_async_context_manager_and_host_map(recorded_dir: Path) -> None:
     async def scenario() -> str:
         async with FakeWaypoint(recorded_dir) as fake:
             hosts = fake.host_map()
-            assert set(hosts) == set(ALL_HOSTS) and len(hosts) == 8  # gamecms-hacs included
+            assert (
+                set(hosts) == set(ALL_HOSTS) and len(hosts) == 9
+            )  # gamecms-hacs and skill included
             assert hosts[STATS] == f"{fake.base_url}/{STATS}"
             assert fake.rewrite(f"https://{STATS}:443/hi/matches/x/stats?a=1") == (
                 f"{fake.base_url}/{STATS}/hi/matches/x/stats?a=1"
@@ -518,7 +520,7 @@ def test_thread_mode_context_manager(recorded_dir: Path) -> None:
 
 def test_command_line_entry(recorded_dir: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    command = [sys.executable, "-m", "levelup.sources.fake_waypoint", str(recorded_dir)]
+    command = [sys.executable, "-m", "levelup.testing.fake_waypoint", str(recorded_dir)]
     with subprocess.Popen(
         [*command, "--accept-token", TOKEN],
         stdout=subprocess.PIPE,

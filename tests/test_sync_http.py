@@ -19,13 +19,13 @@ import duckdb
 import pytest
 
 from levelup.sources.base import AuthError, MatchSource, PlayerIdentity
-from levelup.sources.fake_waypoint import FakeWaypoint, Fault
 from levelup.sources.http import Backoff
 from levelup.sources.recorded import RecordedSource
 from levelup.store.bookkeeping import failed_match_ids
 from levelup.store.database import open_player_db
 from levelup.sync.backfill import BackfillRequest, backfill_player
 from levelup.sync.sync import SyncOptions, SyncReport, sync_player
+from levelup.testing.fake_waypoint import FakeWaypoint, Fault
 from tests.helpers import last_json, run_cli
 from tests.test_waypoint_client import (
     PLAYER,

@@ -17,8 +17,8 @@ from aiohttp import web
 from levelup.config import Secret, load_credentials
 from levelup.sources.auth import SignIn
 from levelup.sources.base import AuthError, FetchError, SourceError
-from levelup.sources.fake_waypoint import FakeWaypoint, Fault
 from levelup.sources.http import Backoff
+from levelup.testing.fake_waypoint import FakeWaypoint, Fault
 from tests.helpers import last_json, run_cli
 from tests.test_sync_http import sync_into
 from tests.test_waypoint_client import (

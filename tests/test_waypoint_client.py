@@ -22,7 +22,6 @@ import pytest
 from levelup.errors import ConfigError, PlayerNotFoundError
 from levelup.sources import recorded
 from levelup.sources.base import AuthError, FetchError, MatchNotFoundError
-from levelup.sources.fake_waypoint import FakeWaypoint, Fault
 from levelup.sources.http import (
     RECENT_404_DELAY,
     RECENT_404_RETRIES,
@@ -35,6 +34,7 @@ from levelup.sources.http import (
     rewrite_url,
 )
 from levelup.sources.waypoint import WaypointSource
+from levelup.testing.fake_waypoint import FakeWaypoint, Fault
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "halo_api"
 PLAYER = "2535445291321133"  # in every shared fixture match
@@ -489,7 +489,7 @@ def test_403_is_not_retried(fake: FakeWaypoint, tmp_path: Path) -> None:
 
             async def forbidden(request, method, host, path):  # type: ignore[no-untyped-def]
                 if path.startswith("/hi/matches/"):
-                    from levelup.sources.fake_waypoint import _error
+                    from levelup.testing.fake_waypoint import _error
 
                     return _error(403, "forbidden")
                 return await original(request, method, host, path)

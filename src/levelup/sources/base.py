@@ -100,8 +100,9 @@ class SourceCounters:
 class MatchSource(Protocol):
     """Where match history and match stats come from.
 
-    Endpoint names used in `counters`: "history", "match_stats", "profile",
-    "discovery", "gamecms", "auth".
+    Endpoint names used in `counters`: "history", "match_stats", "match_skill",
+    "playlist_csr", "profile", "discovery", "gamecms", "auth" (the described
+    endpoints' names come from `levelup.sources.endpoints`).
     """
 
     name: str
@@ -144,6 +145,27 @@ class MatchSource(Protocol):
     async def medal_metadata_raw(self) -> bytes | None:
         """The medal metadata document (GET gamecms-hacs
         /hi/Waypoint/file/medals/metadata.json), unparsed; None when the source has none."""
+        ...
+
+    async def match_skill_raw(self, match_id: str, xuids: Sequence[str]) -> bytes | None:
+        """The body of GET skill /hi/matches/{match_id}/skill?players=... for these
+        humans (digits-only xuids, never a bot), unparsed; None when the source has
+        no skill service at all (a recorded directory made before it existed).
+
+        Raises:
+            MatchNotFoundError: the service does not know the match.
+            FetchError: the source failed after its retries.
+        """
+        ...
+
+    async def playlist_csr_raw(self, playlist_id: str, xuids: Sequence[str]) -> bytes | None:
+        """The body of GET skill /hi/playlist/{playlist_id}/csrs?players=..., unparsed;
+        None when the source has no skill service.
+
+        Raises:
+            MatchNotFoundError: the service does not know the playlist.
+            FetchError: the source failed after its retries.
+        """
         ...
 
     async def aclose(self) -> None:

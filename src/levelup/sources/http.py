@@ -56,6 +56,15 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from levelup.config import remember_secret, scrub
 from levelup.errors import ConfigError
 from levelup.sources.base import AuthError, FetchError, MatchNotFoundError, SourceCounters
+from levelup.sources.endpoints import (
+    DISCOVERY,
+    GAMECMS,
+    HALOSTATS,
+    PROFILE,
+    SETTINGS,
+    SKILL,
+    endpoint_for,
+)
 
 __all__ = [
     "HALO_HOSTS",
@@ -80,16 +89,11 @@ log = logging.getLogger("levelup.http")
 
 HOST_MAP_ENV = "LEVELUP_HOST_MAP"
 
-HALOSTATS = "halostats.svc.halowaypoint.com"
-PROFILE = "profile.svc.halowaypoint.com"
-DISCOVERY = "discovery-infiniteugc.svc.halowaypoint.com"
-SETTINGS = "settings.svc.halowaypoint.com"
-GAMECMS = "gamecms-hacs.svc.halowaypoint.com"
 
 # Hosts whose requests carry the spartan and clearance headers (and only those:
 # the sign-in hosts get exactly the headers of each request, so a spartan token
 # is never sent to login.live.com or the Xbox services).
-HALO_HOSTS = frozenset({HALOSTATS, PROFILE, DISCOVERY, GAMECMS})
+HALO_HOSTS = frozenset({HALOSTATS, SKILL, PROFILE, DISCOVERY, GAMECMS})
 SIGN_IN_HOSTS = frozenset(
     {"login.live.com", "user.auth.xboxlive.com", "xsts.auth.xboxlive.com", SETTINGS}
 )
@@ -108,6 +112,8 @@ RECENT_404_JITTER = 0.1
 # Matches that ended less than this long ago get the 404 policy above.
 RECENT_MATCH_WINDOW = dt.timedelta(hours=1)
 
+# The skill service's `Skill_GetMatchResult` has the same policy as match stats.
+_RECENT_404_ENDPOINTS = frozenset({"match_stats", "match_skill"})
 _MATCH_STATS_RE = re.compile(r"^/hi/matches/[^/]+/stats$")
 _HISTORY_RE = re.compile(r"^/hi/players/[^/]+/matches$")
 
@@ -115,10 +121,17 @@ Sleep = Callable[[float], Awaitable[Any]]
 
 
 def endpoint_name(host: str, path: str) -> str:
-    """The counter name of a request: "history", "match_stats", "profile",
-    "discovery", "auth" (sign-in chain), "stats" (other halostats paths) or "other"."""
+    """The counter name of a request: a described endpoint's name
+    (`levelup.sources.endpoints`: "match_stats", "match_skill", "playlist_csr",
+    ...), else "history", "profile", "discovery", "auth" (sign-in chain), "skill"
+    or "stats" (other skill or halostats paths) or "other"."""
     if host in SIGN_IN_HOSTS:
         return "auth"
+    described = endpoint_for(host, path)
+    if described is not None:
+        return described.name
+    if host == SKILL:
+        return "skill"
     if host == PROFILE:
         return "profile"
     if host == DISCOVERY:
@@ -695,7 +708,7 @@ class WaypointSession:
                     )
                 elif status == 404:
                     if (
-                        endpoint == "match_stats"
+                        endpoint in _RECENT_404_ENDPOINTS
                         and context.recent
                         and not_found < backoff.recent_404_retries
                     ):

@@ -11,6 +11,16 @@ the fake Waypoint server):
   contains the exact ``xuid(<digits>)``.
 - optional ``profiles.json``: ``[{"xuid": "<digits>", "gamertag": "..."}]``.
 - optional ``assets/<asset_id>/<version_id>.json``: discovery asset bodies.
+- optional ``medals.json``: the medal metadata document.
+- optional ``skill/<match_id>.json``: bodies of the skill service's
+  GET /hi/matches/{id}/skill for every human of the match (a request gets the
+  entries of the players it names), and ``playlist_csr/<playlist_id>.json``
+  (GET /hi/playlist/{id}/csrs). A directory without the folder has no skill
+  service; with it, a missing file is a match the service does not know.
+
+Every document endpoint is served from its description in
+`levelup.sources.endpoints` (`RecordedDirectory.document`): the file layout
+above is the `recorded` template of each description.
 
 Building a history from match files needs to know who played each match. Parsing
 thousands of 40 KB documents on every page request would be far too slow, so the
@@ -29,7 +39,6 @@ import contextlib
 import datetime as dt
 import logging
 import os
-import re
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
@@ -49,6 +58,15 @@ from levelup.sources.base import (
     SourceCounters,
     normalize_xuid,
 )
+from levelup.sources.endpoints import (
+    ASSET,
+    MATCH_SKILL,
+    MATCH_STATS,
+    MEDAL_METADATA,
+    PLAYLIST_CSR,
+    Endpoint,
+    players_answer,
+)
 
 __all__ = [
     "INDEX_FILE_NAME",
@@ -64,10 +82,6 @@ MAX_PAGE_SIZE = 25
 INDEX_FILE_NAME = ".index.json"
 # 2: JSON lines, one per match file (1 was a single JSON document).
 _INDEX_VERSION = 2
-
-# File-name-safe ids only: ids arrive from URLs in the fake server and must never
-# escape the directory ("../players", "a/b").
-_SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]*$")
 
 _EXPECTED_LAYOUT = (
     "expected a directory holding players.json and/or matches/<match_id>.json "
@@ -92,10 +106,6 @@ def _time_key(start_time: str | None) -> float:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.timestamp()
-
-
-def _safe_id(value: str) -> bool:
-    return bool(_SAFE_ID_RE.match(value)) and ".." not in value
 
 
 def _xuid_or_none(value: Any) -> str | None:
@@ -595,15 +605,45 @@ class RecordedDirectory:
 
     # ----------------------------------------------------------------- matches
 
+    def has_service(self, endpoint: Endpoint) -> bool:
+        """Whether the directory serves an endpoint at all: its folder (or, for a
+        top-level file, the file) exists. Endpoints that are not optional always are."""
+        if not endpoint.optional_service:
+            return True
+        return (self.path / (endpoint.folder or endpoint.recorded)).exists()
+
+    def document(self, endpoint: Endpoint, **params: str) -> bytes | None:
+        """The recorded body of one request to a described endpoint, read from its own file.
+
+        Returns None when the directory has no such service (see `has_service`).
+
+        Raises:
+            MatchNotFoundError: no file for these parameters, or an id that
+                cannot be a file name (path traversal attempt).
+        """
+        relative = endpoint.recorded_file(**params)
+        what = f"{endpoint.name} {' '.join(str(v) for v in params.values())}"
+        if relative is None:
+            raise MatchNotFoundError(f"{what} not found: not a valid id")
+        path = self.path / relative
+        try:
+            with open(path, "rb") as fh:
+                return fh.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            if not self.has_service(endpoint):
+                return None
+            raise MatchNotFoundError(f"{what} not found: no {path}") from exc
+
     def match_path(self, match_id: str) -> Path:
         """Where the stats document of `match_id` lives (whether or not it exists).
 
         Raises:
             MatchNotFoundError: the id cannot be a file name (path traversal attempt).
         """
-        if not _safe_id(match_id):
+        relative = MATCH_STATS.recorded_file(match_id=match_id)
+        if relative is None:
             raise MatchNotFoundError(f"match {match_id!r} not found: not a valid match id")
-        return self.path / "matches" / f"{match_id}.json"
+        return self.path / relative
 
     def match_bytes(self, match_id: str) -> bytes:
         """The stats document of one match, read from its own file only.
@@ -620,10 +660,7 @@ class RecordedDirectory:
 
     def medal_metadata(self) -> bytes | None:
         """The body of ``medals.json`` (the medal metadata document), or None without one."""
-        try:
-            return (self.path / "medals.json").read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
+        return self.document(MEDAL_METADATA)
 
     def asset(self, asset_type: str, asset_id: str, version_id: str) -> dict[str, Any] | None:
         """A discovery asset body from ``assets/<asset_id>/<version_id>.json``, or None.
@@ -634,14 +671,16 @@ class RecordedDirectory:
         Raises:
             ConfigError: the file exists but is not a JSON object.
         """
-        if not (_safe_id(asset_id) and _safe_id(version_id)):
+        try:
+            body = self.document(
+                ASSET, asset_type=asset_type, asset_id=asset_id, version_id=version_id
+            )
+        except MatchNotFoundError:
             return None
         file = self.path / "assets" / asset_id / f"{version_id}.json"
         try:
-            data = orjson.loads(file.read_bytes())
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except (OSError, ValueError) as exc:
+            data = orjson.loads(body or b"")
+        except ValueError as exc:
             raise ConfigError(f"{file} is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{file} must hold a JSON object")
@@ -847,8 +886,33 @@ class RecordedSource:
 
     async def medal_metadata_raw(self) -> bytes | None:
         """``medals.json``, or None: a directory without it has no medal names."""
-        self.counters.calls["gamecms"] += 1
-        return self.directory.medal_metadata()
+        return self._serve(MEDAL_METADATA)
+
+    async def match_skill_raw(self, match_id: str, xuids: Sequence[str]) -> bytes | None:
+        """``skill/<match_id>.json`` cut to the players asked; None without ``skill/``.
+
+        Raises:
+            MatchNotFoundError: the folder exists but has no file for this match.
+        """
+        return self._serve(MATCH_SKILL, xuids, match_id=match_id)
+
+    async def playlist_csr_raw(self, playlist_id: str, xuids: Sequence[str]) -> bytes | None:
+        """``playlist_csr/<playlist_id>.json`` cut to the players asked; None without the folder.
+
+        Raises:
+            MatchNotFoundError: the folder exists but has no file for this playlist.
+        """
+        return self._serve(PLAYLIST_CSR, xuids, playlist_id=playlist_id)
+
+    def _serve(
+        self, endpoint: Endpoint, players: Sequence[str] | None = None, **params: str
+    ) -> bytes | None:
+        """One request to a described endpoint, counted like the API's."""
+        body = self.directory.document(endpoint, **params)
+        if body is None:
+            return None
+        self.counters.calls[endpoint.name] += 1
+        return players_answer(body, players) if endpoint.per_player and players else body
 
     async def aclose(self) -> None:
         """Nothing to release: files are opened and closed per call."""

@@ -73,6 +73,17 @@ def _parse_time(value: Any) -> dt.datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
+def _humans(xuids: Sequence[str]) -> list[str]:
+    """Digits of the valid xuids, in order, without duplicates (bots' ids are dropped)."""
+    found: dict[str, None] = {}
+    for value in xuids:
+        try:
+            found[normalize_xuid(value)] = None
+        except ValueError:
+            continue
+    return list(found)
+
+
 class WaypointSource:
     """The Halo Waypoint API as a `MatchSource`; build it with `from_environment`."""
 
@@ -343,6 +354,52 @@ class WaypointSource:
                 response = await self.client.gamecms_hacs.get_medal_metadata()
         except NotFoundError:
             return None
+        return await response.read()
+
+    async def match_skill_raw(
+        self, match_id: str, xuids: Sequence[str], *, recent: bool | None = None
+    ) -> bytes | None:
+        """GET skill /hi/matches/{match_id}/skill for these humans, unparsed.
+
+        Bots' ids are never sent (the service rejects them); a 404 of a match
+        that just ended is retried like its stats.
+
+        Raises:
+            MatchNotFoundError: 404, the service has no skill result for the match.
+            FetchError: the service failed after retries.
+        """
+        if not _MATCH_ID_RE.match(match_id):
+            raise MatchNotFoundError(f"match {match_id!r}: not a match id")
+        humans = _humans(xuids)
+        if not humans:
+            raise MatchNotFoundError(f"skill of match {match_id}: no human player to ask for")
+        is_recent = self.is_recent(match_id) if recent is None else recent
+        try:
+            with request_context(label=f"skill of match {match_id}", recent=is_recent):
+                response = await self.client.skill.get_match_skill(match_id, humans)
+        except NotFoundError:
+            raise MatchNotFoundError(
+                f"skill of match {match_id}: not found (HTTP 404 from the skill service)"
+            ) from None
+        return await response.read()
+
+    async def playlist_csr_raw(self, playlist_id: str, xuids: Sequence[str]) -> bytes | None:
+        """GET skill /hi/playlist/{playlist_id}/csrs for these players, unparsed.
+
+        Raises:
+            MatchNotFoundError: 404, the service does not know the playlist.
+            FetchError: the service failed after retries.
+        """
+        humans = _humans(xuids)
+        if not humans:
+            raise MatchNotFoundError(f"CSR of playlist {playlist_id}: no player to ask for")
+        try:
+            with request_context(label=f"CSR of playlist {playlist_id}"):
+                response = await self.client.skill.get_playlist_csr(playlist_id, humans)
+        except NotFoundError:
+            raise MatchNotFoundError(
+                f"CSR of playlist {playlist_id}: not found (HTTP 404 from the skill service)"
+            ) from None
         return await response.read()
 
     async def aclose(self) -> None:

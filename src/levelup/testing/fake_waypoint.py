@@ -3,7 +3,10 @@
 The real client (spnkr plus our retries, pacing and token refresh) is only
 trustworthy if it is exercised over real HTTP, with real failures. This server
 serves a `RecordedDirectory` on the real API paths, issues and checks tokens the
-way the sign-in chain does, and injects faults on demand.
+way the sign-in chain does, and injects faults on demand. Every document
+endpoint described in `levelup.sources.endpoints` is served from its
+description (one generic route each); only computed answers (history, counts,
+profiles) and the sign-in chain have their own handlers.
 
 Routing: host H's path P is served at ``http://127.0.0.1:PORT/H/P``. A client
 rewrites ``https://H[:443]/P?q`` to ``host_map()[H] + "/P?q"`` (see `rewrite_url`).
@@ -15,7 +18,7 @@ Usage::
     fake = FakeWaypoint.start_in_thread(recorded_dir)    # in sync code
     try: ... finally: fake.stop()
 
-or, for subprocess tests, ``python -m levelup.sources.fake_waypoint DIR [--port N]``,
+or, for subprocess tests, ``python -m levelup.testing.fake_waypoint DIR [--port N]``,
 which prints ``{"host_map": {...}}`` on one line and serves until killed.
 """
 
@@ -41,6 +44,17 @@ from aiohttp import web
 
 from levelup.errors import LevelUpError, PlayerNotFoundError, UsageError
 from levelup.sources.base import MatchNotFoundError, PlayerIdentity, normalize_xuid
+from levelup.sources.endpoints import (
+    DISCOVERY,
+    ENDPOINTS,
+    GAMECMS,
+    HALOSTATS,
+    PROFILE,
+    SETTINGS,
+    SKILL,
+    Endpoint,
+    players_answer,
+)
 from levelup.sources.recorded import MAX_PAGE_SIZE, RecordedDirectory
 
 __all__ = [
@@ -53,18 +67,13 @@ __all__ = [
     "rewrite_url",
 ]
 
-HALOSTATS = "halostats.svc.halowaypoint.com"
-PROFILE = "profile.svc.halowaypoint.com"
-DISCOVERY = "discovery-infiniteugc.svc.halowaypoint.com"
-SETTINGS = "settings.svc.halowaypoint.com"
-GAMECMS = "gamecms-hacs.svc.halowaypoint.com"
 LOGIN = "login.live.com"
 USER_AUTH = "user.auth.xboxlive.com"
 XSTS = "xsts.auth.xboxlive.com"
 
-ALL_HOSTS = (HALOSTATS, PROFILE, DISCOVERY, GAMECMS, SETTINGS, LOGIN, USER_AUTH, XSTS)
+ALL_HOSTS = (HALOSTATS, SKILL, PROFILE, DISCOVERY, GAMECMS, SETTINGS, LOGIN, USER_AUTH, XSTS)
 # Hosts whose every endpoint requires a valid x-343-authorization-spartan header.
-HALO_HOSTS = frozenset({HALOSTATS, PROFILE, DISCOVERY, GAMECMS})
+HALO_HOSTS = frozenset({HALOSTATS, SKILL, PROFILE, DISCOVERY, GAMECMS})
 
 XBOX_RELYING_PARTY = "http://xboxlive.com"
 HALO_RELYING_PARTY = "https://prod.xsts.halowaypoint.com/"
@@ -485,18 +494,9 @@ class FakeWaypoint:
                 self._count,
                 True,
             ),
-            route(HALOSTATS, "GET", r"^/hi/matches/(?P<match_id>[^/]+)/stats$", self._stats, True),
             route(PROFILE, "GET", r"^/users$", self._users, True),
             route(PROFILE, "GET", r"^/users/(?P<user>[^/]+)$", self._user, True),
-            route(
-                DISCOVERY,
-                "GET",
-                r"^/hi/(?P<asset_type>maps|playlists|ugcGameVariants|mapModePairs)"
-                r"/(?P<asset_id>[^/]+)/versions/(?P<version_id>[^/]+)$",
-                self._asset,
-                True,
-            ),
-            route(GAMECMS, "GET", r"^/hi/Waypoint/file/medals/metadata\.json$", self._medals, True),
+            *(_Route(e.host, "GET", e.regex, self._document_handler(e), True) for e in ENDPOINTS),
             route(SETTINGS, "POST", r"^/spartan-token$", self._spartan_token, False),
             route(
                 SETTINGS,
@@ -649,13 +649,6 @@ class FakeWaypoint:
             return _error(400, str(exc))
         return _json_reply(body)
 
-    async def _stats(self, request: web.Request, match_id: str) -> _Reply:
-        try:
-            body = self.directory.match_bytes(match_id)
-        except MatchNotFoundError:
-            return _error(404, f"match {match_id} not found", "MatchNotFound")
-        return _Reply(200, body, {"Content-Type": _JSON})
-
     async def _users(self, request: web.Request) -> _Reply:
         raw: list[str] = []
         for value in request.query.getall("xuids", []):
@@ -686,22 +679,36 @@ class FakeWaypoint:
             return _error(404, f"no profile for {user}")
         return _json_reply(found[0])
 
-    async def _asset(
-        self, request: web.Request, asset_type: str, asset_id: str, version_id: str
-    ) -> _Reply:
-        try:
-            asset = self.directory.asset(asset_type, asset_id, version_id)
-        except LevelUpError as exc:
-            return _error(500, str(exc))
-        if asset is None:
-            return _error(404, f"{asset_type} asset {asset_id} version {version_id} not found")
-        return _json_reply(asset)
+    def _document_handler(self, endpoint: Endpoint) -> _Handler:
+        """The handler of a described endpoint: its recorded body, or 404.
 
-    async def _medals(self, request: web.Request) -> _Reply:
-        body = self.directory.medal_metadata()
-        if body is None:
-            return _error(404, "no medals.json in the recorded directory")
-        return _Reply(200, body, {"Content-Type": _JSON})
+        Per-player endpoints answer only the players named in `players=`
+        (every one must be an xuid: the skill service rejects bots' ids).
+        """
+
+        async def handler(request: web.Request, **params: str) -> _Reply:
+            players: list[str] = []
+            if endpoint.per_player:
+                raw = [v for value in request.query.getall("players", []) for v in value.split(",")]
+                if not raw:
+                    return _error(400, "the players parameter is required")
+                try:
+                    players = [normalize_xuid(v) for v in raw]
+                except ValueError as exc:
+                    return _error(400, f"players: {exc}")
+            try:
+                body = self.directory.document(endpoint, **params)
+            except MatchNotFoundError as exc:
+                return _error(404, str(exc), "NotFound")
+            except LevelUpError as exc:
+                return _error(500, str(exc))
+            if body is None:
+                return _error(404, f"the recorded directory has no {endpoint.name} service")
+            if endpoint.per_player:
+                body = players_answer(body, players)
+            return _Reply(200, body, {"Content-Type": _JSON})
+
+        return handler
 
     # ------------------------------------------------------------ sign-in chain
 
@@ -862,7 +869,7 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Serve a recorded directory until killed; print the host map first."""
     parser = argparse.ArgumentParser(
-        prog="python -m levelup.sources.fake_waypoint",
+        prog="python -m levelup.testing.fake_waypoint",
         description="Serve a recorded directory as a fake Halo Waypoint (for tests).",
     )
     parser.add_argument("directory", help="recorded-responses directory")
