@@ -150,7 +150,7 @@ def _spec(table_id: str, title: str, first: Column) -> TableSpec:
 
 
 WINDOW_TABLE = _spec(
-    "expectation-windows", "Kills and deaths against expectation", Column("label", "Matches")
+    "expectation-windows", "Kills and deaths against expectation", Column("label", "Window")
 )
 PLAYLIST_TABLE = _spec(
     "expectation-playlists", "Against expectation by playlist", Column("playlist", "Playlist")

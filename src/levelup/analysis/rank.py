@@ -82,8 +82,17 @@ def _playlist_rows(ranked: pl.DataFrame) -> list[dict[str, Any]]:
         wins = changes.filter(pl.col("result") == "win")["change"]
         losses = changes.filter(pl.col("result") == "loss")["change"]
         last = post.tail(1).to_dicts()
-        gained = int(changes.filter(pl.col("change") > 0)["change"].sum() or 0)
-        lost = int(changes.filter(pl.col("change") < 0)["change"].sum() or 0)
+        # No change outside placement: nothing gained or lost yet (not "+0").
+        gained = (
+            int(changes.filter(pl.col("change") > 0)["change"].sum() or 0)
+            if changes.height
+            else None
+        )
+        lost = (
+            int(changes.filter(pl.col("change") < 0)["change"].sum() or 0)
+            if changes.height
+            else None
+        )
         rows.append(
             {
                 "playlist_id": playlist_id,
@@ -103,7 +112,7 @@ def _playlist_rows(ranked: pl.DataFrame) -> list[dict[str, Any]]:
                 "low_csr": post["post_csr"].min() if post.height else None,
                 "gained": gained,
                 "lost": lost,
-                "net": gained + lost,
+                "net": gained + lost if gained is not None and lost is not None else None,
                 "mean_win_change": ratio(float(wins.sum() or 0), wins.len()),
                 "mean_loss_change": ratio(float(losses.sum() or 0), losses.len()),
             }

@@ -254,10 +254,14 @@ PLAYER_COLUMNS = (
     Column("kd_ratio", "K/D", "ratio"),
     Column("shots_fired", "Fired", "int"),
     Column("accuracy", "Acc.", "pct1"),
-    Column("damage_dealt", "Dmg dealt", "int"),
-    Column("damage_taken", "Dmg taken", "int"),
+    Column("damage_dealt", "Dealt", "int"),
+    Column("damage_taken", "Taken", "int"),
     Column("medals", "Medals", "int"),
     Column("csr_change", "CSR ±", "signed"),
+)
+# Long text per player, in a table of its own so the numbers stay readable in 80 columns.
+DETAIL_COLUMNS = (
+    Column("name", "Player"),
     Column("top_medals", "Medals earned most"),
     Column("objectives", "Objective stats"),
 )
@@ -295,13 +299,17 @@ def views(board: dict[str, Any]) -> list[View]:
         rows = [
             {**p, "name": f"{p['name']} ◀" if p["is_owner"] else p["name"]} for p in team["players"]
         ]
-        result.append(
-            table(
-                spec,
-                rows,
-                f"Team objective stats: {team['objectives']}" if team["objectives"] else "",
+        caption = f"Team objective stats: {team['objectives']}" if team["objectives"] else ""
+        result.append(table(spec, rows, caption))
+        detailed = [r for r in rows if r["top_medals"] or r["objectives"]]
+        if detailed:
+            details = TableSpec(
+                f"match-{board['match_id']}-team-{index}-details",
+                f"{team['label']}: medals and objectives",
+                DETAIL_COLUMNS,
+                terminal_rows=None,
             )
-        )
+            result.append(table(details, detailed))
     for text in board["notes"]:
         result.append(note(text))
     return result

@@ -23,11 +23,14 @@ from levelup.analysis.tablespec import View
 def _table(view: View) -> Table:
     spec = view.spec
     assert spec is not None
-    table = Table(title=spec.title, title_justify="left", title_style="bold", expand=False)
+    headless = all(not column.header for column in spec.columns)
+    # A two-column key/value table is narrow: its title goes on a line of its own
+    # (render_view) rather than wrapping inside the table's width.
+    title = None if headless else spec.title
+    table = Table(title=title, title_justify="left", title_style="bold", expand=False)
     for column in spec.columns:
         table.add_column(column.header, justify="right" if column.right else "left")
-    if all(not column.header for column in spec.columns):
-        table.show_header = False
+    table.show_header = not headless
     limit = spec.terminal_rows
     for cells in view.cells(limit):
         table.add_row(*(Text(cell) for cell in cells))
@@ -46,6 +49,8 @@ def render_view(view: View, console: Console) -> None:
         if not view.rows:
             console.print(Text(f"{view.spec.title}: nothing to show", style="dim"))
             return
+        if all(not column.header for column in view.spec.columns):
+            console.print(Text(view.spec.title, style="bold"))
         console.print(_table(view))
     elif view.note:
         console.print(Text(view.note, style="yellow" if view.warn else "dim"))
