@@ -89,8 +89,18 @@ def test_current_csr_from_the_latest_snapshot(data_dir: Path) -> None:
 def test_rank_per_playlist_and_mmr(data_dir: Path) -> None:
     rank = summary_for(data_dir)["rank"]
     arena = _one(rank["playlists"], playlist_id="pl-r")
-    assert (arena["matches"], arena["placement_matches"], arena["wins"], arena["losses"]) == (4, 0, 2, 1)
-    assert (arena["first_csr"], arena["last_csr"], arena["peak_csr"], arena["low_csr"]) == (1492, 1490, 1505, 1480)
+    assert (arena["matches"], arena["placement_matches"], arena["wins"], arena["losses"]) == (
+        4,
+        0,
+        2,
+        1,
+    )
+    assert (arena["first_csr"], arena["last_csr"], arena["peak_csr"], arena["low_csr"]) == (
+        1492,
+        1490,
+        1505,
+        1480,
+    )
     assert (arena["gained"], arena["lost"], arena["net"]) == (37, -27, 10)
     assert arena["mean_win_change"] == pytest.approx(18.5)
     assert arena["mean_loss_change"] == pytest.approx(-12.0)  # the DNF (-15) is no loss
@@ -101,8 +111,16 @@ def test_rank_per_playlist_and_mmr(data_dir: Path) -> None:
     mmr = rank["mmr"]
     assert mmr["matches"] == 4
     assert (mmr["team_mmr"], mmr["lobby_mmr"], mmr["mean_difference"]) == (1495.0, 1485.0, 10.0)
-    assert (mmr["favoured"]["matches"], mmr["favoured"]["wins"], mmr["favoured"]["win_rate"]) == (3, 2, 100.0)
-    assert (mmr["underdog"]["matches"], mmr["underdog"]["losses"], mmr["underdog"]["win_rate"]) == (1, 1, 0.0)
+    assert (mmr["favoured"]["matches"], mmr["favoured"]["wins"], mmr["favoured"]["win_rate"]) == (
+        3,
+        2,
+        100.0,
+    )
+    assert (mmr["underdog"]["matches"], mmr["underdog"]["losses"], mmr["underdog"]["win_rate"]) == (
+        1,
+        1,
+        0.0,
+    )
 
 
 def test_against_expectation(data_dir: Path) -> None:
@@ -137,9 +155,19 @@ def test_medals_named_rated_and_ranked_by_rarity(data_dir: Path) -> None:
     assert stats["per_10_minutes"] == pytest.approx(10 * 600 / 2820)
     assert medals[0]["per_10_minutes"] == pytest.approx(6 * 600 / 2820)
     assert "1 not yet backfilled" in stats["note"]
-    assert [m["name"] for m in stats["rarest"]] == ["Extermination", "Perfect", "Ninja", "Double Kill"]
+    assert [m["name"] for m in stats["rarest"]] == [
+        "Extermination",
+        "Perfect",
+        "Ninja",
+        "Double Kill",
+    ]
     slayer = _one(stats["by_mode"], mode="Slayer")
-    assert (slayer["matches"], slayer["medals"], slayer["top_medal"], slayer["top_count"]) == (3, 8, "Double Kill", 5)
+    assert (slayer["matches"], slayer["medals"], slayer["top_medal"], slayer["top_count"]) == (
+        3,
+        8,
+        "Double Kill",
+        5,
+    )
     assert _one(stats["by_mode"], mode="Oddball")["top_medal"] == "Ninja"
 
 
@@ -159,7 +187,11 @@ def test_modes_and_maps_with_objective_stats(data_dir: Path) -> None:
     assert "Time as flag carrier 45s" in ctf["objectives_text"]
     assert "Time as skull carrier 1m 30s" in oddball["objectives_text"]
     bazaar = _one(m["by_map"], name="Bazaar")
-    assert (bazaar["matches"], bazaar["win_rate"], bazaar["kd_ratio"]) == (2, 0.0, pytest.approx(14 / 16))
+    assert (bazaar["matches"], bazaar["win_rate"], bazaar["kd_ratio"]) == (
+        2,
+        0.0,
+        pytest.approx(14 / 16),
+    )
 
 
 def test_time_sessions_and_zones(data_dir: Path) -> None:
@@ -178,10 +210,18 @@ def test_time_sessions_and_zones(data_dir: Path) -> None:
     assert first["kd_ratio"] == pytest.approx(18 / 13)
     assert (second["matches"], second["win_rate"]) == (2, 0.0)
     assert (third["matches"], third["win_rate"]) == (1, 100.0)
-    assert {w["weekday_label"]: w["matches"] for w in t["by_weekday"]} == {"Mon": 3, "Wed": 2, "Sat": 1}
+    assert {w["weekday_label"]: w["matches"] for w in t["by_weekday"]} == {
+        "Mon": 3,
+        "Wed": 2,
+        "Sat": 1,
+    }
     tokyo = summary_for(data_dir, Scope(tz="Asia/Tokyo"))["time"]
     # UTC+9: Monday 20:00 is Tuesday 05:00, Saturday 23:30 is Sunday 08:30.
-    assert {w["weekday_label"]: w["matches"] for w in tokyo["by_weekday"]} == {"Tue": 3, "Thu": 2, "Sun": 1}
+    assert {w["weekday_label"]: w["matches"] for w in tokyo["by_weekday"]} == {
+        "Tue": 3,
+        "Thu": 2,
+        "Sun": 1,
+    }
     assert {h["hour"] for h in tokyo["by_hour"]} == {3, 5, 8}
     assert tokyo["per_day"][-1]["date"] == "2024-03-10"
 
@@ -189,7 +229,13 @@ def test_time_sessions_and_zones(data_dir: Path) -> None:
 def test_people_records_and_toughest(data_dir: Path) -> None:
     p = summary_for(data_dir)["people"]
     mate = _one(p["teammates"], xuid=MATE)
-    assert (mate["name"], mate["matches"], mate["wins"], mate["losses"], mate["ties"]) == ("Mate Two", 6, 2, 2, 1)
+    assert (mate["name"], mate["matches"], mate["wins"], mate["losses"], mate["ties"]) == (
+        "Mate Two",
+        6,
+        2,
+        2,
+        1,
+    )
     assert mate["their_kd"] == pytest.approx(29 / 25)
     assert mate["your_kd"] == pytest.approx(38 / 31)
     opp, opp2 = p["opponents"]
@@ -204,7 +250,12 @@ def test_recent_matches_newest_first_with_csr_change(data_dir: Path) -> None:
     recent = summary_for(data_dir)["recent_matches"]["matches"]
     assert [m["match_id"] for m in recent] == ["h6", "h5", "h4", "h3", "h2", "h1"]
     h1 = recent[-1]
-    assert (h1["outcome"], h1["score"], h1["kda_text"], h1["csr_change"]) == ("Win", "50-40", "10/5/3", 12)
+    assert (h1["outcome"], h1["score"], h1["kda_text"], h1["csr_change"]) == (
+        "Win",
+        "50-40",
+        "10/5/3",
+        12,
+    )
     assert recent[0]["kda_text"] == "?/?/?" and recent[0]["csr_change"] is None
 
 
@@ -371,7 +422,12 @@ def test_match_scoreboard(data_dir: Path) -> None:
     assert (mine["score"], mine["outcome"], mine["is_owner_team"]) == (50, "Win", True)
     assert (theirs["score"], theirs["outcome"]) == (40, "Loss")
     owner = _one(mine["players"], is_owner=True)
-    assert (owner["name"], owner["kills"], owner["deaths"], owner["assists"]) == (OWNER_GT, 10, 5, 3)
+    assert (owner["name"], owner["kills"], owner["deaths"], owner["assists"]) == (
+        OWNER_GT,
+        10,
+        5,
+        3,
+    )
     assert (owner["accuracy"], owner["damage_dealt"], owner["csr_change"]) == (50.0, 2000, 12)
     assert (owner["medals"], owner["top_medals"]) == (3, "Double Kill ×2, Perfect")
     opp = _one(theirs["players"], xuid=OPP)
@@ -379,7 +435,9 @@ def test_match_scoreboard(data_dir: Path) -> None:
     assert [p["xuid"] for p in theirs["players"]] == [OPP, OPP2]
     ctf = last_json(run_cli("match", "h2", "--data-dir", str(data_dir), "--json").stdout)
     assert [t["objectives"] for t in ctf["teams"]] == ["Flag captures 1", "Flag captures 3"]
-    assert "Time as flag carrier 45s" in _one(ctf["teams"][0]["players"], is_owner=True)["objectives"]
+    assert (
+        "Time as flag carrier 45s" in _one(ctf["teams"][0]["players"], is_owner=True)["objectives"]
+    )
     terminal = run_cli("match", "h1", "--player", OWNER_GT, "--data-dir", str(data_dir))
     assert terminal.returncode == 0, terminal.stderr
     assert "Team 1 (your team) (Win), score 50" in terminal.stdout
