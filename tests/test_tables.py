@@ -40,6 +40,17 @@ from tests.v1_layout import make_v1_database
 DETAIL_OPTIONS = ("--medals", "--mode-stats", "--personal-scores", "--teams")
 
 
+class _Row:
+    """Attribute access to an extractor's tuple by the table's column names."""
+
+    def __init__(self, table: str, values: tuple) -> None:
+        self.__dict__.update(zip(table_spec(table).columns, values, strict=True))
+
+
+def _rows(table: str, rows: list[tuple]) -> list[_Row]:
+    return [_Row(table, row) for row in rows]
+
+
 def _player(pid: str, *stints: dict[str, Any], team: int = 0) -> dict[str, Any]:
     return {
         "PlayerId": pid,
@@ -101,12 +112,15 @@ def test_team_switcher_sums_and_longest_max_rule() -> None:
     match_id = doc["MatchId"]
     medals = {
         (m.xuid, m.medal_id): (m.count, m.total_personal_score)
-        for m in children.medals(doc, match_id)
+        for m in _rows("match_medals", children.medals(doc, match_id))
     }
     assert medals == {("111", 622331684): (3, 150), ("111", 99): (1, 0)}
-    scores = children.personal_scores(doc, match_id)
+    scores = _rows("match_personal_scores", children.personal_scores(doc, match_id))
     assert [(s.score_id, s.count, s.total_personal_score) for s in scores] == [(1024030246, 4, 400)]
-    stats = {(s.mode, s.stat): s.value for s in children.mode_stats(doc, match_id)}
+    stats = {
+        (s.mode, s.stat): s.value
+        for s in _rows("match_mode_stats", children.mode_stats(doc, match_id))
+    }
     assert stats == {
         ("Oddball", "TimeAsSkullCarrier"): 90.0,
         ("Oddball", "LongestTimeAsSkullCarrier"): 40.0,  # the maximum, not 65
@@ -127,7 +141,10 @@ def test_nulls_unknown_mode_objects_and_nested_values() -> None:
             _player("bid(8.0)", {"CoreStats": core(), "FooStats": {"Widgets": 1}}),
         ]
     )
-    rows = {(s.xuid, s.mode, s.stat): s.value for s in children.mode_stats(doc, doc["MatchId"])}
+    rows = {
+        (s.xuid, s.mode, s.stat): s.value
+        for s in _rows("match_mode_stats", children.mode_stats(doc, doc["MatchId"]))
+    }
     assert rows == {
         ("222", "Elimination", "LivesRemaining"): None,
         ("222", "Elimination", "Eliminations"): 2.0,
@@ -138,7 +155,7 @@ def test_nulls_unknown_mode_objects_and_nested_values() -> None:
     }
     # A null in one stint makes the player's total NULL, never a partial sum.
     doc = _doc([_player("xuid(3)", {"PvpStats": {"Kills": 2}}, {"PvpStats": {"Kills": None}})])
-    assert [s.value for s in children.mode_stats(doc, doc["MatchId"])] == [None]
+    assert [row[-1] for row in children.mode_stats(doc, doc["MatchId"])] == [None]
 
 
 def test_teams_and_team_mode_stats() -> None:
@@ -151,13 +168,14 @@ def test_teams_and_team_mode_stats() -> None:
                    "CaptureTheFlagStats": {"FlagCaptures": 1, "TimeAsFlagCarrier": "PT20S"}}},
     ]  # fmt: skip
     doc = _doc([_player("xuid(1)", {"CoreStats": core()})], teams)
-    rows = children.teams(doc, doc["MatchId"])
+    rows = _rows("match_teams", children.teams(doc, doc["MatchId"]))
     assert [(t.team_id, t.outcome, t.score, t.kills, t.accuracy) for t in rows] == [
         (0, 2, 3, 50, 50.0),
         (1, 3, 1, 40, None),
     ]
     team_stats = {
-        (t.team_id, t.stat): t.value for t in children.team_mode_stats(doc, doc["MatchId"])
+        (t.team_id, t.stat): t.value
+        for t in _rows("match_team_mode_stats", children.team_mode_stats(doc, doc["MatchId"]))
     }
     assert team_stats == {(0, "FlagCaptures"): 3.0, (0, "TimeAsFlagCarrier"): 65.0,
                           (1, "FlagCaptures"): 1.0, (1, "TimeAsFlagCarrier"): 20.0}  # fmt: skip
@@ -197,10 +215,14 @@ def test_every_medal_and_mode_stat_of_every_fixture(path: Path) -> None:
                             (pid, name.removesuffix("Stats"), stat), []
                         ).append(value)
     got_medals = {
-        (m.xuid, m.medal_id): [m.count, m.total_personal_score] for m in match.rows("match_medals")
+        (m.xuid, m.medal_id): [m.count, m.total_personal_score]
+        for m in _rows("match_medals", match.rows("match_medals"))
     }
     assert got_medals == expected_medals
-    got_stats = {(s.xuid, s.mode, s.stat): s.value for s in match.rows("match_mode_stats")}
+    got_stats = {
+        (s.xuid, s.mode, s.stat): s.value
+        for s in _rows("match_mode_stats", match.rows("match_mode_stats"))
+    }
     assert set(got_stats) == set(expected_stats)
     for key, values in expected_stats.items():
         readings = [_seconds(v) for v in values]

@@ -48,7 +48,12 @@ _SQL_TYPES: dict[Any, str] = {
     dt.datetime: "TIMESTAMP",
 }
 
-Extractor = Callable[[dict[str, Any], str], list[Any]]
+# (match document, match id) -> rows as tuples in the column order of the row dataclass.
+Extractor = Callable[[dict[str, Any], str], list[tuple[Any, ...]]]
+
+
+def _as_is(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return row
 
 
 def _sql_type(annotation: Any) -> str:
@@ -107,7 +112,14 @@ class TableSpec:
 
     @cached_property
     def row_values(self) -> Callable[[Any], tuple]:
-        """Row dataclass -> tuple in column order (attrgetter: the cheapest way)."""
+        """A row -> tuple in column order.
+
+        An extractor returns tuples already (the row dataclass declares the
+        columns; building one per row would cost more than reading the JSON);
+        a row dataclass goes through attrgetter, the cheapest conversion.
+        """
+        if self.extractor is not None:
+            return _as_is
         return attrgetter(*self.columns)
 
     @cached_property

@@ -11,21 +11,22 @@ the player's total NULL: a partial sum would look like a real number.
 
 Mode statistics are stored generically (mode, stat, value), so an object the
 API adds later (`FooStats`) is stored without a code change.
+
+The three per-player tables are read in one pass over the players (see
+`_player_details`), plain values take a fast path that builds no field name,
+and rows are plain tuples in the column order of their row dataclass (which
+declares the table): a match yields ~150 detail rows, and building a dataclass
+per row and converting it back to a tuple for the bulk frame would cost more
+than reading the JSON.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
 from levelup.extract.match import accuracy, player_key
-from levelup.extract.rows import (
-    MatchMedalRow,
-    MatchModeStatRow,
-    MatchPersonalScoreRow,
-    MatchTeamModeStatRow,
-    MatchTeamRow,
-)
 from levelup.extract.values import (
     INT_MAX,
     log,
@@ -44,7 +45,7 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _players(doc: dict[str, Any], match_id: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def _players(doc: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """(storage key, the `Stats` objects of every team stint) per player, first entry kept."""
     seen: set[str] = set()
     players = doc.get("Players")
@@ -52,35 +53,39 @@ def _players(doc: dict[str, Any], match_id: str) -> Iterator[tuple[str, list[dic
         raw_id = _dict(player).get("PlayerId")
         if not isinstance(raw_id, str) or not raw_id:
             continue
-        player_id, _ = player_key(raw_id)
+        player_id = player_key(raw_id)[0]
         if player_id in seen:
             continue
         seen.add(player_id)
         entries = player.get("PlayerTeamStats")
-        stints = [
-            _dict(_dict(entry).get("Stats"))
-            for entry in (entries if isinstance(entries, list) else ())
-        ]
-        yield player_id, [s for s in stints if s]
+        stints = []
+        for entry in entries if isinstance(entries, list) else ():
+            stats = entry.get("Stats") if isinstance(entry, dict) else None
+            if isinstance(stats, dict) and stats:
+                stints.append(stats)
+        yield player_id, stints
 
 
 def _name_id(value: Any, match_id: str, field: str) -> int | None:
+    if type(value) is int and 0 <= value <= _ID_MAX:
+        return value
     number = parse_number(value, match_id, field)
     if number is None or not number.is_integer() or not 0 <= number <= _ID_MAX:
         if number is not None:
-            log.warning(
-                "match %s: field %s has an invalid id %r; entry skipped", match_id, field, value
-            )
+            log.warning("match %s: field %s has an invalid id %r; skipped", match_id, field, value)
         return None
     return int(number)
 
 
-def _add(
-    total: int | None, value: int | None, first: bool, match_id: str, field: str
-) -> int | None:
-    """Sum of counts that stays NULL once a stint is invalid, and NULL past INTEGER."""
-    if first:
+def _count(value: Any, match_id: str, field: str, count: bool) -> int | None:
+    """`parse_int`, with the plain in-range int answered without building a field name."""
+    if type(value) is int and (0 if count else -INT_MAX - 1) <= value <= INT_MAX:
         return value
+    return parse_int(value, match_id, field, count=count)
+
+
+def _add(total: int | None, value: int | None, match_id: str, field: str) -> int | None:
+    """Sum of counts that stays NULL once a stint is invalid, and NULL past INTEGER."""
     if total is None or value is None:
         return None
     if total + value > INT_MAX:
@@ -90,42 +95,41 @@ def _add(
 
 
 def _awards(
-    doc: dict[str, Any], match_id: str, array: str
-) -> Iterator[tuple[str, int, int | None, int | None]]:
-    """(player, NameId, count, personal score) from `CoreStats.<array>[]`, summed over stints."""
-    for player_id, stints in _players(doc, match_id):
-        totals: dict[int, list[int | None]] = {}
-        for stint in stints:
-            entries = _dict(stint.get(_CORE)).get(array)
-            for entry in entries if isinstance(entries, list) else ():
-                entry = _dict(entry)
+    stints: list[dict[str, Any]], array: str, player_id: str, match_id: str
+) -> dict[int, list[int | None]]:
+    """NameId -> [count, personal score] from `CoreStats.<array>[]`, summed over stints."""
+    totals: dict[int, list[int | None]] = {}
+    for stint in stints:
+        core = stint.get(_CORE)
+        entries = core.get(array) if isinstance(core, dict) else None
+        if not isinstance(entries, list):
+            continue
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            where = ""
+            name_id = entry.get("NameId")
+            if type(name_id) is not int or not 0 <= name_id <= _ID_MAX:
                 where = f"{player_id}.{array}[].NameId"
-                name_id = _name_id(entry.get("NameId"), match_id, where)
+                name_id = _name_id(name_id, match_id, where)
                 if name_id is None:
                     continue
-                count = parse_int(entry.get("Count"), match_id, f"{where}.Count", count=True)
-                score = parse_int(
-                    entry.get("TotalPersonalScoreAwarded"), match_id, f"{where}.TotalPersonalScore"
+            count = entry.get("Count")
+            if type(count) is not int or not 0 <= count <= INT_MAX:
+                count = parse_int(
+                    count, match_id, f"{player_id}.{array}[{name_id}].Count", count=True
                 )
-                known = totals.get(name_id)
-                if known is None:
-                    totals[name_id] = [count, score]
-                else:
-                    known[0] = _add(known[0], count, False, match_id, where)
-                    known[1] = _add(known[1], score, False, match_id, where)
-        for name_id, (count, score) in totals.items():
-            yield player_id, name_id, count, score
-
-
-def medals(doc: dict[str, Any], match_id: str) -> list[MatchMedalRow]:
-    """`match_medals`: one row per player and medal earned."""
-    return [MatchMedalRow(match_id, *award) for award in _awards(doc, match_id, "Medals")]
-
-
-def personal_scores(doc: dict[str, Any], match_id: str) -> list[MatchPersonalScoreRow]:
-    """`match_personal_scores`: one row per player and kind of personal score."""
-    awards = _awards(doc, match_id, "PersonalScores")
-    return [MatchPersonalScoreRow(match_id, *award) for award in awards]
+            score = entry.get("TotalPersonalScoreAwarded")
+            if type(score) is not int or not -INT_MAX - 1 <= score <= INT_MAX:
+                score = parse_int(score, match_id, f"{player_id}.{array}[{name_id}].Score")
+            known = totals.get(name_id)
+            if known is None:
+                totals[name_id] = [count, score]
+            else:
+                field = f"{player_id}.{array}[{name_id}]"
+                known[0] = _add(known[0], count, match_id, field)
+                known[1] = _add(known[1], score, match_id, field)
+    return totals
 
 
 def _stat_value(value: Any, match_id: str, field: str) -> float | None:
@@ -148,46 +152,150 @@ def _mode_values(
     for name, body in stats.items():
         if name == _CORE or not isinstance(body, dict):
             continue
-        mode = (
-            name[: -len(_STATS_SUFFIX)]
-            if name.endswith(_STATS_SUFFIX) and name != _STATS_SUFFIX
-            else name
-        )
+        mode = name.removesuffix(_STATS_SUFFIX) or name
         pending = list(body.items())
-        while pending:
-            stat, value = pending.pop(0)
-            if isinstance(value, dict):
+        for stat, value in pending:  # grows while nested objects are flattened
+            kind = type(value)
+            if kind is int:
+                yield mode, stat, float(value)
+            elif kind is float and math.isfinite(value):
+                yield mode, stat, value
+            elif kind is dict:
                 pending.extend((f"{stat}.{k}", v) for k, v in value.items())
-            elif isinstance(value, list):
+            elif kind is list:
                 log.warning("match %s: %s.%s.%s is a list; not stored", match_id, where, name, stat)
+            elif value is None:
+                yield mode, stat, None
             else:
                 yield mode, stat, _stat_value(value, match_id, f"{where}.{name}.{stat}")
 
 
 def _is_maximum(stat: str) -> bool:
-    leaf = stat.rsplit(".", 1)[-1]
-    return leaf.startswith(("Longest", "Max"))
+    return stat.rsplit(".", 1)[-1].startswith(("Longest", "Max"))
 
 
 def _combine(values: list[float | None], stat: str) -> float | None:
-    if any(v is None for v in values):
+    if None in values:
         return None
-    return max(values) if _is_maximum(stat) else sum(values)  # type: ignore[type-var, arg-type]
+    return max(values) if _is_maximum(stat) else math.fsum(values)  # type: ignore[type-var, arg-type]
 
 
-def mode_stats(doc: dict[str, Any], match_id: str) -> list[MatchModeStatRow]:
-    """`match_mode_stats`: every mode statistic of every player, summed over stints."""
-    rows: list[MatchModeStatRow] = []
-    for player_id, stints in _players(doc, match_id):
+# A row: a tuple in the column order of its row dataclass (`extract/rows.py`).
+Row = tuple[Any, ...]
+_Details = tuple[list[Row], list[Row], list[Row]]
+# The last document read, so the three per-player tables share one pass (a
+# reference to the document, not its id: the check is identity, never a reused id).
+_last: tuple[dict[str, Any] | None, str, _Details] = (None, "", ([], [], []))
+
+
+def _plain_awards(
+    entries: Any, match_id: str, player_id: str, out: list[Row], array: str, stints: list
+) -> None:
+    """Rows of one stint's `Medals`/`PersonalScores`: plain in-range ints and distinct ids
+    are appended as they are (the common case); anything else goes through `_awards`."""
+    if not isinstance(entries, list):
+        return
+    rows = []
+    ids = set()
+    for entry in entries:
+        if type(entry) is not dict:
+            break
+        name_id = entry.get("NameId")
+        count = entry.get("Count")
+        score = entry.get("TotalPersonalScoreAwarded")
+        if not (
+            type(name_id) is int
+            and 0 <= name_id <= _ID_MAX
+            and name_id not in ids
+            and type(count) is int
+            and 0 <= count <= INT_MAX
+            and type(score) is int
+            and -INT_MAX - 1 <= score <= INT_MAX
+        ):
+            break
+        ids.add(name_id)
+        rows.append((match_id, player_id, name_id, count, score))
+    else:
+        out.extend(rows)
+        return
+    awards = _awards(stints, array, player_id, match_id)
+    out.extend((match_id, player_id, key, c, sc) for key, (c, sc) in awards.items())
+
+
+def _single_stint_modes(
+    stats: dict[str, Any], match_id: str, player_id: str, out: list[Row]
+) -> None:
+    """Mode stat rows of a player with one team stint; plain numbers inline, the rest
+    (durations, nested objects, odd values) through `_mode_values`."""
+    for name, body in stats.items():
+        if name == _CORE or type(body) is not dict:
+            continue
+        mode = name.removesuffix(_STATS_SUFFIX) or name
+        for value in body.values():
+            kind = type(value)
+            if not (kind is int or value is None or (kind is float and math.isfinite(value))):
+                out.extend(
+                    (match_id, player_id, m, stat, v)
+                    for m, stat, v in _mode_values({name: body}, match_id, player_id)
+                )
+                break
+        else:
+            out.extend(
+                (match_id, player_id, mode, stat, None if v is None else float(v))
+                for stat, v in body.items()
+            )
+
+
+def _player_details(doc: dict[str, Any], match_id: str) -> _Details:
+    """Medals, personal scores and mode stats of every player, in one pass."""
+    global _last
+    cached_doc, cached_id, cached = _last
+    if cached_doc is doc and cached_id == match_id:
+        return cached
+    medal_rows: list[Row] = []
+    score_rows: list[Row] = []
+    mode_rows: list[Row] = []
+    for player_id, stints in _players(doc):
+        if len(stints) == 1:
+            core = stints[0].get(_CORE)
+            if isinstance(core, dict):
+                _plain_awards(core.get("Medals"), match_id, player_id, medal_rows, "Medals", stints)
+                _plain_awards(
+                    core.get("PersonalScores"), match_id, player_id, score_rows,
+                    "PersonalScores", stints,
+                )  # fmt: skip
+            _single_stint_modes(stints[0], match_id, player_id, mode_rows)
+            continue
+        for medal, (count, score) in _awards(stints, "Medals", player_id, match_id).items():
+            medal_rows.append((match_id, player_id, medal, count, score))
+        awards = _awards(stints, "PersonalScores", player_id, match_id)
+        for score_id, (count, score) in awards.items():
+            score_rows.append((match_id, player_id, score_id, count, score))
         collected: dict[tuple[str, str], list[float | None]] = {}
         for stint in stints:
             for mode, stat, value in _mode_values(stint, match_id, player_id):
                 collected.setdefault((mode, stat), []).append(value)
-        rows.extend(
-            MatchModeStatRow(match_id, player_id, mode, stat, _combine(values, stat))
+        mode_rows.extend(
+            (match_id, player_id, mode, stat, _combine(values, stat))
             for (mode, stat), values in collected.items()
         )
-    return rows
+    _last = (doc, match_id, (medal_rows, score_rows, mode_rows))
+    return medal_rows, score_rows, mode_rows
+
+
+def medals(doc: dict[str, Any], match_id: str) -> list[Row]:
+    """`match_medals`: one row per player and medal earned, counts summed over stints."""
+    return _player_details(doc, match_id)[0]
+
+
+def personal_scores(doc: dict[str, Any], match_id: str) -> list[Row]:
+    """`match_personal_scores`: one row per player and kind of personal score."""
+    return _player_details(doc, match_id)[1]
+
+
+def mode_stats(doc: dict[str, Any], match_id: str) -> list[Row]:
+    """`match_mode_stats`: every mode statistic of every player, summed over stints."""
+    return _player_details(doc, match_id)[2]
 
 
 def _teams(doc: dict[str, Any], match_id: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -203,52 +311,45 @@ def _teams(doc: dict[str, Any], match_id: str) -> Iterator[tuple[int, dict[str, 
         yield team_id, team
 
 
-def team_mode_stats(doc: dict[str, Any], match_id: str) -> list[MatchTeamModeStatRow]:
+def team_mode_stats(doc: dict[str, Any], match_id: str) -> list[Row]:
     """`match_team_mode_stats`: every mode statistic of every team."""
-    rows: list[MatchTeamModeStatRow] = []
+    rows: list[Row] = []
     for team_id, team in _teams(doc, match_id):
         values: dict[tuple[str, str], float | None] = {}
         for mode, stat, value in _mode_values(
             _dict(team.get("Stats")), match_id, f"Teams[{team_id}]"
         ):
             values.setdefault((mode, stat), value)
-        rows.extend(
-            MatchTeamModeStatRow(match_id, team_id, m, s, v) for (m, s), v in values.items()
-        )
+        rows.extend((match_id, team_id, m, s, v) for (m, s), v in values.items())
     return rows
 
 
+# CoreStats key and whether it is a count (never negative), in match_teams column order.
 _TEAM_COUNTS = (
-    ("Score", "score", False),
-    ("PersonalScore", "personal_score", False),
-    ("Kills", "kills", True),
-    ("Deaths", "deaths", True),
-    ("Assists", "assists", True),
-    ("ShotsFired", "shots_fired", True),
-    ("ShotsHit", "shots_hit", True),
-    ("DamageDealt", "damage_dealt", True),
-    ("DamageTaken", "damage_taken", True),
+    ("Score", False),
+    ("PersonalScore", False),
+    ("Kills", True),
+    ("Deaths", True),
+    ("Assists", True),
+    ("ShotsFired", True),
+    ("ShotsHit", True),
+    ("DamageDealt", True),
+    ("DamageTaken", True),
 )
 
 
-def teams(doc: dict[str, Any], match_id: str) -> list[MatchTeamRow]:
+def teams(doc: dict[str, Any], match_id: str) -> list[Row]:
     """`match_teams`: the team scoreboard, `CoreStats` read by key; none without teams."""
-    rows: list[MatchTeamRow] = []
+    rows: list[Row] = []
     for team_id, team in _teams(doc, match_id):
         where = f"Teams[{team_id}]"
         core = _dict(_dict(team.get("Stats")).get(_CORE))
-        counts = {
-            column: parse_int(core.get(api_key), match_id, f"{where}.{api_key}", count=is_count)
-            for api_key, column, is_count in _TEAM_COUNTS
-        }
-        rows.append(
-            MatchTeamRow(
-                match_id=match_id,
-                team_id=team_id,
-                outcome=parse_int(team.get("Outcome"), match_id, f"{where}.Outcome"),
-                rank=parse_int(team.get("Rank"), match_id, f"{where}.Rank"),
-                accuracy=accuracy(counts["shots_hit"], counts["shots_fired"]),
-                **counts,
-            )
-        )
+        counts = [
+            _count(core.get(api_key), match_id, f"{where}.{api_key}", is_count)
+            for api_key, is_count in _TEAM_COUNTS
+        ]
+        shots_fired, shots_hit = counts[5], counts[6]
+        outcome = _count(team.get("Outcome"), match_id, f"{where}.Outcome", False)
+        rank = _count(team.get("Rank"), match_id, f"{where}.Rank", False)
+        rows.append((match_id, team_id, outcome, rank, *counts, accuracy(shots_hit, shots_fired)))
     return rows

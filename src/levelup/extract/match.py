@@ -86,8 +86,8 @@ class ExtractedMatch:
     """Everything one match document yields, computed in a single pass.
 
     `details` holds the rows of the other tables of the same document (medals,
-    mode stats...), by table name; `levelup.registry.extract_stats_document`
-    fills it.
+    mode stats...), by table name, as tuples in column order;
+    `levelup.registry.extract_stats_document` fills it.
     """
 
     match_id: str

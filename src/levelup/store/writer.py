@@ -219,8 +219,10 @@ class MatchWriter:
             self._batch_started = self._clock()
         tables: dict[str, list[tuple]] = {}
         for name, statements in _STATEMENTS.items():
-            values = statements.spec.row_values
-            tables[name] = [values(row) for row in match.rows(name)]
+            spec = statements.spec
+            rows = match.rows(name)
+            # Extractors return tuples already; dataclass rows are converted.
+            tables[name] = rows if spec.extractor else [spec.row_values(row) for row in rows]
         self._rows[match.match_id] = tables
         documents = dict(other_documents or {})
         if raw_json is not None:
