@@ -25,6 +25,8 @@ from pathlib import Path
 import duckdb
 import orjson
 
+# Beside this script (its folder is first on sys.path): export and SQL, issue 14.
+import warehouse_scenarios
 from levelup.extract.match import extract_match, parse_match_json
 from levelup.registry import table_spec
 from levelup.sources.base import PlayerIdentity
@@ -318,11 +320,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", choices=["index", "sync", "backfill_stored", "backfill_old",
                                              "baseline_sync", "baseline_backfill", "selection",
-                                             "fake", "prepare_old"])  # fmt: skip
+                                             "fake", "prepare_old", "warehouse_prepare",
+                                             "export", "sql"])  # fmt: skip
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--players", type=int, default=5)
+    parser.add_argument("--sql-matches", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     work: Path = args.work
     owner = _owner(work) if (work / "owner.json").exists() else None
@@ -349,6 +355,12 @@ def main() -> int:
         result = _baseline("backfill", work, args.sample)
     elif args.scenario == "selection":
         result = _selection(work, args.rows)
+    elif args.scenario == "warehouse_prepare":
+        result = warehouse_scenarios.prepare(work, args.players, args.sql_matches)
+    elif args.scenario == "export":
+        result = warehouse_scenarios.export(work)
+    elif args.scenario == "sql":
+        result = warehouse_scenarios.sql(work, args.runs)
     else:
         result = _through_fake(work, args.rate)
     result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
