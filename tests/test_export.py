@@ -45,8 +45,12 @@ POLARS_TYPES = {
     "BOOLEAN": pl.Boolean(),
     "TIMESTAMP": pl.Datetime("us"),
 }
-# Tables every synced generated database fills (others may be empty until backfilled).
-ALWAYS_FILLED = {"match_stats", "match_participants", "player_names", "asset_names"}
+# Tables every synced generated database fills (a table added later may be empty).
+ALWAYS_FILLED = {
+    "match_stats", "match_participants", "match_medals", "match_personal_scores",
+    "match_mode_stats", "match_team_mode_stats", "match_teams", "medal_names",
+    "personal_score_names", "player_names", "asset_names",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -180,9 +184,15 @@ def test_schema_json_describes_every_table_and_column(data_dir: Path, tmp_path: 
         assert described["description"] == spec.description
         assert described["key"] == list(spec.key)
         assert [c["name"] for c in described["columns"]] == ["player_xuid", *spec.columns]
-        for column in described["columns"][1:]:
-            assert column["type"] == spec.columns[column["name"]]
-            assert column["lineage"] == spec.column_docs.get(column["name"], "")
+        for column in described["columns"]:
+            if column["name"] != "player_xuid":
+                assert column["type"] == spec.columns[column["name"]]
+                assert column["lineage"] == spec.column_docs[column["name"]]
+            assert column["lineage"], (spec.name, column["name"])  # every column says its origin
+    shots = next(
+        c for c in schema["tables"]["match_stats"]["columns"] if c["name"] == "shots_fired"
+    )
+    assert "CoreStats.ShotsFired" in shots["lineage"]
     assert set(schema["players"]) == {ALPHA.xuid, BRAVO.xuid, OLD.xuid}
     assert schema["players"][ALPHA.xuid]["rows"]["match_stats"] == ALPHA.matches
 

@@ -2,7 +2,7 @@
 
 Export and SQL describe every table the same way whatever database they read:
 the registry's columns and types, in the registry's order. A database in an
-older layout is projected onto them (see `reading.projection`), so the export
+older layout is projected onto them (see `reading.read_table`), so the export
 of every player reads as one table per name.
 """
 
@@ -35,50 +35,11 @@ class DocumentsSpec:
     per_match: bool = True
 
 
-@dataclass(frozen=True)
-class _InterimSpec:
-    name: str
-    columns: dict[str, str]
-    key: tuple[str, ...]
-    description: str
-    column_docs: dict[str, str]
-    per_match: bool
-
-
-_BOOKKEEPING = {"levelup_meta", "sync_state", "failed_matches", "sync_runs", "backfill_log"}
-_INTERIM_DESCRIPTIONS = {
-    "match_stats": "One match from the tracked player's point of view.",
-    "match_participants": "One player (bots included) of one match.",
-    "player_names": "A player's gamertag from the profile service.",
-    "asset_names": "The public name of a map, playlist, game variant or map-mode pair.",
-}
-DOCUMENTS_TABLE = "match_documents"
-
-
 def data_tables() -> list[TableSpecLike]:
-    """Every stored data table, in dependency order.
+    """Every stored data table, in dependency order (the registry's `TABLES`)."""
+    from levelup.registry import TABLES
 
-    Interim: read from `store.schema.TABLES` until the table registry lands
-    (then this returns `levelup.registry.TABLES` without the documents table).
-    """
-    from levelup.store.schema import TABLES
-
-    specs: list[TableSpecLike] = []
-    for name, (columns, key) in TABLES.items():
-        if name in _BOOKKEEPING or name == LEGACY_DOCUMENTS_TABLE:
-            continue
-        kept = {c: t for c, t in columns.items() if c not in ("created_at", "updated_at")}
-        specs.append(
-            _InterimSpec(
-                name=name,
-                columns=kept,
-                key=key,
-                description=_INTERIM_DESCRIPTIONS.get(name, ""),
-                column_docs={},
-                per_match=key[0] == "match_id",
-            )
-        )
-    return specs
+    return [spec for spec in TABLES if spec.name != documents_table().name]
 
 
 # Older layouts kept the bodies in `match_json` (match_id, body, fetched_at): read
@@ -87,24 +48,22 @@ LEGACY_DOCUMENTS_TABLE = "match_json"
 
 
 def documents_table() -> DocumentsSpec:
-    """The raw documents table: its registry name and its columns."""
+    """The raw documents table: its registry name and columns, with their lineage."""
+    from levelup.registry import DOCUMENT_COLUMNS, DOCUMENT_KEY, DOCUMENTS_TABLE
+
     return DocumentsSpec(
         name=DOCUMENTS_TABLE,
-        columns={
-            "match_id": "VARCHAR",
-            "kind": "VARCHAR",
-            "body": "VARCHAR",
-            "fetched_at": "TIMESTAMP",
-            "source": "VARCHAR",
-        },
-        key=("match_id", "kind"),
+        columns=dict(DOCUMENT_COLUMNS),
+        key=DOCUMENT_KEY,
         description="One raw API response body per match and kind, as fetched.",
         column_docs={
             "match_id": "the match the body belongs to",
-            "kind": "'stats' (GET /hi/matches/{id}/stats) or 'skill' (the skill service)",
-            "body": "the response body, compact JSON (in JSON lines exports: the object itself)",
+            "kind": "`stats` (the body of GET /hi/matches/{id}/stats)",
+            "body": "the document as received, compact JSON (in the JSON lines export: the "
+            "object itself)",
             "fetched_at": "when LevelUp fetched it (naive UTC)",
-            "source": "where it came from ('api' or a recorded directory)",
+            "source": "`api` or `recorded:<dir>`; NULL for bodies kept from schema 1's "
+            "`match_json`",
         },
     )
 
