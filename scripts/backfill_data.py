@@ -39,10 +39,10 @@ import sys
 from pathlib import Path
 
 try:
-    from levelup.commands.backfill import script_main
+    from levelup.cli import backfill_script
 except ModuleNotFoundError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from levelup.commands.backfill import script_main
+    from levelup.cli import backfill_script
 
 if __name__ == "__main__":
-    sys.exit(script_main())
+    sys.exit(backfill_script())

@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from levelup import __version__
+from levelup.commands import COMMANDS
 from levelup.errors import LevelUpError
-
-COMMAND_MODULES = ("sync", "backfill", "demo", "report", "match", "auth", "export", "sql")
 
 log = logging.getLogger("levelup")
 
@@ -125,11 +124,12 @@ class _Commands(argparse._SubParsersAction):
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole command line, or just the command `only` (imports only its module).
+    """The command line with the command `only` fully built (only its module imported).
 
-    Why `only`: each command module imports its own stack (Polars, aiohttp, spnkr,
-    ...), about a second of start-up for all of them; a command should pay only
-    for its own (`levelup sql` answers in well under a second).
+    Why: each command module imports its own stack (DuckDB, Polars, aiohttp,
+    spnkr, ...), about a second of start-up for all of them; a command pays only
+    for its own, and the top-level help (`only` None) imports none: every
+    command is listed from `levelup.commands.COMMANDS`.
     """
     parser = _Parser(
         prog="levelup",
@@ -142,16 +142,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=_Parser, action=_Commands
     )
-    for name in COMMAND_MODULES:
-        if only is not None and name != only:
-            continue
-        try:
-            module = importlib.import_module(f"levelup.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"levelup.commands.{name}":
-                raise
-            continue
-        module.register(subparsers)
+    for name, help_text in COMMANDS.items():
+        if name == only:
+            importlib.import_module(f"levelup.commands.{name}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -159,6 +154,24 @@ def script_parser(**kwargs: Any) -> argparse.ArgumentParser:
     """A parser for a standalone script (`scripts/backfill_data.py`): the same
     usage errors and suggestions, and the common options."""
     return _Parser(parents=[common_options()], **kwargs)
+
+
+def backfill_script(argv: Sequence[str] | None = None) -> int:
+    """Entry of `scripts/backfill_data.py`: `levelup backfill`'s options without the command."""
+    from levelup.commands import backfill
+
+    doc = backfill.__doc__ or ""
+    parser = script_parser(
+        prog="backfill_data.py",
+        description=doc.split("\n\n", 1)[0],
+        epilog=doc.split("\n\n", 1)[1].replace(
+            "levelup backfill", "python scripts/backfill_data.py"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backfill.add_backfill_arguments(parser)
+    parser.set_defaults(func=backfill.run)
+    return run_command(parser, argv)
 
 
 def configure_logging(verbosity: int) -> None:
@@ -181,7 +194,7 @@ def _requested_command(argv: Sequence[str] | None) -> str | None:
             if word in ("-h", "--help", "--version"):
                 return None
             continue
-        return word if word in COMMAND_MODULES else None
+        return word if word in COMMANDS else None
     return None
 
 

@@ -3,4 +3,21 @@
 A command module parses nothing itself beyond its options and calls into the
 package; it returns the process exit status (0 ok, 1 partial failure, 2 usage
 or configuration error).
+
+`COMMANDS` names every command with its one-line help, in the order the
+top-level help lists them: `levelup --help` is built from it without importing
+a single command module (each imports its own stack: DuckDB, Polars, aiohttp,
+spnkr...), and each module's parser takes its help from it.
 """
+
+COMMANDS: dict[str, str] = {
+    "sync": "store a player's new matches",
+    "backfill": "fill missing columns of stored matches from their JSON",
+    "report": "the player's dashboard: record, K/D, rank, expectation, accuracy, medals, "
+    "modes and maps, time, people, matches",
+    "match": "one match's full scoreboard: every player by team, team scores, medals, CSR",
+    "export": "write every table as Hive-partitioned Parquet or CSV (read-only)",
+    "sql": "one read-only SQL query across every tracked player",
+    "demo": "build and sync a generated dataset (offline, no account)",
+    "auth": "sign in to Halo Waypoint and save the credentials",
+}

@@ -27,6 +27,7 @@ import sys
 
 from spnkr.auth import oauth
 
+from levelup.commands import COMMANDS
 from levelup.commands.common import key_value_table, print_json, stdout_console
 from levelup.config import (
     DEFAULT_REDIRECT_URI,
@@ -52,7 +53,7 @@ from levelup.sources.http import WaypointSession, host_map_from_env
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "auth",
-        help="sign in to Halo Waypoint and save the credentials",
+        help=COMMANDS["auth"],
         description=__doc__.split("\n\n", 1)[0],
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,

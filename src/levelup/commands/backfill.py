@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import sys
 
+from levelup.commands import COMMANDS
 from levelup.commands.common import (
     add_data_dir,
     add_source_options,
@@ -46,7 +47,7 @@ from levelup.sync.players import ensure_owner, parse_xuid_option, select_databas
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "backfill",
-        help="fill missing columns of stored matches from their JSON",
+        help=COMMANDS["backfill"],
         description=__doc__.split("\n\n", 1)[0],
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -316,20 +317,3 @@ def _print(reports: list[PlayerBackfillReport], totals: dict, request: BackfillR
         console.print(
             f"[red]failed[/red] {failure['player']} {failure['match_id']}: {failure['reason']}"
         )
-
-
-def script_main(argv: list[str] | None = None) -> int:
-    """Entry of `scripts/backfill_data.py`: the same options without the subcommand."""
-    from levelup.cli import run_command, script_parser
-
-    parser = script_parser(
-        prog="backfill_data.py",
-        description=__doc__.split("\n\n", 1)[0],
-        epilog=__doc__.split("\n\n", 1)[1].replace(
-            "levelup backfill", "python scripts/backfill_data.py"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_backfill_arguments(parser)
-    parser.set_defaults(func=run)
-    return run_command(parser, argv)

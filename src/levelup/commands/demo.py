@@ -14,6 +14,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
+from levelup.commands import COMMANDS
 from levelup.commands.common import add_data_dir, key_value_table, positive_int, stdout_console
 from levelup.demo.generator import DEMO_OWNER, write_recorded_dir
 from levelup.sources.base import PlayerIdentity
@@ -31,7 +32,7 @@ from levelup.sync.sync import SyncOptions, SyncReport, sync_player
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="build and sync a generated dataset (offline, no account)",
+        help=COMMANDS["demo"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -16,6 +16,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from levelup.commands import COMMANDS
 from levelup.commands.common import add_data_dir, print_json, stdout_console
 from levelup.store.database import resolve_data_dir
 from levelup.sync.players import select_databases
@@ -40,7 +41,7 @@ def _table_list(text: str) -> tuple[str, ...]:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="write every table as Hive-partitioned Parquet or CSV (read-only)",
+        help=COMMANDS["export"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -17,6 +17,7 @@ import duckdb
 from levelup.analysis.load import load_frames, load_scoreboards, match_ids_starting
 from levelup.analysis.scope import prepare_matches
 from levelup.analysis.scoreboard import build_scoreboards, views
+from levelup.commands import COMMANDS
 from levelup.commands.common import add_data_dir, print_json
 from levelup.commands.report import console_for, find_database
 from levelup.errors import ConfigError
@@ -27,7 +28,7 @@ from levelup.store.schema import get_meta
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "match",
-        help="one match's full scoreboard: every player by team, team scores, medals, CSR",
+        help=COMMANDS["match"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

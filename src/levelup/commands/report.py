@@ -31,6 +31,7 @@ from levelup.analysis.report import (
     scoreboard_ids,
 )
 from levelup.analysis.scope import Scope
+from levelup.commands import COMMANDS
 from levelup.commands.common import add_data_dir, non_negative_int, positive_int, print_json
 from levelup.console import PipeAwareConsole
 from levelup.errors import ConfigError, PlayerNotFoundError
@@ -121,8 +122,7 @@ def add_scope_options(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "report",
-        help="the player's dashboard: record, K/D, rank, expectation, accuracy, medals, "
-        "modes and maps, time, people, matches",
+        help=COMMANDS["report"],
         description="Dashboard of a stored player (read-only). Every figure is a ratio of "
         "sums (K/D = total kills / total deaths, accuracy = total hit / total fired, win "
         "rate over decided matches); missing data is counted apart, never as 0.",

@@ -19,6 +19,7 @@ import sys
 import uuid
 from typing import Any
 
+from levelup.commands import COMMANDS
 from levelup.commands.common import add_data_dir, print_json
 from levelup.store.database import resolve_data_dir
 from levelup.sync.players import select_databases
@@ -39,7 +40,7 @@ TABLE_MAX_ROWS = 1000
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "sql",
-        help="one read-only SQL query across every tracked player",
+        help=COMMANDS["sql"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

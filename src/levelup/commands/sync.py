@@ -7,6 +7,7 @@ import asyncio
 
 from rich.table import Table
 
+from levelup.commands import COMMANDS
 from levelup.commands.common import (
     add_data_dir,
     add_source_options,
@@ -32,7 +33,7 @@ from levelup.sync.sync import SyncOptions, SyncReport, sync_player
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "sync",
-        help="store a player's new matches",
+        help=COMMANDS["sync"],
         description="Walk the player's match history and store every match not yet stored: "
         "the player's own row, every participant (shots included) and the raw JSON.",
     )
