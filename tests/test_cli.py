@@ -80,7 +80,7 @@ def test_a_closed_stdout_is_a_normal_end(
 
 
 def test_verbose_is_accepted_after_the_command(demo_data: Path) -> None:
-    parser = build_parser()
+    parser = build_parser("report")  # the parser as `levelup report ...` builds it
     assert parser.parse_args(["report", "-v", "--player", GT]).command_verbose == 1
     both = parser.parse_args(["-v", "report", "-vv", "--player", GT])
     assert (both.verbose, both.command_verbose) == (1, 2)
