@@ -21,7 +21,7 @@ from functools import cached_property
 from operator import attrgetter
 from typing import Any, Literal
 
-from levelup.extract import children
+from levelup.extract import children, skill
 from levelup.extract import rows as r
 from levelup.extract.match import ExtractedMatch, extract_match
 
@@ -36,6 +36,7 @@ DOCUMENT_COLUMNS = {
 }
 DOCUMENT_KEY = ("match_id", "kind")
 STATS_DOCUMENT = "stats"  # GET halostats /hi/matches/{id}/stats
+SKILL_DOCUMENT = "skill"  # GET skill /hi/matches/{id}/skill?players=... (matchmade matches)
 
 # Bookkeeping columns of tables whose rows are updated in place.
 TIMESTAMP_COLUMNS = {"created_at": "TIMESTAMP", "updated_at": "TIMESTAMP"}
@@ -213,6 +214,42 @@ TABLES: tuple[TableSpec, ...] = (
         write="replace",
     ),
     TableSpec(
+        "match_skill",
+        r.MatchSkillRow,
+        ("match_id", "xuid"),
+        "One row per matchmade match and human: CSR before and after, team MMR, expected "
+        "kills and deaths (from the skill document).",
+        document=SKILL_DOCUMENT,
+        extractor=skill.match_skill,
+        write="replace",
+    ),
+    TableSpec(
+        "match_team_skill",
+        r.MatchTeamSkillRow,
+        ("match_id", "team_id"),
+        "One row per matchmade match and team: the team's MMR.",
+        document=SKILL_DOCUMENT,
+        extractor=skill.team_skill,
+        write="replace",
+    ),
+    TableSpec(
+        "match_skill_counterfactuals",
+        r.MatchSkillCounterfactualRow,
+        ("match_id", "xuid", "tier"),
+        "One row per matchmade match, human and tier: the kills and deaths the matchmaker "
+        "expected of a player of that tier (`Self`: of this player).",
+        document=SKILL_DOCUMENT,
+        extractor=skill.counterfactuals,
+        write="replace",
+    ),
+    TableSpec(
+        "csr_snapshots",
+        r.CsrSnapshotRow,
+        ("xuid", "playlist_id", "fetched_at"),
+        "One row per sync and ranked playlist the owner played: the owner's current, season "
+        "best and all-time best CSR (a snapshot, not per match).",
+    ),
+    TableSpec(
         "medal_names",
         r.MedalNameRow,
         ("medal_id",),
@@ -269,6 +306,17 @@ def extract_stats_document(doc: dict[str, Any], owner_xuid: str | None) -> Extra
     for spec in _STATS_DETAILS:
         match.details[spec.name] = spec.extractor(doc, match.match_id)  # type: ignore[misc]
     return match
+
+
+def extract_document(kind: str, doc: dict[str, Any], match_id: str) -> dict[str, list[Any]]:
+    """The rows of every table filled from one document of a kind other than stats.
+
+    Raises:
+        MatchDocumentError: the document does not have the kind's shape.
+    """
+    if kind == SKILL_DOCUMENT:
+        skill.check_skill_document(doc)
+    return {spec.name: spec.extractor(doc, match_id) for spec in detail_tables(kind)}  # type: ignore[misc]
 
 
 def lineage_markdown() -> str:

@@ -242,3 +242,92 @@ class AssetNameRow:
     version_id: str = key("`VersionId` as in match_stats")
     public_name: str | None = col("discovery service `PublicName`; NULL when unknown")
     fetched_at: dt.datetime | None = col("when it was asked")
+
+
+_SKILL = "skill service `GET /hi/matches/{id}/skill`"
+_RESULT = "`Value[].Result`"
+_PRE = f"{_RESULT}.RankRecap.PreMatchCsr"
+_POST = f"{_RESULT}.RankRecap.PostMatchCsr"
+_CSR = "`Value` (-1 during placement matches: NULL, `matches_remaining` says why)"
+
+
+@dataclass(slots=True)
+class MatchSkillRow:
+    """One human's skill result for one matchmade match (`match_skill`)."""
+
+    match_id: str = key(f"the match asked ({_SKILL})")
+    xuid: str = key("`Value[].Id`, digits of `xuid(...)` (humans only: bots are never asked)")
+    result_code: int | None = col(
+        "`Value[].ResultCode`: 0 ok; another code keeps the row with NULLs elsewhere"
+    )
+    team_id: int | None = col(f"{_RESULT}.TeamId`")
+    team_mmr: float | None = col(f"{_RESULT}.TeamMmr`: the player's team's matchmaking rating")
+    pre_csr: int | None = col(f"{_PRE}.{_CSR}")
+    post_csr: int | None = col(f"{_POST}.{_CSR}")
+    csr_change: int | None = col("post_csr - pre_csr when both are known")
+    pre_tier: str | None = col(f"{_PRE}.Tier` (Bronze .. Onyx; empty: NULL)")
+    pre_sub_tier: int | None = col(f"{_PRE}.SubTier` (0-5 as the API gives it; NULL without tier)")
+    post_tier: str | None = col(f"{_POST}.Tier`")
+    post_sub_tier: int | None = col(f"{_POST}.SubTier`")
+    tier_start: int | None = col(f"{_POST}.TierStart`: CSR where the tier begins")
+    next_tier: str | None = col(f"{_POST}.NextTier`")
+    next_tier_start: int | None = col(f"{_POST}.NextTierStart`")
+    matches_remaining: int | None = col(
+        f"{_POST}.MeasurementMatchesRemaining`: placement matches still to play"
+    )
+    initial_measurement_matches: int | None = col(f"{_POST}.InitialMeasurementMatches`")
+    expected_kills: float | None = col(
+        f"{_RESULT}.StatPerformances.Kills.Expected` (the matchmaker's expectation; "
+        "NULL when `StatPerformances` is empty)"
+    )
+    kills_stddev: float | None = col(f"{_RESULT}.StatPerformances.Kills.StdDev`")
+    expected_deaths: float | None = col(f"{_RESULT}.StatPerformances.Deaths.Expected`")
+    deaths_stddev: float | None = col(f"{_RESULT}.StatPerformances.Deaths.StdDev`")
+
+
+@dataclass(slots=True)
+class MatchTeamSkillRow:
+    """One team's matchmaking rating in one match (`match_team_skill`)."""
+
+    match_id: str = key(f"the match asked ({_SKILL})")
+    team_id: int = key(f"a key of {_RESULT}.TeamMmrs` (the same in every player's entry)")
+    mmr: float | None = col(f"{_RESULT}.TeamMmrs[team]`")
+
+
+@dataclass(slots=True)
+class MatchSkillCounterfactualRow:
+    """What a player of a given tier would be expected to do in the match
+    (`match_skill_counterfactuals`)."""
+
+    match_id: str = key(f"the match asked ({_SKILL})")
+    xuid: str = key("`Value[].Id`, digits")
+    tier: str = key(
+        f"a key of {_RESULT}.Counterfactuals.TierCounterfactuals` (Bronze .. Onyx), or "
+        "`Self` for `SelfCounterfactuals`"
+    )
+    kills: float | None = col("the counterfactual's `Kills`")
+    deaths: float | None = col("the counterfactual's `Deaths`")
+
+
+_PLAYLIST_CSR = "`GET skill /hi/playlist/{id}/csrs` `Value[].Result`"
+
+
+@dataclass(slots=True)
+class CsrSnapshotRow:
+    """A player's rank in a ranked playlist when a sync asked (`csr_snapshots`)."""
+
+    xuid: str = key("`Value[].Id`, digits (the database's owner)")
+    playlist_id: str = key("the playlist asked: a ranked playlist the owner played")
+    fetched_at: dt.datetime = key("when the sync asked (UTC)")
+    current_csr: int | None = col(f"{_PLAYLIST_CSR}.Current.{_CSR}")
+    current_tier: str | None = col(f"{_PLAYLIST_CSR}.Current.Tier` (empty: NULL)")
+    current_sub_tier: int | None = col(f"{_PLAYLIST_CSR}.Current.SubTier`")
+    current_matches_remaining: int | None = col(
+        f"{_PLAYLIST_CSR}.Current.MeasurementMatchesRemaining`"
+    )
+    season_max_csr: int | None = col(f"{_PLAYLIST_CSR}.SeasonMax.Value` (-1: NULL)")
+    season_max_tier: str | None = col(f"{_PLAYLIST_CSR}.SeasonMax.Tier`")
+    season_max_sub_tier: int | None = col(f"{_PLAYLIST_CSR}.SeasonMax.SubTier`")
+    all_time_max_csr: int | None = col(f"{_PLAYLIST_CSR}.AllTimeMax.Value` (-1: NULL)")
+    all_time_max_tier: str | None = col(f"{_PLAYLIST_CSR}.AllTimeMax.Tier`")
+    all_time_max_sub_tier: int | None = col(f"{_PLAYLIST_CSR}.AllTimeMax.SubTier`")

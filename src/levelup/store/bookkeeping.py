@@ -26,28 +26,46 @@ def known_match_ids(conn: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in conn.execute("SELECT match_id FROM match_stats").fetchall()}
 
 
-def failed_match_ids(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = conn.execute("SELECT match_id FROM failed_matches ORDER BY last_failed_at").fetchall()
+def failed_match_ids(conn: duckdb.DuckDBPyConnection, kind: str = "stats") -> list[str]:
+    """Matches whose document of `kind` failed, oldest failure first."""
+    rows = conn.execute(
+        "SELECT match_id FROM failed_matches WHERE kind = ? ORDER BY last_failed_at, match_id",
+        [kind],
+    ).fetchall()
     return [row[0] for row in rows]
 
 
-def record_failures(conn: duckdb.DuckDBPyConnection, failures: Iterable[tuple[str, str]]) -> None:
-    """Upsert failures in one statement: the reason is the latest, attempts count up."""
-    latest = dict(failures)
+def record_failures(
+    conn: duckdb.DuckDBPyConnection,
+    failures: Iterable[tuple[str, str] | tuple[str, str, str]],
+) -> None:
+    """Upsert failures in one statement: the reason is the latest, attempts count up.
+
+    Each failure is (match_id, reason) for the stats document, or
+    (match_id, reason, kind) for another kind ("skill").
+    """
+    latest: dict[tuple[str, str], str] = {}
+    for failure in failures:
+        kind = failure[2] if len(failure) > 2 else "stats"  # type: ignore[misc]
+        latest[(failure[0], kind)] = failure[1]
     if not latest:
         return
     frame = pl.DataFrame(
-        {"match_id": list(latest), "reason": list(latest.values())},
-        schema={"match_id": pl.String(), "reason": pl.String()},
+        {
+            "match_id": [m for m, _ in latest],
+            "kind": [k for _, k in latest],
+            "reason": list(latest.values()),
+        },
+        schema={"match_id": pl.String(), "kind": pl.String(), "reason": pl.String()},
     )
     now = utc_now()
     conn.register("batch_failures", frame)
     try:
         conn.execute(
             "INSERT INTO failed_matches "
-            "(match_id, reason, attempts, first_failed_at, last_failed_at) "
-            "SELECT match_id, reason, 1, $now, $now FROM batch_failures "
-            "ON CONFLICT (match_id) DO UPDATE SET reason = excluded.reason, "
+            "(match_id, kind, reason, attempts, first_failed_at, last_failed_at) "
+            "SELECT match_id, kind, reason, 1, $now, $now FROM batch_failures "
+            "ON CONFLICT (match_id, kind) DO UPDATE SET reason = excluded.reason, "
             "attempts = failed_matches.attempts + 1, last_failed_at = excluded.last_failed_at",
             {"now": now},
         )

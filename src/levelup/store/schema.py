@@ -20,7 +20,7 @@ from levelup.errors import ConfigError
 from levelup.registry import DOCUMENT_COLUMNS, DOCUMENT_KEY, DOCUMENTS_TABLE
 from levelup.registry import TABLES as DATA_TABLES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Bookkeeping: state of the sync and backfill, kept in the database itself.
 _BOOKKEEPING: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
@@ -35,6 +35,8 @@ _BOOKKEEPING: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
         },
         ("match_type",),
     ),
+    # A failure per match and document kind: a match whose skill document failed
+    # is stored (stats) and its skill document fetched again by the next sync.
     "failed_matches": (
         {
             "match_id": "VARCHAR",
@@ -42,8 +44,9 @@ _BOOKKEEPING: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
             "attempts": "INTEGER",
             "first_failed_at": "TIMESTAMP",
             "last_failed_at": "TIMESTAMP",
+            "kind": "VARCHAR",
         },
-        ("match_id",),
+        ("match_id", "kind"),
     ),
     "sync_runs": (
         {
@@ -220,9 +223,14 @@ def _step_1_baseline(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -
     _normalize_participant_ids(conn, report)
 
 
-def _ensure_all_tables(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
+def _ensure_all_tables(
+    conn: duckdb.DuckDBPyConnection,
+    report: MigrationReport,
+    skip: frozenset[str] | set[str] = frozenset(),
+) -> None:
     for name, (columns, key) in TABLES.items():
-        _ensure_table(conn, name, columns, key, report)
+        if name not in skip:
+            _ensure_table(conn, name, columns, key, report)
 
 
 def _step_2_documents(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
@@ -247,11 +255,52 @@ def _step_2_documents(conn: duckdb.DuckDBPyConnection, report: MigrationReport) 
     report.moved_documents = int(moved[0][0]) if moved else 0
 
 
+def _primary_key(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT constraint_column_names FROM duckdb_constraints() "
+        "WHERE schema_name = 'main' AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
+        [table],
+    ).fetchall()
+    return sorted(rows[0][0]) if rows else []
+
+
+def _step_3_failures_per_kind(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
+    """Failures become per (match_id, kind): `failed_matches` gains `kind`, every
+    existing failure is a stats failure, and the key becomes (match_id, kind).
+
+    DuckDB cannot change a primary key in place, so an older table is copied
+    into the new layout (columns LevelUp does not know are kept), inside the
+    caller's transaction. The skill tables are created empty; `levelup backfill
+    --skill` fetches the skill documents of stored matchmade matches.
+    """
+    _ensure_all_tables(conn, report, skip={"failed_matches"})
+    columns, key = TABLES["failed_matches"]
+    present = existing_columns(conn, "failed_matches")
+    if present and _primary_key(conn, "failed_matches") != sorted(key):
+        kept = {**columns, **{c: t for c, t in present.items() if c not in columns}}
+        shared = [c for c in kept if c in present and c != "kind"]
+        kind = "coalesce(kind, 'stats')" if "kind" in present else "'stats'"
+        names = ", ".join(f'"{c}"' for c in shared)
+        conn.execute('CREATE TEMP TABLE "levelup_failed_copy" AS SELECT * FROM failed_matches')
+        conn.execute("DROP TABLE failed_matches")
+        conn.execute(_create_table_sql("failed_matches", kept, key))
+        conn.execute(
+            f'INSERT INTO failed_matches ({names}, "kind") SELECT {names}, {kind} '
+            'FROM "levelup_failed_copy" WHERE match_id IS NOT NULL'
+        )
+        conn.execute('DROP TABLE "levelup_failed_copy"')
+        report.added_keys.append("failed_matches(match_id, kind)")
+    else:
+        _ensure_table(conn, "failed_matches", columns, key, report)
+        conn.execute("UPDATE failed_matches SET kind = 'stats' WHERE kind IS NULL")
+
+
 # Version -> the step that brings a database from version - 1 to it. Add new
 # steps at the end; never edit a released one.
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection, MigrationReport], None]] = {
     1: _step_1_baseline,
     2: _step_2_documents,
+    3: _step_3_failures_per_kind,
 }
 
 
@@ -269,6 +318,14 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> MigrationReport:
             f"({SCHEMA_VERSION}); upgrade LevelUp to open it"
         )
     if version == SCHEMA_VERSION:
+        return report
+    if version is None and not scalar(
+        conn, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
+    ):
+        # A new, empty database: the latest layout at once (every step would only
+        # find its tables already made by the first one).
+        _ensure_all_tables(conn, report)
+        set_meta(conn, "schema_version", str(SCHEMA_VERSION))
         return report
     # A database of unknown origin runs every step: each one is idempotent.
     for step_version in sorted(MIGRATIONS):

@@ -1,12 +1,15 @@
 """The engine: bulk, transactional writes of extracted matches.
 
 A match is its rows in every table of the registry (`levelup.registry`) and
-its raw documents; all are written in the same transaction, so a crash leaves
-a match absent, never half-written. Rows are buffered and written as one
-Polars frame per table per batch (`INSERT ... SELECT`), because DuckDB does a
-few hundred single-row upserts per second but hundreds of thousands of rows
-per second in bulk. Nothing here is specific to a table: statements are built
-from each table's declaration.
+its raw documents (kind `stats`, and any other kind given for it, such as its
+`skill` document); all are written in the same transaction, so a crash leaves
+a match absent, never half-written. The tables of a kind are written for the
+matches whose document of that kind is in the batch, and only for those: a
+match stored without its skill document keeps whatever skill rows it had.
+Rows are buffered and written as one Polars frame per table per batch
+(`INSERT ... SELECT`), because DuckDB does a few hundred single-row upserts
+per second but hundreds of thousands of rows per second in bulk. Nothing here
+is specific to a table: statements are built from each table's declaration.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import duckdb
 import polars as pl
 
 from levelup.extract.match import ExtractedMatch
-from levelup.registry import DOCUMENTS_TABLE, STATS_DOCUMENT, TableSpec, extracted_from
+from levelup.registry import DOCUMENTS_TABLE, STATS_DOCUMENT, TABLES, TableSpec
 
 log = logging.getLogger("levelup.writer")
 
@@ -107,9 +110,7 @@ class TableStatements:
         )
         delete = None
         if spec.write == "replace":
-            delete = (
-                f'DELETE FROM "{spec.name}" WHERE match_id IN (SELECT match_id FROM batch_matches)'
-            )
+            delete = f'DELETE FROM "{spec.name}" WHERE match_id IN ({_matches_with(spec.document)})'
         return cls(spec, upsert, _insert_only(upsert), delete)
 
     def write(self, conn: duckdb.DuckDBPyConnection, new: bool) -> None:
@@ -122,7 +123,16 @@ class TableStatements:
             conn.execute(self.upsert)
 
 
-_STATEMENTS = {spec.name: TableStatements.of(spec) for spec in extracted_from(STATS_DOCUMENT)}
+def _matches_with(kind: str | None) -> str:
+    """The batch's matches whose rows of a kind's tables are written: every match for
+    the stats tables, the matches whose document of that kind is in the batch otherwise."""
+    if kind == STATS_DOCUMENT:
+        return "SELECT match_id FROM batch_matches"
+    return f"SELECT match_id FROM batch_documents WHERE kind = '{kind}'"
+
+
+# Every table filled from a per-match document, whatever its kind.
+_STATEMENTS = {spec.name: TableStatements.of(spec) for spec in TABLES if spec.document}
 
 _DOCUMENT_UPSERT = (
     f'INSERT INTO "{DOCUMENTS_TABLE}" (match_id, kind, body, fetched_at, source) '
@@ -141,6 +151,15 @@ _BATCH_IS_NEW = (
     "WHERE match_id IN (SELECT match_id FROM batch_matches)) "
     f'AND NOT EXISTS (SELECT 1 FROM "{DOCUMENTS_TABLE}" '
     "WHERE match_id IN (SELECT match_id FROM batch_matches))"
+)
+
+
+# A failure is per (match, kind): writing a match resolves its stats failure and the
+# failures of the kinds whose documents came with it (a skill failure stays otherwise).
+_FAILURES_RESOLVED = (
+    "DELETE FROM failed_matches AS f WHERE (f.kind = 'stats' "
+    "AND f.match_id IN (SELECT match_id FROM batch_matches)) OR EXISTS (SELECT 1 FROM "
+    "batch_documents AS d WHERE d.match_id = f.match_id AND d.kind = f.kind)"
 )
 
 
@@ -212,21 +231,29 @@ class MatchWriter:
         other_documents: Mapping[str, bytes | str] | None = None,
     ) -> None:
         """Queue one match: its rows in every table, its stats document (`raw_json`)
-        and any other documents by kind; the last copy of a match id in a batch wins."""
+        and any other documents by kind; the last copy of a match id in a batch wins.
+
+        The rows of another kind's tables (`match.details`, e.g. `match_skill`) are
+        written only when that kind's document is in `other_documents`: they then
+        replace the match's stored rows of those tables."""
         if match.stats is None:
             raise ValueError(f"match {match.match_id} has no owner row to write")
         if not self._rows:
             self._batch_started = self._clock()
+        documents = dict(other_documents or {})
+        if raw_json is not None:
+            documents[STATS_DOCUMENT] = raw_json
         tables: dict[str, list[tuple]] = {}
         for name, statements in _STATEMENTS.items():
+            kind = statements.spec.document
+            if kind != STATS_DOCUMENT and kind not in documents:
+                tables[name] = []
+                continue
             spec = statements.spec
             rows = match.rows(name)
             # Extractors return tuples already; dataclass rows are converted.
             tables[name] = rows if spec.extractor else [spec.row_values(row) for row in rows]
         self._rows[match.match_id] = tables
-        documents = dict(other_documents or {})
-        if raw_json is not None:
-            documents[STATS_DOCUMENT] = raw_json
         self._documents[match.match_id] = {
             kind: body.decode() if isinstance(body, bytes) else body
             for kind, body in documents.items()
@@ -351,9 +378,7 @@ def _write_batch(conn: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
                 conn.execute(
                     _DOCUMENT_INSERT if new else _DOCUMENT_UPSERT, {"source": batch.source}
                 )
-            conn.execute(
-                "DELETE FROM failed_matches WHERE match_id IN (SELECT match_id FROM batch_matches)"
-            )
+            conn.execute(_FAILURES_RESOLVED)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -1,0 +1,282 @@
+"""Skill-service documents -> `match_skill`, `match_team_skill`,
+`match_skill_counterfactuals` and `csr_snapshots` rows. Pure functions.
+
+The skill document of a match (GET skill /hi/matches/{id}/skill?players=...)
+answers one `Value[]` entry per player asked: the CSR before and after the
+match, the team MMRs and what the matchmaker expected of the player (kills,
+deaths, and the same for a player of each tier). It is stored raw (kind
+`skill`), so everything here can be re-run with no API call.
+
+Placement matches report CSR `Value` -1: stored as NULL, with
+`matches_remaining` saying why, never as a number a chart would plot. An
+entry whose `ResultCode` is not 0 keeps its row (with its code) and NULLs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import fields
+from operator import attrgetter
+from typing import Any
+
+from levelup.extract.match import MatchDocumentError, player_key
+from levelup.extract.rows import (
+    CsrSnapshotRow,
+    MatchSkillCounterfactualRow,
+    MatchSkillRow,
+    MatchTeamSkillRow,
+)
+from levelup.extract.values import parse_float, parse_int
+
+MATCHMADE = 3  # MatchInfo.LifecycleMode of matchmade games: the only ones with a skill result
+SELF_TIER = "Self"
+
+
+class SkillDocumentError(MatchDocumentError):
+    """The skill body cannot be read at all; the message is the reason."""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def skill_request(stats_doc: dict[str, Any]) -> list[str] | None:
+    """The humans (digits) to ask the skill service about for a match, or None
+    when the match has no skill result (custom and local games).
+
+    Bots (`bid(...)`) are never sent: the service rejects them.
+    """
+    info = _dict(stats_doc.get("MatchInfo"))
+    if info.get("LifecycleMode") != MATCHMADE:
+        return None
+    humans: dict[str, None] = {}
+    players = stats_doc.get("Players")
+    for player in players if isinstance(players, list) else ():
+        raw_id = _dict(player).get("PlayerId")
+        if not isinstance(raw_id, str):
+            continue
+        key, is_bot = player_key(raw_id)
+        if not is_bot and key.isdigit() and player.get("PlayerType", 1) != 2:
+            humans[key] = None
+    return list(humans)
+
+
+def check_skill_document(doc: Any) -> dict[str, Any]:
+    """The document itself when it has the shape of a skill answer.
+
+    Raises:
+        SkillDocumentError: not an object with a `Value` list.
+    """
+    if not isinstance(doc, dict):
+        raise SkillDocumentError(f"skill document is a {type(doc).__name__}, not an object")
+    if not isinstance(doc.get("Value"), list):
+        raise SkillDocumentError("skill document has no Value list")
+    return doc
+
+
+def _entries(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(xuid digits, entry) per player, first entry kept; entries without an xuid skipped."""
+    seen: set[str] = set()
+    values = doc.get("Value")
+    for entry in values if isinstance(values, list) else ():
+        raw_id = _dict(entry).get("Id")
+        if not isinstance(raw_id, str):
+            continue
+        xuid, is_bot = player_key(raw_id)
+        if is_bot or not xuid.isdigit() or xuid in seen:
+            continue
+        seen.add(xuid)
+        yield xuid, entry
+
+
+def _ok(entry: dict[str, Any]) -> bool:
+    return entry.get("ResultCode") == 0 and isinstance(entry.get("Result"), dict)
+
+
+def _tier(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+class _Csr:
+    """One CSR object (`PreMatchCsr`, `Current`, ...) read once."""
+
+    __slots__ = (
+        "initial",
+        "next_start",
+        "next_tier",
+        "remaining",
+        "sub_tier",
+        "tier",
+        "tier_start",
+        "value",
+    )
+
+    def __init__(self, raw: Any, match_id: str, field: str) -> None:
+        obj = _dict(raw)
+        value = parse_int(obj.get("Value"), match_id, f"{field}.Value")
+        placed = value is not None and value >= 0
+        self.value = value if placed else None
+        self.tier = _tier(obj.get("Tier"))
+        self.sub_tier = (
+            parse_int(obj.get("SubTier"), match_id, f"{field}.SubTier", count=True)
+            if self.tier
+            else None
+        )
+        self.tier_start = (
+            parse_int(obj.get("TierStart"), match_id, f"{field}.TierStart") if placed else None
+        )
+        self.next_tier = _tier(obj.get("NextTier")) if placed else None
+        self.next_start = (
+            parse_int(obj.get("NextTierStart"), match_id, f"{field}.NextTierStart")
+            if placed
+            else None
+        )
+        self.remaining = parse_int(
+            obj.get("MeasurementMatchesRemaining"), match_id, f"{field}.Remaining", count=True
+        )
+        self.initial = parse_int(
+            obj.get("InitialMeasurementMatches"), match_id, f"{field}.Initial", count=True
+        )
+
+
+def _performance(
+    result: dict[str, Any], stat: str, match_id: str
+) -> tuple[float | None, float | None]:
+    perf = _dict(_dict(result.get("StatPerformances")).get(stat))
+    return (
+        parse_float(perf.get("Expected"), match_id, f"{stat}.Expected", non_negative=True),
+        parse_float(perf.get("StdDev"), match_id, f"{stat}.StdDev", non_negative=True),
+    )
+
+
+def _tuples(row_type: type) -> Callable[[list[Any]], list[tuple[Any, ...]]]:
+    values = attrgetter(*(f.name for f in fields(row_type)))
+    return lambda rows: [values(row) for row in rows]
+
+
+_SKILL_TUPLES = _tuples(MatchSkillRow)
+_TEAM_TUPLES = _tuples(MatchTeamSkillRow)
+_COUNTERFACTUAL_TUPLES = _tuples(MatchSkillCounterfactualRow)
+
+
+def match_skill(doc: dict[str, Any], match_id: str) -> list[tuple[Any, ...]]:
+    """`match_skill` rows as tuples in column order (the registry's extractor shape)."""
+    return _SKILL_TUPLES(skill_rows(doc, match_id))
+
+
+def team_skill(doc: dict[str, Any], match_id: str) -> list[tuple[Any, ...]]:
+    """`match_team_skill` rows as tuples in column order."""
+    return _TEAM_TUPLES(team_skill_rows(doc, match_id))
+
+
+def counterfactuals(doc: dict[str, Any], match_id: str) -> list[tuple[Any, ...]]:
+    """`match_skill_counterfactuals` rows as tuples in column order."""
+    return _COUNTERFACTUAL_TUPLES(counterfactual_rows(doc, match_id))
+
+
+def skill_rows(doc: dict[str, Any], match_id: str) -> list[MatchSkillRow]:
+    """One row per human entry of the skill document."""
+    rows = []
+    for xuid, entry in _entries(doc):
+        code = parse_int(entry.get("ResultCode"), match_id, "ResultCode")
+        row = MatchSkillRow(match_id=match_id, xuid=xuid, result_code=code)
+        rows.append(row)
+        if not _ok(entry):
+            continue
+        result = entry["Result"]
+        recap = _dict(result.get("RankRecap"))
+        pre = _Csr(recap.get("PreMatchCsr"), match_id, "PreMatchCsr")
+        post = _Csr(recap.get("PostMatchCsr"), match_id, "PostMatchCsr")
+        row.team_id = parse_int(result.get("TeamId"), match_id, "TeamId")
+        row.team_mmr = parse_float(result.get("TeamMmr"), match_id, "TeamMmr")
+        row.pre_csr, row.post_csr = pre.value, post.value
+        if pre.value is not None and post.value is not None:
+            row.csr_change = post.value - pre.value
+        row.pre_tier, row.pre_sub_tier = pre.tier, pre.sub_tier
+        row.post_tier, row.post_sub_tier = post.tier, post.sub_tier
+        row.tier_start, row.next_tier, row.next_tier_start = (
+            post.tier_start,
+            post.next_tier,
+            post.next_start,
+        )
+        row.matches_remaining = post.remaining
+        row.initial_measurement_matches = post.initial
+        row.expected_kills, row.kills_stddev = _performance(result, "Kills", match_id)
+        row.expected_deaths, row.deaths_stddev = _performance(result, "Deaths", match_id)
+    return rows
+
+
+def team_skill_rows(doc: dict[str, Any], match_id: str) -> list[MatchTeamSkillRow]:
+    """One row per team of `TeamMmrs` (every entry carries the same map; first value kept)."""
+    teams: dict[int, MatchTeamSkillRow] = {}
+    for _, entry in _entries(doc):
+        if not _ok(entry):
+            continue
+        for raw_team, raw_mmr in _dict(entry["Result"].get("TeamMmrs")).items():
+            team_id = parse_int(raw_team, match_id, "TeamMmrs key")
+            if team_id is None or team_id in teams:
+                continue
+            mmr = parse_float(raw_mmr, match_id, f"TeamMmrs.{raw_team}")
+            teams[team_id] = MatchTeamSkillRow(match_id=match_id, team_id=team_id, mmr=mmr)
+    return [teams[t] for t in sorted(teams)]
+
+
+def counterfactual_rows(doc: dict[str, Any], match_id: str) -> list[MatchSkillCounterfactualRow]:
+    """One row per player and tier (`Self` first), from `Counterfactuals`."""
+    rows = []
+    for xuid, entry in _entries(doc):
+        if not _ok(entry):
+            continue
+        found = _dict(entry["Result"].get("Counterfactuals"))
+        tiers: list[tuple[str, Any]] = []
+        if isinstance(found.get("SelfCounterfactuals"), dict):
+            tiers.append((SELF_TIER, found["SelfCounterfactuals"]))
+        tiers.extend(_dict(found.get("TierCounterfactuals")).items())
+        for tier, values in tiers:
+            if not isinstance(tier, str) or not tier or not isinstance(values, dict):
+                continue
+            rows.append(
+                MatchSkillCounterfactualRow(
+                    match_id=match_id,
+                    xuid=xuid,
+                    tier=tier,
+                    kills=parse_float(values.get("Kills"), match_id, f"{tier}.Kills"),
+                    deaths=parse_float(values.get("Deaths"), match_id, f"{tier}.Deaths"),
+                )
+            )
+    return rows
+
+
+def csr_snapshots(
+    doc: dict[str, Any], playlist_id: str, fetched_at: dt.datetime
+) -> list[CsrSnapshotRow]:
+    """One row per player entry of a playlist CSR document (GET /hi/playlist/{id}/csrs)."""
+    check_skill_document(doc)
+    rows = []
+    for xuid, entry in _entries(doc):
+        if not _ok(entry):
+            continue
+        result = entry["Result"]
+        where = f"playlist {playlist_id}"
+        current = _Csr(result.get("Current"), where, "Current")
+        season = _Csr(result.get("SeasonMax"), where, "SeasonMax")
+        best = _Csr(result.get("AllTimeMax"), where, "AllTimeMax")
+        rows.append(
+            CsrSnapshotRow(
+                xuid=xuid,
+                playlist_id=playlist_id,
+                fetched_at=fetched_at,
+                current_csr=current.value,
+                current_tier=current.tier,
+                current_sub_tier=current.sub_tier,
+                current_matches_remaining=current.remaining,
+                season_max_csr=season.value,
+                season_max_tier=season.tier,
+                season_max_sub_tier=season.sub_tier,
+                all_time_max_csr=best.value,
+                all_time_max_tier=best.tier,
+                all_time_max_sub_tier=best.sub_tier,
+            )
+        )
+    return rows
