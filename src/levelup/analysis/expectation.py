@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 WINDOWS = (10, 50)
 ROLLING = 10
 TOP = 5
-MAX_POINTS = 1200
+MAX_POINTS = 500
 
 
 def _figures(rows: pl.DataFrame) -> dict[str, Any]:

@@ -72,6 +72,7 @@ def _view(view: View, report: Report) -> dict[str, Any]:
                     {
                         "text": text,
                         "right": column.right,
+                        "wrap": column.wrap,
                         "href": report.link(row.get(column.link)) if column.link else "",
                     }
                     for column, text in zip(spec.columns, cells, strict=True)
@@ -86,7 +87,7 @@ def _view(view: View, report: Report) -> dict[str, Any]:
         "headers": [{"text": c.header, "right": c.right} for c in spec.columns],
         "rows": rows,
         "caption": view.caption,
-        "wide": len(spec.columns) > 7,
+        "wide": len(spec.columns) > 6 or any(c.wrap for c in spec.columns),
     }
 
 
@@ -104,8 +105,10 @@ def _cards(summary: dict[str, Any]) -> list[dict[str, str]]:
         (fmt_duration(o["time_played_seconds"]), "time played"),
     ]
     for row in summary["csr"][:2]:
-        value = fmt_int(row["current"]) if row["current"] is not None else row["tier_label"]
-        cards.append((value, f"CSR {row['playlist']} ({row['tier_label']})"))
+        if row["current"] is not None:
+            cards.append((fmt_int(row["current"]), f"CSR {row['playlist']} ({row['tier_label']})"))
+        else:
+            cards.append(("placement", f"{row['playlist']}: {row['tier_label']}"))
     return [{"value": value, "key": key} for value, key in cards]
 
 

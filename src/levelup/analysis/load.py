@@ -18,7 +18,7 @@ import polars as pl
 from levelup.analysis import frames as fr
 from levelup.analysis.frames import ReportFrames, ScoreboardFrames, conform
 from levelup.errors import ConfigError
-from levelup.store.schema import existing_columns, get_meta, scalar
+from levelup.store.schema import get_meta, scalar
 
 
 def declared_columns(table: str) -> dict[str, str] | None:
@@ -36,31 +36,50 @@ def declared_columns(table: str) -> dict[str, str] | None:
         return None
 
 
+class Catalog:
+    """Every table's columns, read in one query (a catalog query per table costs more
+    than reading most tables)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+        self.tables: dict[str, dict[str, str]] = {}
+        rows = conn.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = 'main' ORDER BY table_name, column_index"
+        ).fetchall()
+        for table, column, data_type in rows:
+            self.tables.setdefault(table, {})[column] = data_type
+
+    def columns(self, table: str) -> dict[str, str]:
+        return self.tables.get(table, {})
+
+
 def _select(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Catalog,
     table: str,
     needed: dict[str, pl.DataType],
     where: str = "",
     params: Sequence[object] = (),
 ) -> tuple[pl.DataFrame | None, list[str]]:
     """The needed columns the table has (None if no table), and the "table.column"s it lacks."""
-    present = existing_columns(conn, table)
+    present = conn.columns(table)
     if not present:
         return None, [table]
     columns = [name for name in needed if name in present]
     if not columns:
         return None, [table]
     select = ", ".join(f'"{name}"' for name in columns)
-    frame = conn.sql(f'SELECT {select} FROM "{table}" {where}', params=list(params) or None).pl()
+    query = f'SELECT {select} FROM "{table}" {where}'
+    frame = conn.conn.sql(query, params=list(params) or None).pl()
     return frame, [f"{table}.{name}" for name in needed if name not in present]
 
 
-def _state(conn: duckdb.DuckDBPyConnection, table: str, needed: Sequence[str]) -> str:
+def _state(conn: Catalog, table: str, needed: Sequence[str]) -> str:
     """ "missing" (no table, or it lacks a column the section needs), "empty" or "ok"."""
-    present = existing_columns(conn, table)
+    present = conn.columns(table)
     if not present or any(name not in present for name in needed):
         return fr.MISSING
-    has_rows = scalar(conn, f'SELECT EXISTS (SELECT 1 FROM "{table}")')
+    has_rows = scalar(conn.conn, f'SELECT EXISTS (SELECT 1 FROM "{table}")')
     return fr.PRESENT if has_rows else fr.EMPTY
 
 
@@ -80,7 +99,7 @@ def infer_owner_xuid(stats: pl.DataFrame, participants: pl.DataFrame) -> str | N
 
 
 def _owner_rows(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Catalog,
     table: str,
     needed: dict[str, pl.DataType],
     owner: str | None,
@@ -97,7 +116,7 @@ def _owner_rows(
 
 
 def _covered(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Catalog,
     table: str,
     state: str,
     where: str = "",
@@ -107,11 +126,11 @@ def _covered(
     if state != fr.PRESENT:
         return fr.empty({"match_id": fr.S})
     query = f'SELECT DISTINCT match_id FROM "{table}" {where}'
-    return conn.sql(query, params=list(ids) or None).pl()
+    return conn.conn.sql(query, params=list(ids) or None).pl()
 
 
 def _whole(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Catalog,
     table: str,
     needed: dict[str, pl.DataType],
     key: Sequence[str],
@@ -149,19 +168,22 @@ def load_frames(
         ConfigError: the file has no `match_stats` table, so it holds no matches at all.
     """
     where, ids = _only(match_ids)
-    stats, missing = _select(conn, "match_stats", fr.STATS_NEEDED, where, ids)
+    catalog = Catalog(conn)
+    stats, missing = _select(catalog, "match_stats", fr.STATS_NEEDED, where, ids)
     if stats is None:
         raise ConfigError(
             "this database has no match_stats table: it is not a LevelUp player database, "
             "or no sync ever completed in it"
         )
-    participants, lacking = _select(conn, "match_participants", fr.PARTICIPANTS_NEEDED, where, ids)
+    participants, lacking = _select(
+        catalog, "match_participants", fr.PARTICIPANTS_NEEDED, where, ids
+    )
     missing += lacking
-    assets, lacking = _select(conn, "asset_names", fr.ASSETS_NEEDED)
+    assets, lacking = _select(catalog, "asset_names", fr.ASSETS_NEEDED)
     missing += lacking
-    names, lacking = _select(conn, "player_names", fr.NAMES_NEEDED)
+    names, lacking = _select(catalog, "player_names", fr.NAMES_NEEDED)
     missing += lacking
-    log_columns = existing_columns(conn, "backfill_log")
+    log_columns = catalog.columns("backfill_log")
     not_provided = None
     if {"match_id", "option", "had_value"} <= set(log_columns):
         and_only, _ = _only(match_ids, "AND")
@@ -184,12 +206,12 @@ def load_frames(
     owner = owner or infer_owner_xuid(frames.stats, frames.participants)
     frames.owner_xuid = owner
     frames.owner_gamertag = get_meta(conn, "owner_gamertag")
-    _load_registry_tables(conn, frames, owner, match_ids)
+    _load_registry_tables(catalog, frames, owner, match_ids)
     return frames
 
 
 def _load_registry_tables(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Catalog,
     frames: ReportFrames,
     owner: str | None,
     match_ids: Sequence[str] | None,
@@ -235,7 +257,7 @@ def _load_registry_tables(
 
 
 def _in_matches(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Catalog,
     table: str,
     needed: dict[str, pl.DataType],
     ids: list[str],
@@ -253,24 +275,25 @@ def load_scoreboards(conn: duckdb.DuckDBPyConnection, match_ids: Sequence[str]) 
     """Every player's and team's rows of the given matches (a few dozen at most)."""
     ids = list(dict.fromkeys(match_ids))
     boards = ScoreboardFrames()
+    catalog = Catalog(conn)
     boards.teams, boards.state["match_teams"] = _in_matches(
-        conn, "match_teams", fr.TEAMS_NEEDED, ids, ("match_id", "team_id")
+        catalog, "match_teams", fr.TEAMS_NEEDED, ids, ("match_id", "team_id")
     )
     boards.team_mode_stats, boards.state["match_team_mode_stats"] = _in_matches(
-        conn, "match_team_mode_stats", fr.TEAM_MODE_STATS_NEEDED, ids, ("match_id", "stat")
+        catalog, "match_team_mode_stats", fr.TEAM_MODE_STATS_NEEDED, ids, ("match_id", "stat")
     )
     boards.medals, boards.state["match_medals"] = _in_matches(
-        conn, "match_medals", fr.PLAYER_MEDALS_NEEDED, ids, ("match_id", "xuid", "medal_id")
+        catalog, "match_medals", fr.PLAYER_MEDALS_NEEDED, ids, ("match_id", "xuid", "medal_id")
     )
     boards.mode_stats, boards.state["match_mode_stats"] = _in_matches(
-        conn, "match_mode_stats", fr.PLAYER_MODE_STATS_NEEDED, ids, ("match_id", "xuid", "stat")
+        catalog, "match_mode_stats", fr.PLAYER_MODE_STATS_NEEDED, ids, ("match_id", "xuid", "stat")
     )
     return boards
 
 
 def match_ids_starting(conn: duckdb.DuckDBPyConnection, prefix: str, limit: int = 6) -> list[str]:
     """Stored match ids that start with `prefix` (case-insensitive), a few at most."""
-    if not existing_columns(conn, "match_stats"):
+    if not Catalog(conn).columns("match_stats"):
         return []
     rows = conn.execute(
         "SELECT match_id FROM match_stats WHERE starts_with(lower(match_id), lower(?)) "

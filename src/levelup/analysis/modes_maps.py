@@ -168,7 +168,7 @@ MODE_TABLE = _spec(
     "modes-table",
     "By mode",
     "Mode",
-    (Column("objectives_text", "Objective stats per match"),),
+    (Column("objectives_text", "Objective stats per match", wrap=True),),
 )
 MAP_TABLE = _spec("maps-table", "By map", "Map")
 

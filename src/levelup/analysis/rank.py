@@ -24,7 +24,7 @@ from levelup.analysis.tablespec import Column, TableSpec, View, note, table
 if TYPE_CHECKING:
     from levelup.analysis.report import Report
 
-MAX_POINTS = 1200
+MAX_POINTS = 500
 CSR_CHARTS = 3  # playlists drawn, most played first
 
 

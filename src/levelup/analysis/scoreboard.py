@@ -262,8 +262,8 @@ PLAYER_COLUMNS = (
 # Long text per player, in a table of its own so the numbers stay readable in 80 columns.
 DETAIL_COLUMNS = (
     Column("name", "Player"),
-    Column("top_medals", "Medals earned most"),
-    Column("objectives", "Objective stats"),
+    Column("top_medals", "Medals earned most", wrap=True),
+    Column("objectives", "Objective stats", wrap=True),
 )
 
 

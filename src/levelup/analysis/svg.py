@@ -172,10 +172,15 @@ def x_dates(
     if n == 0:
         return []
     positions = sorted({round(i * (n - 1) / 5) for i in range(6)}) if n > 1 else [0]
+    known = [s for s in starts if s is not None]
+    # Within a few days the dates repeat: the time of day tells the points apart.
+    short = bool(known) and (max(known) - min(known)) < dt.timedelta(days=3)
     shapes = []
     for index in positions:
         start = starts[index]
-        label = start.strftime("%Y-%m-%d") if start else f"#{index + 1}"
+        label = (
+            (start.strftime("%m-%d %H:%M" if short else "%Y-%m-%d")) if start else f"#{index + 1}"
+        )
         anchor = (
             "start" if index == 0 and n > 1 else "end" if index == n - 1 and n > 1 else "middle"
         )

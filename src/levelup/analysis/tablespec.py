@@ -43,6 +43,7 @@ class Column:
     fmt: str = "text"
     link: str | None = None
     align: str = ""
+    wrap: bool = False  # long text: the page lets it wrap (other cells stay on one line)
 
     @property
     def right(self) -> bool:

@@ -1,0 +1,140 @@
+"""The dashboard page (`levelup report --html`) on the hand-written database, in Chromium.
+
+Every section present, every chart drawing something inside its frame, no
+console error, no request leaving the file, scoreboard links that open their
+match; a screenshot of each theme is kept in test-artifacts/. Skipped, with
+the reason, where Chromium or Playwright is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from levelup.analysis.report import SECTIONS
+from tests.dashboard_db import OPP2, OWNER_GT, build_dashboard_db
+from tests.helpers import run_cli
+from tests.test_report_html import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_browser
+
+# Charts the hand-written database gives data to (each must draw, not show "nothing").
+DRAWN = ("chart-accuracy-time", "chart-shots", "chart-by-mode", "chart-by-map", "chart-lobby",
+         "chart-csr-0", "chart-csr-change", "chart-mmr", "chart-expectation", "chart-medals",
+         "chart-mode-winrate", "chart-map-winrate", "chart-calendar", "chart-heatmap",
+         "chart-session")  # fmt: skip
+HOSTILE = "<script>alert('x')</script> & Co"
+
+
+@pytest.fixture(scope="module")
+def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("dashboard-html")
+    path = build_dashboard_db(data_dir)
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("UPDATE match_participants SET gamertag = ? WHERE xuid = ?", [HOSTILE, OPP2])
+    target = data_dir / "dashboard.html"
+    result = run_cli("report", "--player", OWNER_GT, "--data-dir", str(data_dir), "--tz", "UTC",
+                     "--html", str(target))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return target
+
+
+def test_page_is_one_offline_file_with_every_section(page_file: Path) -> None:
+    html = page_file.read_text(encoding="utf-8")
+    assert not re.search(r"https?://", html)
+    assert "<script" not in html  # the hostile gamertag is escaped, and no script of ours
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co" in html
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!#)""", html)
+    for section in SECTIONS:
+        assert f'id="section-{section.key}"' in html, section.key
+    for chart_id in DRAWN:
+        assert f'id="{chart_id}"' in html, chart_id
+    # Every link on the page leads somewhere on the page.
+    ids = set(re.findall(r'id="([^"]+)"', html))
+    targets = set(re.findall(r'href="#([^"]+)"', html))
+    assert targets and targets <= ids, targets - ids
+    # Recent matches and best / worst link to a scoreboard of every player.
+    for match_id in ("h1", "h2", "h3", "h4", "h5", "h6"):
+        assert f'id="match-{match_id}"' in html
+    assert 'href="#match-h3"' in html
+
+
+@needs_browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_dashboard_renders_in_chromium(page_file: Path, scheme: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                viewport={"width": 1366, "height": 900}, color_scheme=scheme
+            )
+            page = context.new_page()
+
+            def guard(route, request) -> None:  # type: ignore[no-untyped-def]
+                if request.url.startswith("file://"):
+                    route.continue_()
+                else:
+                    blocked.append(request.url)
+                    route.abort()
+
+            page.route("**/*", guard)
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(page_file.resolve().as_uri(), wait_until="load")
+            for section in SECTIONS:
+                box = page.locator(f"#section-{section.key}").bounding_box()
+                assert box is not None and box["height"] > 60, section.key
+            charts = page.evaluate("[...document.querySelectorAll('svg.chart')].map(s => s.id)")
+            assert set(DRAWN) <= set(charts)
+            for chart_id in charts:
+                box = page.locator(f"svg#{chart_id}").bounding_box()
+                assert box is not None and box["width"] > 300 and box["height"] > 50, chart_id
+                drawn = page.evaluate(
+                    "id => [...document.querySelectorAll(`svg#${id} circle, svg#${id} rect, "
+                    "svg#${id} polyline`)].filter(e => { const b = e.getBBox(); "
+                    "return b.width > 0 || b.height > 0; }).length",
+                    chart_id,
+                )
+                assert drawn > 0, f"{chart_id} draws nothing"
+                outside = page.evaluate(
+                    "id => { const svg = document.querySelector(`svg#${id}`); "
+                    "const v = svg.viewBox.baseVal; "
+                    "return [...svg.querySelectorAll('circle, rect, polyline, text')]"
+                    ".map(e => e.getBBox()).filter(b => b.x < -1 || b.y < -1 "
+                    "|| b.x + b.width > v.width + 1 || b.y + b.height > v.height + 1).length; }",
+                    chart_id,
+                )
+                assert outside == 0, f"{chart_id} draws {outside} element(s) outside its frame"
+            # Tooltips name the match's mode and map.
+            tips = page.evaluate(
+                "[...document.querySelectorAll('#chart-accuracy-time title')].map(t => t.textContent)"
+            )
+            assert any("Slayer on Aquarius" in tip for tip in tips), tips
+            # No chart of this database says it has nothing to show.
+            empty = page.evaluate(
+                "ids => ids.filter(id => document.querySelector(`svg#${id} rect.frame`))",
+                list(DRAWN),
+            )
+            assert empty == []
+            # A best match's link opens its scoreboard.
+            assert (
+                page.evaluate("document.getElementById('match-h3').closest('details').open")
+                is False
+            )
+            page.locator("#section-expectation a[href='#match-h3']").first.click()
+            assert page.evaluate("document.getElementById('match-h3').closest('details').open")
+            background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = f"dashboard-{scheme}.png"
+            page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+        finally:
+            browser.close()
+    assert blocked == [], f"the page tried to fetch {blocked}"
+    assert errors == [], errors
+    assert (background.replace(" ", "") == "rgb(17,20,24)") == (scheme == "dark"), background
+    assert (ARTIFACTS / name).stat().st_size > 20_000
