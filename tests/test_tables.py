@@ -373,3 +373,11 @@ def test_reextraction_replaces_a_matchs_detail_rows(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert last_json(result.stdout)["medals_updated"] == 1  # exactly the deleted row
     assert _q(db, medal_sql) == [(0,)]
+
+
+def test_personal_score_names_equal_spnkrs_enumeration() -> None:
+    from spnkr.models.refdata import PersonalScoreNameId
+
+    from levelup.extract.score_names import PERSONAL_SCORE_NAMES
+
+    assert {int(m): m.display_name for m in PersonalScoreNameId} == PERSONAL_SCORE_NAMES

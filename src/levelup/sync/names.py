@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 import duckdb
@@ -24,6 +23,8 @@ import polars as pl
 from levelup.clock import utc_now
 from levelup.extract.reference import medal_names
 from levelup.extract.rows import PersonalScoreNameRow
+from levelup.extract.score_names import PERSONAL_SCORE_NAMES
+from levelup.extract.score_names import SOURCE as SCORE_NAMES_SOURCE
 from levelup.registry import table_spec
 from levelup.sources.base import AuthError, MatchSource, SourceError
 from levelup.store.schema import get_meta, scalar, set_meta
@@ -237,21 +238,15 @@ _SCORE_NAMES_KEY = "personal_score_names_from"
 
 
 def fill_personal_score_names(conn: duckdb.DuckDBPyConnection) -> None:
-    """Personal score names from spnkr's enumeration, stored once per spnkr version.
+    """Personal score names (the names spnkr knows), stored once per version of that table.
 
-    Ids the enumeration does not know keep their rows (with no name).
+    Ids it does not know keep their rows (with no name).
     """
-    version = f"spnkr {metadata.version('spnkr')}"
-    if get_meta(conn, _SCORE_NAMES_KEY) == version:
+    if get_meta(conn, _SCORE_NAMES_KEY) == SCORE_NAMES_SOURCE:
         return
-    from spnkr.models.refdata import PersonalScoreNameId  # ~0.5 s: imported only here
-
-    rows = [
-        PersonalScoreNameRow(int(member), getattr(member, "display_name", None) or member.name)
-        for member in PersonalScoreNameId
-    ]
+    rows = [PersonalScoreNameRow(score_id, name) for score_id, name in PERSONAL_SCORE_NAMES.items()]
     store_name_rows(conn, "personal_score_names", rows)
-    set_meta(conn, _SCORE_NAMES_KEY, version)
+    set_meta(conn, _SCORE_NAMES_KEY, SCORE_NAMES_SOURCE)
 
 
 async def fill_names(conn: duckdb.DuckDBPyConnection, source: MatchSource) -> NamesReport:
