@@ -2,6 +2,10 @@
 
 import sys
 
-from levelup.cli import main
+try:
+    from levelup.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the interpreter imports the command line
+    print("levelup: interrupted by SIGINT", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

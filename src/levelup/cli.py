@@ -1,7 +1,9 @@
 """The `levelup` command line: options only; the work lives in the package.
 
-Exit status: 0 all good, 1 some matches failed, 2 usage or configuration error.
-Errors the user can act on are one line on stderr, never a traceback.
+Exit status: 0 all good, 1 some matches failed, 2 usage or configuration error,
+130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM. Errors the user can act on,
+and interruptions (even during start-up), are one line on stderr, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any, NoReturn
 
 from levelup import __version__
 from levelup.commands import COMMANDS
-from levelup.errors import LevelUpError
+from levelup.errors import Interrupted, LevelUpError, first_user_error
+from levelup.interrupts import Terminated, install_termination_handler
 
 log = logging.getLogger("levelup")
 
@@ -182,7 +185,20 @@ def configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_command(build_parser(_requested_command(argv)), argv)
+    install_termination_handler()
+    try:
+        # Imports the command's module: the slow part of start-up.
+        parser = build_parser(_requested_command(argv))
+    except (KeyboardInterrupt, Terminated) as exc:
+        return stopped(exc)
+    return run_command(parser, argv)
+
+
+def stopped(exc: KeyboardInterrupt | Terminated) -> int:
+    """One line and the signal's exit status, for a stop outside an interruptible run."""
+    signal_name, status = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("SIGINT", 130)
+    print(f"levelup: interrupted by {signal_name}; what was committed is kept", file=sys.stderr)
+    return status
 
 
 def _requested_command(argv: Sequence[str] | None) -> str | None:
@@ -203,11 +219,14 @@ def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None = No
 
     A closed stdout (`levelup report | head -3`) is a normal end: exit 0, no message.
     """
+    install_termination_handler()
     try:
         status = _run(parser, argv)
         sys.stdout.flush()  # a buffered tail must meet a closed pipe here, not at exit
     except BrokenPipeError:
         return _reader_gone()
+    except (KeyboardInterrupt, Terminated) as exc:
+        return stopped(exc)
     return status
 
 
@@ -219,12 +238,18 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     configure_logging(getattr(args, "verbose", 0) + getattr(args, "command_verbose", 0))
     try:
         return int(args.func(args))
+    except Interrupted as exc:
+        print(f"levelup: {exc}", file=sys.stderr)
+        return exc.exit_code
     except LevelUpError as exc:
         print(f"levelup: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("levelup: interrupted; what was committed is kept", file=sys.stderr)
-        return 130
+    except BaseExceptionGroup as group:  # a task group that escaped its own unwrapping
+        found = first_user_error(group)
+        if found is None:
+            raise
+        print(f"levelup: error: {found}", file=sys.stderr)
+        return found.exit_code
 
 
 def _reader_gone() -> int:

@@ -21,7 +21,6 @@ Examples (add `--source DIR` to work offline from a recorded-responses directory
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from levelup.commands import COMMANDS
@@ -35,6 +34,7 @@ from levelup.commands.common import (
     stdout_console,
 )
 from levelup.errors import LevelUpError, UsageError
+from levelup.interrupts import run_interruptibly
 from levelup.sources.base import MatchSource
 from levelup.sources.factory import SourceOptions, make_source
 from levelup.store.database import PlayerDatabase, connect, resolve_data_dir
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     xuid = parse_xuid_option(args.xuid)
     if xuid and len(databases) > 1:
         raise UsageError("--xuid names one player's xuid: use it with a single --player")
-    reports, skipped = asyncio.run(
+    reports, skipped = run_interruptibly(
         _backfill_all(databases, request, args.source, source_options(args), xuid)
     )
     for problem in skipped:

@@ -11,7 +11,11 @@ import orjson
 from rich.table import Table
 
 from levelup.console import PipeAwareConsole
-from levelup.sources.factory import SourceOptions
+from levelup.sources.factory import (
+    MAX_REQUESTS_PER_SECOND,
+    MIN_REQUESTS_PER_SECOND,
+    SourceOptions,
+)
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +35,7 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--requests-per-second",
-        type=float,
+        type=requests_per_second,
         default=5.0,
         metavar="R",
         help="pace of API request starts for the whole process (default 5)",
@@ -43,6 +47,21 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="API requests in flight at once (default 4)",
     )
+
+
+def requests_per_second(text: str) -> float:
+    """An argparse `type` for `--requests-per-second`: a number in the sane range
+    (nan and inf are not rates, and 1e-9 would wait for ever)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not MIN_REQUESTS_PER_SECOND <= value <= MAX_REQUESTS_PER_SECOND:  # False for nan
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be between {MIN_REQUESTS_PER_SECOND:g} and "
+            f"{MAX_REQUESTS_PER_SECOND:g} requests per second"
+        )
+    return value
 
 
 def source_options(args: argparse.Namespace) -> SourceOptions:

@@ -10,13 +10,13 @@ player's database are replaced, so what is shown is exactly what was generated.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 from pathlib import Path
 
 from levelup.commands import COMMANDS
 from levelup.commands.common import add_data_dir, key_value_table, positive_int, stdout_console
 from levelup.demo.generator import DEMO_OWNER, write_recorded_dir
+from levelup.interrupts import run_interruptibly
 from levelup.sources.base import PlayerIdentity
 from levelup.sources.recorded import RecordedSource
 from levelup.store.database import (
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     db_path = new_player_db_path(data_dir, DEMO_OWNER.gamertag, DEMO_OWNER.xuid)
     _start_clean(recorded, db_path)
     summary = write_recorded_dir(recorded, args.matches, seed=args.seed)
-    report = asyncio.run(_sync(recorded, db_path))
+    report = run_interruptibly(_sync(recorded, db_path))
     _show(db_path, recorded, summary.count, report)
     return report.exit_code
 

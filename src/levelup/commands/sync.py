@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from rich.table import Table
 
@@ -17,6 +16,7 @@ from levelup.commands.common import (
     source_options,
     stdout_console,
 )
+from levelup.interrupts import run_interruptibly
 from levelup.sources.base import MATCH_TYPES, MatchSource
 from levelup.sources.factory import make_source
 from levelup.store.database import find_player_db, open_player_db, resolve_data_dir
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         full=args.full,
         concurrency=args.concurrency,
     )
-    report = asyncio.run(_sync(source, data_dir, args.player, xuid, options))
+    report = run_interruptibly(_sync(source, data_dir, args.player, xuid, options))
     if args.json:
         print_json(report.as_dict())
     else:

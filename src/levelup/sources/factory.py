@@ -8,6 +8,10 @@ from pathlib import Path
 from levelup.errors import ConfigError
 from levelup.sources.base import MatchSource
 
+# A request every 20 s at the slowest; faster than 1000 per second is no pacing at all.
+MIN_REQUESTS_PER_SECOND = 0.05
+MAX_REQUESTS_PER_SECOND = 1000.0
+
 
 @dataclass(frozen=True)
 class SourceOptions:
@@ -24,8 +28,11 @@ def make_source(spec: str, options: SourceOptions | None = None) -> MatchSource:
         ConfigError: DIR does not exist, or the API credentials are missing.
     """
     options = options or SourceOptions()
-    if options.requests_per_second <= 0:
-        raise ConfigError("--requests-per-second must be greater than 0")
+    if not MIN_REQUESTS_PER_SECOND <= options.requests_per_second <= MAX_REQUESTS_PER_SECOND:
+        raise ConfigError(
+            f"--requests-per-second must be between {MIN_REQUESTS_PER_SECOND:g} and "
+            f"{MAX_REQUESTS_PER_SECOND:g} (got {options.requests_per_second!r})"
+        )
     if options.concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
     if spec == "api":

@@ -28,6 +28,7 @@ import duckdb
 import orjson
 import polars as pl
 
+from levelup.errors import unwrapped_task_errors
 from levelup.extract.match import (
     EXTRACTION_VERSION,
     ExtractedMatch,
@@ -218,9 +219,10 @@ async def _fetch_bodies(
             except SourceError as exc:
                 errors[match_id] = str(exc)
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(max(1, min(concurrency, len(match_ids)))):
-            group.create_task(worker())
+    with unwrapped_task_errors():  # AuthError, not an ExceptionGroup
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, min(concurrency, len(match_ids)))):
+                group.create_task(worker())
     return bodies, errors
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import duckdb
 import orjson
 
+from levelup.errors import unwrapped_task_errors
 from levelup.extract.match import MatchDocumentError, parse_match_json
 from levelup.registry import extract_stats_document
 from levelup.sources.base import AuthError, MatchSource, PlayerIdentity, SourceError
@@ -138,6 +139,29 @@ async def _walk_history(
     report: SyncReport,
     progress: ProgressBar,
 ) -> None:
+    """Queue the ids to fetch, then one `_DONE` per fetcher.
+
+    The `_DONE`s are queued only when the walk ends normally: when it fails or
+    is cancelled, the task group cancels the fetchers too, and waiting for room
+    in a full queue that nothing drains any more would hang the run.
+    """
+    await _walk(source, owner, options, known, resume, retry_ids, queue, walk, report, progress)
+    for _ in range(options.concurrency):
+        await queue.put(_DONE)
+
+
+async def _walk(
+    source: MatchSource,
+    owner: PlayerIdentity,
+    options: SyncOptions,
+    known: set[str],
+    resume: bool,
+    retry_ids: list[str],
+    queue: asyncio.Queue,
+    walk: _Walk,
+    report: SyncReport,
+    progress: ProgressBar,
+) -> None:
     async def enqueue(match_id: str) -> None:
         walk.queued.add(match_id)
         progress.set_total(len(walk.queued))
@@ -147,56 +171,71 @@ async def _walk_history(
         report.matches_retried += 1
         await enqueue(match_id)
     start = 0
-    try:
-        while True:
-            try:
-                page = await source.history_page(
-                    owner.xuid, start, HISTORY_PAGE_SIZE, options.match_type
-                )
-            except AuthError:
-                raise
-            except SourceError as exc:
-                report.errors.append(f"match history page at {start}: {exc}")
-                return
-            for entry in page.entries:
-                report.matches_seen += 1
-                if entry.match_id in known:
-                    if not resume:
-                        walk.stopped_at_known = True
-                        return
-                    continue
-                if entry.match_id in walk.queued:
-                    continue
-                if options.max_matches is not None and report.matches_new >= options.max_matches:
-                    walk.cut_by_max = True
+    while True:
+        try:
+            page = await source.history_page(
+                owner.xuid, start, HISTORY_PAGE_SIZE, options.match_type
+            )
+        except AuthError:
+            raise
+        except SourceError as exc:
+            report.errors.append(f"match history page at {start}: {exc}")
+            return
+        for entry in page.entries:
+            report.matches_seen += 1
+            if entry.match_id in known:
+                if not resume:
+                    walk.stopped_at_known = True
                     return
-                report.matches_new += 1
-                await enqueue(entry.match_id)
-            if not page.entries or page.result_count < page.count:
-                walk.reached_end = True
+                continue
+            if entry.match_id in walk.queued:
+                continue
+            if options.max_matches is not None and report.matches_new >= options.max_matches:
+                walk.cut_by_max = True
                 return
-            start += len(page.entries)
-    finally:
-        for _ in range(options.concurrency):
-            await queue.put(_DONE)
+            report.matches_new += 1
+            await enqueue(entry.match_id)
+        if not page.entries or page.result_count < page.count:
+            walk.reached_end = True
+            return
+        start += len(page.entries)
 
 
-async def _fetch(source: MatchSource, queue: asyncio.Queue, results: asyncio.Queue) -> None:
-    try:
-        while True:
-            match_id = await queue.get()
-            if match_id is _DONE:
-                return
-            try:
-                body = await source.match_stats_raw(match_id)
-            except AuthError:
-                raise
-            except SourceError as exc:
-                await results.put((match_id, None, str(exc)))
-            else:
-                await results.put((match_id, body, None))
-    finally:
-        await results.put(_DONE)
+_Result = tuple[str, bytes | None, str | None]  # (match id, body, failure reason)
+
+
+async def _fetch(
+    source: MatchSource, queue: asyncio.Queue, results: asyncio.Queue, held: list[_Result]
+) -> None:
+    """Fetch queued ids until `_DONE`. A fetcher cancelled while waiting to hand a
+    result over leaves it in `held`, so a stopped run still writes it."""
+    while True:
+        match_id = await queue.get()
+        if match_id is _DONE:
+            await results.put(_DONE)
+            return
+        try:
+            item: _Result = (match_id, await source.match_stats_raw(match_id), None)
+        except AuthError:
+            raise
+        except SourceError as exc:
+            item = (match_id, None, str(exc))
+        try:
+            await results.put(item)
+        except asyncio.CancelledError:
+            held.append(item)
+            raise
+
+
+def _fetched_but_not_stored(results: asyncio.Queue, held: list[_Result]) -> list[_Result]:
+    """What the fetchers had delivered when the pipeline stopped."""
+    items = list(held)
+    held.clear()
+    while not results.empty():
+        item = results.get_nowait()
+        if item is not _DONE:
+            items.append(item)
+    return items
 
 
 async def sync_player(
@@ -207,8 +246,15 @@ async def sync_player(
 ) -> SyncReport:
     """Store every new match of `owner`'s history; see the module docstring.
 
+    However the run stops, what was fetched is written first: a cancellation
+    (SIGINT, SIGTERM) ends with `sync_runs.status` "interrupted", credentials
+    that fail mid-run with "auth-failed", and the walk stays unfinished, so the
+    next run resumes.
+
     Raises:
-        AuthError: credentials failed mid-run; everything written so far stays.
+        AuthError: credentials failed mid-run; everything fetched so far is written.
+        asyncio.CancelledError: the run was cancelled; everything fetched so far is written.
+        LevelUpError: the source cannot be read as asked (e.g. a bad history file).
     """
     options = options or SyncOptions()
     started = time.perf_counter()
@@ -245,7 +291,17 @@ async def sync_player(
     walk = _Walk()
     queue: asyncio.Queue = asyncio.Queue(maxsize=max(64, options.concurrency * 4))
     results: asyncio.Queue = asyncio.Queue(maxsize=max(32, options.concurrency * 4))
+    held: list[_Result] = []
     status = "failed"
+
+    def handle(item: _Result) -> None:
+        match_id, body, error = item
+        progress.advance()
+        if error is not None or body is None:
+            fail(match_id, error or "no body")
+        else:
+            _store(match_id, body, owner, writer, fail)
+
     try:
         with (
             WarningCounter() as warnings,
@@ -254,35 +310,42 @@ async def sync_player(
             bulk_writes(conn),
             writer,  # listed last: the batch in flight ends before the settings are restored
         ):
-            async with asyncio.TaskGroup() as group:
-                group.create_task(
-                    _walk_history(
-                        source,
-                        owner,
-                        options,
-                        known,
-                        resume,
-                        retry_ids,
-                        queue,
-                        walk,
-                        report,
-                        progress,
-                    )
-                )
-                for _ in range(options.concurrency):
-                    group.create_task(_fetch(source, queue, results))
-                finished = 0
-                while finished < options.concurrency:
-                    item = await results.get()
-                    if item is _DONE:
-                        finished += 1
-                        continue
-                    match_id, body, error = item
-                    progress.advance()
-                    if error is not None:
-                        fail(match_id, error)
-                        continue
-                    _store(match_id, body, owner, writer, fail)
+            try:
+                with unwrapped_task_errors():
+                    async with asyncio.TaskGroup() as group:
+                        group.create_task(
+                            _walk_history(
+                                source,
+                                owner,
+                                options,
+                                known,
+                                resume,
+                                retry_ids,
+                                queue,
+                                walk,
+                                report,
+                                progress,
+                            )
+                        )
+                        for _ in range(options.concurrency):
+                            group.create_task(_fetch(source, queue, results, held))
+                        finished = 0
+                        while finished < options.concurrency:
+                            item = await results.get()
+                            if item is _DONE:
+                                finished += 1
+                            else:
+                                handle(item)
+            except BaseException:
+                # Stopped (cancelled, credentials refused, an unreadable source):
+                # keep what was fetched, then let the error through.
+                for item in _fetched_but_not_stored(results, held):
+                    handle(item)
+                writer.flush()
+                record_failures(conn, pending_failures)
+                pending_failures.clear()
+                report.value_warnings = warnings.count
+                raise
             writer.flush()
             record_failures(conn, pending_failures)
             pending_failures.clear()
@@ -298,18 +361,28 @@ async def sync_player(
         )
         mark_walk(conn, options.match_type, complete=report.walk_complete)
         status = "ok" if report.exit_code == 0 else "partial"
-    except* AuthError as group_error:
-        # Keep what was fetched before the credentials failed, then stop cleanly.
-        writer.flush()
-        record_failures(conn, pending_failures)
+    except asyncio.CancelledError:
+        status = "interrupted"
+        raise
+    except AuthError:
         status = "auth-failed"
-        raise group_error.exceptions[0] from None
+        raise
     finally:
         writer.close(raise_errors=False)  # closed already unless the `with` never began
         report.matches_written = writer.matches_written
         report.participants_written = writer.participants_written
         report.api = source.counters.as_dict()
         report.elapsed_seconds = time.perf_counter() - started
+        _finish_run(conn, run_id, status, report)
+    return report
+
+
+def _finish_run(
+    conn: duckdb.DuckDBPyConnection, run_id: str, status: str, report: SyncReport
+) -> None:
+    """Record the run's end; a database that can no longer be written (disk full)
+    must not hide the error that stopped the run, so that failure is only logged."""
+    try:
         finish_run(
             conn,
             run_id,
@@ -320,7 +393,8 @@ async def sync_player(
             failed=report.matches_failed,
             details=report.as_dict(),
         )
-    return report
+    except duckdb.Error as exc:
+        log.warning("could not record the end of the run in sync_runs: %s", exc)
 
 
 def _store(
