@@ -62,11 +62,19 @@ def _warn(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    statement = check_read_only(args.query)  # before any database is opened
-    data_dir = resolve_data_dir(args.data_dir)
-    named = bool(args.player)
-    databases = select_databases(data_dir, args.player or [], not named)
-    catalog = open_catalog(databases, named=named)
+    import duckdb
+
+    # One in-memory DuckDB parses the statement and then holds the attached databases.
+    conn = duckdb.connect(":memory:")
+    try:
+        statement = check_read_only(args.query, conn)  # before any database is opened
+        data_dir = resolve_data_dir(args.data_dir)
+        named = bool(args.player)
+        databases = select_databases(data_dir, args.player or [], not named)
+    except BaseException:
+        conn.close()
+        raise
+    catalog = open_catalog(databases, named=named, conn=conn)
     try:
         for path, reason in catalog.skipped:
             _warn(f"skipped {path}: {reason}")

@@ -53,6 +53,22 @@ def database_schema(
     return tables
 
 
+def database_schemas(
+    conn: duckdb.DuckDBPyConnection, catalogs: list[str]
+) -> dict[str, dict[str, dict[str, str]]]:
+    """`database_schema` of several attached databases in one catalog query."""
+    rows = conn.execute(
+        "SELECT database_name, table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name IN (SELECT unnest($catalogs)) AND schema_name = 'main' "
+        "ORDER BY database_name, table_name, column_index",
+        {"catalogs": catalogs},
+    ).fetchall()
+    found: dict[str, dict[str, dict[str, str]]] = {name: {} for name in catalogs}
+    for catalog, table, column, data_type in rows:
+        found[catalog].setdefault(table, {})[column] = data_type
+    return found
+
+
 @dataclass(frozen=True)
 class TableRead:
     """How one table of one database is read."""

@@ -26,7 +26,7 @@ import duckdb
 
 from levelup.errors import DatabaseBusyError, UsageError
 from levelup.store.database import PlayerDatabase, is_lock_error
-from levelup.warehouse.reading import database_schema, quote_identifier, quote_literal, read_table
+from levelup.warehouse.reading import database_schemas, quote_identifier, quote_literal, read_table
 from levelup.warehouse.tables import DocumentsSpec, TableSpecLike, data_tables, documents_table
 
 PLAYERS_VIEW = "levelup_players"
@@ -48,15 +48,16 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def check_read_only(query: str) -> str:
-    """The one read statement in `query`, as DuckDB parsed it.
+def check_read_only(query: str, conn: duckdb.DuckDBPyConnection | None = None) -> str:
+    """The one read statement in `query`, as DuckDB parsed it (with `conn`'s parser
+    when given: DuckDB's module-level one starts a database instance of its own).
 
     Raises:
         SqlError: it does not parse, or holds no statement.
         RefusedStatement: more than one statement, or one that is not a read.
     """
     try:
-        statements = duckdb.extract_statements(query)
+        statements = (conn or duckdb).extract_statements(query)
     except duckdb.Error as exc:
         raise SqlError(f"SQL error: {_first_line(exc)}") from None
     if not statements:
@@ -69,7 +70,7 @@ def check_read_only(query: str) -> str:
     kind = statement.type
     if kind == duckdb.StatementType.EXPLAIN:
         # EXPLAIN ANALYZE runs what it explains: the inner statement must be a read too.
-        check_read_only(_EXPLAIN.sub("", statement.query, count=1))
+        check_read_only(_EXPLAIN.sub("", statement.query, count=1), conn)
         return statement.query
     if kind not in _READ_TYPES:
         raise RefusedStatement(
@@ -136,21 +137,27 @@ def _with_owner(
     )
 
 
-def open_catalog(databases: list[PlayerDatabase], *, named: bool) -> Catalog:
+def open_catalog(
+    databases: list[PlayerDatabase],
+    *,
+    named: bool,
+    conn: duckdb.DuckDBPyConnection | None = None,
+) -> Catalog:
     """Attach every database read-only and define the union views.
 
     A database locked by a writer is skipped (recorded in `skipped`), unless it
-    was named (`named`): then the run stops.
+    was named (`named`): then the run stops. `conn`: an in-memory connection to
+    use (the catalog owns it from here); a new one by default.
 
     Raises:
         DatabaseBusyError: a named database is in use by a writer.
     """
-    conn = duckdb.connect(":memory:")
+    conn = conn or duckdb.connect(":memory:")
     catalog = Catalog(conn=conn)
     try:
-        schemas: list[tuple[str, PlayerDatabase, dict[str, dict[str, str]]]] = []
+        attached: list[tuple[str, PlayerDatabase]] = []
         for database in databases:
-            alias = _alias(len(schemas))
+            alias = _alias(len(attached))
             try:
                 conn.execute(
                     f"ATTACH {quote_literal(str(database.path))} AS {quote_identifier(alias)} "
@@ -168,7 +175,11 @@ def open_catalog(databases: list[PlayerDatabase], *, named: bool) -> Catalog:
                     raise DatabaseBusyError(f"{message}; wait for it to finish and retry") from None
                 catalog.skipped.append((database.path, message))
                 continue
-            schema = database_schema(conn, alias)
+            attached.append((alias, database))
+        by_alias = database_schemas(conn, [alias for alias, _ in attached])
+        schemas: list[tuple[str, PlayerDatabase, dict[str, dict[str, str]]]] = []
+        for alias, database in attached:
+            schema = by_alias[alias]
             database = _with_owner(conn, alias, schema, database)
             schemas.append((alias, database, schema))
             catalog.players.append(database)
