@@ -7,10 +7,11 @@ column taken from the folder names. Raw documents (`--with-documents`) are JSON
 lines in the same layout (`OUT/match_documents/player_xuid=<xuid>/data_0.jsonl`).
 
 Every file is written by DuckDB's own `COPY (SELECT ...) TO` from the player's
-database opened read-only: no row passes through Python.
+database, attached read-only to one in-memory DuckDB: no row passes through
+Python.
 
 Atomicity: a player's partitions are first written under
-`OUT/.levelup-staging/<run>/new/`; only when all of that player's tables are
+`OUT/.levelup-staging/<run>/<player run>/<table>/`; only when all of that player's tables are
 complete is each old partition moved aside and the new one renamed into place
 (a rename on the same file system), then the old one deleted. An interrupted
 or failed export therefore leaves every partition either wholly old or wholly
@@ -36,12 +37,13 @@ import orjson
 
 from levelup import __version__
 from levelup.errors import ConfigError, DatabaseBusyError, LevelUpError, UsageError
-from levelup.store.database import PlayerDatabase, connect
-from levelup.store.schema import get_meta
+from levelup.store.database import PlayerDatabase
 from levelup.warehouse.reading import (
     MATCHES_TABLE,
     LayoutError,
+    attach_read_only,
     database_schema,
+    owner_meta,
     quote_literal,
     read_table,
 )
@@ -281,14 +283,25 @@ def _write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
 
 
 class Exporter:
-    """Writes each player's partitions into staging, then swaps them into OUT."""
+    """Writes each player's partitions into staging, then swaps them into OUT.
+
+    One in-memory DuckDB attaches each player database read-only in turn and
+    runs the `COPY`s from it.
+    """
+
+    ALIAS = "player_db"
 
     def __init__(
-        self, request: ExportRequest, tables: list[TableSpecLike | DocumentsSpec], staging: Path
+        self,
+        request: ExportRequest,
+        tables: list[TableSpecLike | DocumentsSpec],
+        staging: Path,
+        conn: duckdb.DuckDBPyConnection,
     ) -> None:
         self.request = request
         self.tables = tables
         self.staging = staging
+        self.conn = conn
 
     def export_player(
         self, database: PlayerDatabase, on_table: Callable[[], object] | None = None
@@ -297,22 +310,22 @@ class Exporter:
 
         Raises:
             DatabaseBusyError: the database is locked by a writer.
+            ConfigError: it cannot be opened.
         """
-        conn = connect(database.path, read_only=True)
+        attach_read_only(self.conn, database.path, self.ALIAS)
         try:
-            return self._export_open(conn, database, on_table)
+            return self._export_attached(database, on_table)
         finally:
-            conn.close()
+            self.conn.execute(f"DETACH {self.ALIAS}")
 
-    def _export_open(
-        self,
-        conn: duckdb.DuckDBPyConnection,
-        database: PlayerDatabase,
-        on_table: Callable[[], object] | None,
+    def _export_attached(
+        self, database: PlayerDatabase, on_table: Callable[[], object] | None
     ) -> PlayerResult:
+        schema = database_schema(self.conn, self.ALIAS)
         # Listing could not read the owner if a writer held the file at that moment.
-        xuid = database.xuid or get_meta(conn, "owner_xuid")
-        gamertag = database.gamertag or get_meta(conn, "owner_gamertag") or database.folder
+        meta = owner_meta(self.conn, self.ALIAS, schema)
+        xuid = database.xuid or meta.get("owner_xuid")
+        gamertag = database.gamertag or meta.get("owner_gamertag") or database.folder
         result = PlayerResult(database=database.path, xuid=xuid, gamertag=gamertag)
         if not xuid:
             result.error = (
@@ -323,11 +336,12 @@ class Exporter:
         if not xuid.isdigit():
             result.error = f"owner xuid {xuid!r} is not digits"
             return result
-        run_folder = self.staging / "new" / uuid.uuid4().hex
+        # staging/<run>/<player run>/<table>/data_0.<ext>: each <table> folder is
+        # renamed to OUT/<table>/player_xuid=<xuid> as a whole.
+        run_folder = self.staging / uuid.uuid4().hex
         try:
-            schema = database_schema(conn)
             for spec in self.tables:
-                table = self._write_table(conn, schema, spec, xuid, run_folder)
+                table = self._write_table(schema, spec, xuid, run_folder)
                 if table is None:
                     result.missing_tables.append(spec.name)
                 else:
@@ -350,7 +364,6 @@ class Exporter:
 
     def _write_table(
         self,
-        conn: duckdb.DuckDBPyConnection,
         schema: dict[str, dict[str, str]],
         spec: TableSpecLike | DocumentsSpec,
         xuid: str,
@@ -360,15 +373,16 @@ class Exporter:
         read = read_table(
             spec,
             schema,
+            catalog=self.ALIAS,
             since=self.request.since,
             overrides=_document_overrides() if is_documents else None,
         )
         if read is None:
             return None
-        folder = run_folder / spec.name / partition_name(xuid)
+        folder = run_folder / spec.name
         folder.mkdir(parents=True)
         target = folder / f"data_0.{_extension(spec, self.request.format)}"
-        rows = conn.execute(
+        rows = self.conn.execute(
             f"COPY ({read.sql}) TO {quote_literal(str(target))} "
             f"({_copy_options(spec, self.request.format)})"
         ).fetchall()
@@ -384,15 +398,15 @@ class Exporter:
         """Each new partition replaces the old one; a table the database lacks loses
         its old partition (the export mirrors the database). If this is interrupted,
         a partition already moved aside is put back."""
-        trash = self.staging / "old" / run_folder.name
+        trash = run_folder / ".replaced"  # no table name starts with a dot
         moved: list[tuple[Path, Path]] = []
         try:
             for name in tables:
                 target = self.request.out_dir / name / partition_name(xuid)
-                fresh = run_folder / name / partition_name(xuid)
+                fresh = run_folder / name
                 if target.exists():
-                    aside = trash / name / target.name
-                    aside.parent.mkdir(parents=True, exist_ok=True)
+                    aside = trash / name
+                    trash.mkdir(exist_ok=True)
                     os.rename(target, aside)
                     moved.append((aside, target))
                 if fresh.exists():
@@ -404,7 +418,6 @@ class Exporter:
                     os.rename(aside, target)
             raise
         finally:
-            shutil.rmtree(trash, ignore_errors=True)
             shutil.rmtree(run_folder, ignore_errors=True)
 
 
@@ -413,14 +426,16 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def check_available(databases: list[PlayerDatabase]) -> None:
+def check_available(conn: duckdb.DuckDBPyConnection, databases: list[PlayerDatabase]) -> None:
     """Named databases must all be readable before anything is written.
 
     Raises:
         DatabaseBusyError: one of them is locked by a writer.
+        ConfigError: one of them cannot be opened.
     """
     for database in databases:
-        connect(database.path, read_only=True).close()
+        attach_read_only(conn, database.path, "levelup_check")
+        conn.execute("DETACH levelup_check")
 
 
 def export_players(
@@ -449,12 +464,12 @@ def export_players(
     previous = _prepare_out_dir(out_dir, request.format)
     report = ExportReport(out_dir=out_dir, format=request.format)
     started = time.perf_counter()
-    with _export_lock(out_dir):
+    with _export_lock(out_dir), duckdb.connect(":memory:") as conn:
         if named:
-            check_available(databases)
+            check_available(conn, databases)
         staging_root = out_dir / STAGING_DIR
         shutil.rmtree(staging_root, ignore_errors=True)  # left by a killed export
-        exporter = Exporter(request, tables, staging_root / uuid.uuid4().hex)
+        exporter = Exporter(request, tables, staging_root / uuid.uuid4().hex, conn)
         players: dict[str, dict[str, Any]] = dict(previous.get("players") or {})
         if progress is not None:
             progress.set_total(len(databases) * len(tables))

@@ -24,9 +24,16 @@ from typing import Any
 
 import duckdb
 
-from levelup.errors import DatabaseBusyError, UsageError
-from levelup.store.database import PlayerDatabase, is_lock_error
-from levelup.warehouse.reading import database_schemas, quote_identifier, quote_literal, read_table
+from levelup.errors import ConfigError, DatabaseBusyError, UsageError
+from levelup.store.database import PlayerDatabase
+from levelup.warehouse.reading import (
+    attach_read_only,
+    database_schemas,
+    owner_meta,
+    quote_identifier,
+    quote_literal,
+    read_table,
+)
 from levelup.warehouse.tables import DocumentsSpec, TableSpecLike, data_tables, documents_table
 
 PLAYERS_VIEW = "levelup_players"
@@ -123,13 +130,9 @@ def _with_owner(
 ) -> PlayerDatabase:
     """The owner as the attached file records it: listing could not read it if a
     writer held the file at that moment."""
-    if (database.xuid and database.gamertag) or "levelup_meta" not in schema:
+    if database.xuid and database.gamertag:
         return database
-    rows = conn.execute(
-        f"SELECT key, value FROM {quote_identifier(alias)}.levelup_meta "
-        "WHERE key IN ('owner_xuid', 'owner_gamertag')"
-    ).fetchall()
-    meta = dict(rows)
+    meta = owner_meta(conn, alias, schema)
     return replace(
         database,
         xuid=database.xuid or meta.get("owner_xuid"),
@@ -159,21 +162,14 @@ def open_catalog(
         for database in databases:
             alias = _alias(len(attached))
             try:
-                conn.execute(
-                    f"ATTACH {quote_literal(str(database.path))} AS {quote_identifier(alias)} "
-                    "(READ_ONLY)"
-                )
-            except duckdb.Error as exc:
-                if not is_lock_error(exc):
-                    catalog.skipped.append((database.path, f"cannot open: {_first_line(exc)}"))
-                    continue
-                message = (
-                    f"the database {database.path} is in use by another LevelUp process "
-                    "(DuckDB allows one writer at a time)"
-                )
+                attach_read_only(conn, database.path, alias)
+            except DatabaseBusyError as exc:
                 if named:
-                    raise DatabaseBusyError(f"{message}; wait for it to finish and retry") from None
-                catalog.skipped.append((database.path, message))
+                    raise
+                catalog.skipped.append((database.path, str(exc)))
+                continue
+            except ConfigError as exc:
+                catalog.skipped.append((database.path, str(exc)))
                 continue
             attached.append((alias, database))
         by_alias = database_schemas(conn, [alias for alias, _ in attached])
