@@ -46,6 +46,7 @@ from levelup.store.schema import existing_columns, scalar, set_meta  # noqa: E40
 
 TARGET_SECONDS = 3.0
 TARGET_MATCHES = 20_000
+SYNC_CHUNK = 2500
 OUTPUTS = {
     "terminal": [],
     "html": ["--html", "{work}/report.html"],
@@ -85,21 +86,27 @@ def build_database(work: Path, matches: int) -> Path:
     print(f"generating {matches} matches ...", flush=True)
     write_recorded_dir(recorded, matches)
 
-    async def sync() -> None:
+    async def sync() -> int:
         source = RecordedSource(recorded)
         conn, _ = open_player_db(db)
         try:
             set_meta(conn, "owner_xuid", DEMO_OWNER.xuid)
             set_meta(conn, "owner_gamertag", DEMO_OWNER.gamertag)
             identity = await source.resolve_player(gamertag=DEMO_OWNER.gamertag)
-            await sync_player(conn, source, identity, SyncOptions(progress=False))
+            options = SyncOptions(progress=False, max_matches=SYNC_CHUNK)
+            report = await sync_player(conn, source, identity, options)
+            return report.matches_written
         finally:
             conn.close()
             await source.aclose()
 
     print("syncing ...", flush=True)
     started = time.perf_counter()
-    asyncio.run(sync())
+    # In chunks: one sync of the whole history in a single run ran out of its bulk-write
+    # memory limit (sized from the file when the run starts) at this size; each run sizes
+    # it again. The report measured below does not depend on how the rows got there.
+    while asyncio.run(sync()):
+        pass
     print(f"synced in {time.perf_counter() - started:.1f} s", flush=True)
     return db
 

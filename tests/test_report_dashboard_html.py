@@ -138,3 +138,22 @@ def test_dashboard_renders_in_chromium(page_file: Path, scheme: str) -> None:
     assert errors == [], errors
     assert (background.replace(" ", "") == "rgb(17,20,24)") == (scheme == "dark"), background
     assert (ARTIFACTS / name).stat().st_size > 20_000
+
+
+@needs_browser
+def test_readme_screenshot_regenerates_from_demo_data(tmp_path: Path) -> None:
+    """scripts/report_screenshot.py: `levelup demo`, the page, a photograph (kept as an artifact)."""
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    out = ARTIFACTS / "report-screenshot-demo.png"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "report_screenshot.py"), "--out", str(out),
+         "--matches", "60"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    png = out.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000

@@ -84,6 +84,11 @@ def fmt_datetime(value: str | dt.datetime | None) -> str:
     return value[:16].replace("T", " ")
 
 
+def csr_value(value: int | None) -> int | None:
+    """A CSR, or None for the API's "no CSR" (-1, or NULL once stored): 0 is a real CSR."""
+    return value if value is not None and value >= 0 else None
+
+
 def tier_label(tier: str | None, sub_tier: int | None, csr: int | None = None) -> str:
     """ "Diamond 4" from the API's tier and 0-based sub-tier; Onyx shows its CSR instead."""
     if not tier:

@@ -231,7 +231,7 @@ def charts(report: Report) -> list[svg.Chart]:
     figures = report.summary["medal_stats"]
     title = "Medals earned most"
     if not figures["available"]:
-        return [svg.empty_chart("chart-medals", title, "Medals " + figures["note"])]
+        return [svg.empty_chart("chart-medals", title, "Medals: " + figures["note"])]
     rows = [
         svg.BarRow(
             m["name"],

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from levelup.analysis.figures import percent, ratio
-from levelup.analysis.formatting import fmt_duration, tier_label
+from levelup.analysis.formatting import csr_value, fmt_duration, tier_label
 from levelup.analysis.scope import asset_names
 from levelup.analysis.section import Context, Section, availability
 from levelup.analysis.tablespec import Column, TableSpec, View, key_values, note, table
@@ -104,9 +104,9 @@ def current_csr(ctx: Context) -> list[dict[str, Any]]:
     )
     rows = []
     for row in latest.iter_rows(named=True):
-        current = row["current_csr"] if (row["current_csr"] or -1) >= 0 else None
-        season = row["season_max_csr"] if (row["season_max_csr"] or -1) >= 0 else None
-        best = row["all_time_max_csr"] if (row["all_time_max_csr"] or -1) >= 0 else None
+        current = csr_value(row["current_csr"])
+        season = csr_value(row["season_max_csr"])
+        best = csr_value(row["all_time_max_csr"])
         remaining = row["current_matches_remaining"]
         rows.append(
             {
@@ -201,13 +201,13 @@ def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
         ("Time played", fmt_duration(figures["time_played_seconds"]), "text"),
     ]
     result = [key_values("overview-figures", "Overview", pairs)]
-    unknown = _unknown_note(figures)
-    if unknown:
-        result.append(note(unknown))
     if figures["csr"]:
         result.append(table(CSR_TABLE, figures["csr"]))
     else:
         result.append(note("Current rank: " + (figures["csr_note"] or "no ranked playlist")))
+    unknown = _unknown_note(figures)
+    if unknown:
+        result.append(note(unknown))
     return result
 
 

@@ -468,7 +468,7 @@ def _mmr_chart(report: Report) -> svg.Chart:
 def charts(report: Report) -> list[svg.Chart]:
     figures = report.summary["rank"]
     if not figures["available"]:
-        result = [svg.empty_chart("chart-csr-0", "CSR over time", "Rank " + figures["note"])]
+        result = [svg.empty_chart("chart-csr-0", "CSR over time", "Rank: " + figures["note"])]
     else:
         result = [
             _csr_chart(report, index, playlist)

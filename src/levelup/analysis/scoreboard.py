@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from levelup.analysis.figures import percent, ratio
-from levelup.analysis.formatting import fmt_duration, humanize_stat, is_time_stat
+from levelup.analysis.formatting import csr_value, fmt_duration, humanize_stat, is_time_stat
 from levelup.analysis.frames import ReportFrames, ScoreboardFrames
 from levelup.analysis.modes_maps import CORE_STATS, GENERIC_GROUPS
 from levelup.analysis.scope import RESULT_LABELS, RESULTS, iso
@@ -164,7 +164,7 @@ def _player(
         "medals": medal["count"] if medal else None,
         "top_medals": ", ".join(medal["top"]) if medal else "",
         "csr_change": change,
-        "post_csr": row["post_csr"] if (row["post_csr"] or -1) >= 0 else None,
+        "post_csr": csr_value(row["post_csr"]),
         "objectives": stats.get(key, ""),
     }
 
