@@ -354,7 +354,13 @@ def _partition_rows(out: Path, table: str) -> dict[str, int]:
     return dict(rows)
 
 
-def test_killed_export_leaves_every_partition_whole(data_dir: Path, tmp_path: Path):
+@pytest.mark.parametrize(
+    "sig, status",
+    [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGTERM, 143), (signal.SIGINT, 130)],
+)
+def test_stopped_export_leaves_every_partition_whole(data_dir: Path, tmp_path: Path, sig, status):
+    """Killed (no clean-up at all) or stopped by a signal (clean-up runs): every
+    partition is the previous one or a complete new one; the next export completes."""
     own = tmp_path / "data"
     own.mkdir()
     shutil.copytree(data_dir / "players" / "Alpha_One", own / "players" / "Alpha_One")
@@ -372,14 +378,18 @@ def test_killed_export_leaves_every_partition_whole(data_dir: Path, tmp_path: Pa
     child = subprocess.Popen(
         [sys.executable, "-m", "levelup", "export", "--all", "--data-dir", str(own),
          "--out", str(out)],
-        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while (out / SCHEMA_FILE).stat().st_mtime_ns == schema_mtime:  # the first player is in
         assert child.poll() is None and time.monotonic() < deadline
         time.sleep(0.002)
-    child.send_signal(signal.SIGKILL)
-    assert child.wait(timeout=60) == -signal.SIGKILL
+    child.send_signal(sig)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == status, stderr
+    if sig != signal.SIGKILL:
+        assert "Traceback" not in stderr and "interrupted by" in stderr
+        assert not (out / STAGING_DIR).exists()  # cleaned up on the way out
     for table in ("match_stats", "match_participants"):
         rows = _partition_rows(out, table)  # every file reads back whole
         assert set(rows) == set(old_rows)
