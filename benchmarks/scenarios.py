@@ -258,6 +258,25 @@ def _selection(work: Path, rows: int) -> dict:
     }
 
 
+def _sync_process(work: Path) -> dict:
+    """The whole `levelup sync --source DIR` as a user runs it (start-up included), into a
+    fresh data dir, the recorded directory's index already built."""
+    owner = _owner(work)
+    data = work / "process_data"
+    shutil.rmtree(data, ignore_errors=True)
+    command = [
+        sys.executable, "-m", "levelup", "sync", "--player", owner.gamertag or owner.xuid,
+        "--xuid", owner.xuid, "--source", str(work / "recorded"), "--data-dir", str(data), "--json",
+    ]  # fmt: skip
+    started = time.perf_counter()
+    child = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if child.returncode != 0:
+        raise SystemExit(f"levelup sync failed ({child.returncode}):\n{child.stderr}")
+    report = orjson.loads(child.stdout.strip().splitlines()[-1])
+    return {"matches": report["matches_written"], "seconds": seconds}
+
+
 def _through_fake(work: Path, rate: float) -> dict:
     """`levelup sync --source api` in a child process against the fake Waypoint server
     (in this process, so its request log can be read), paced at `rate` requests/s."""
@@ -321,7 +340,8 @@ def main() -> int:
     parser.add_argument("scenario", choices=["index", "sync", "backfill_stored", "backfill_old",
                                              "baseline_sync", "baseline_backfill", "selection",
                                              "fake", "prepare_old", "warehouse_prepare",
-                                             "export", "sql"])  # fmt: skip
+                                             "export", "sql", "backfill_details",
+                                             "sync_process"])  # fmt: skip
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0)
@@ -342,6 +362,11 @@ def main() -> int:
     elif args.scenario == "backfill_stored":
         result = asyncio.run(_backfill(work / "sync.duckdb", owner,
                                        {"shots": True, "participants_shots": True}, None))  # fmt: skip
+    elif args.scenario == "backfill_details":
+        details = {"medals": True, "mode_stats": True, "personal_scores": True, "teams": True}
+        result = asyncio.run(_backfill(work / "sync.duckdb", owner, details, None))
+    elif args.scenario == "sync_process":
+        result = _sync_process(work)
     elif args.scenario == "prepare_old":
         make_old_layout(work / "sync.duckdb", work / "old.duckdb")
         result = {"matches": 0, "seconds": 0.0}
