@@ -223,10 +223,11 @@ def _plain_awards(
 
 
 def _single_stint_modes(
-    stats: dict[str, Any], match_id: str, player_id: str, out: list[Row]
+    stats: dict[str, Any], match_id: str, owner: str | int, out: list[Row]
 ) -> None:
-    """Mode stat rows of a player with one team stint; plain numbers inline, the rest
-    (durations, nested objects, odd values) through `_mode_values`."""
+    """Mode stat rows of one stats object (a player's only stint, or a team's): plain
+    numbers inline, the rest (durations, nested objects, odd values) through
+    `_mode_values`. `owner` is the row's second key (xuid or team id)."""
     for name, body in stats.items():
         if name == _CORE or type(body) is not dict:
             continue
@@ -235,13 +236,13 @@ def _single_stint_modes(
             kind = type(value)
             if not (kind is int or value is None or (kind is float and math.isfinite(value))):
                 out.extend(
-                    (match_id, player_id, m, stat, v)
-                    for m, stat, v in _mode_values({name: body}, match_id, player_id)
+                    (match_id, owner, m, stat, v)
+                    for m, stat, v in _mode_values({name: body}, match_id, str(owner))
                 )
                 break
         else:
             out.extend(
-                (match_id, player_id, mode, stat, None if v is None else float(v))
+                (match_id, owner, mode, stat, None if v is None else float(v))
                 for stat, v in body.items()
             )
 
@@ -315,12 +316,9 @@ def team_mode_stats(doc: dict[str, Any], match_id: str) -> list[Row]:
     """`match_team_mode_stats`: every mode statistic of every team."""
     rows: list[Row] = []
     for team_id, team in _teams(doc, match_id):
-        values: dict[tuple[str, str], float | None] = {}
-        for mode, stat, value in _mode_values(
-            _dict(team.get("Stats")), match_id, f"Teams[{team_id}]"
-        ):
-            values.setdefault((mode, stat), value)
-        rows.extend((match_id, team_id, m, s, v) for (m, s), v in values.items())
+        stats = team.get("Stats")
+        if isinstance(stats, dict):
+            _single_stint_modes(stats, match_id, team_id, rows)
     return rows
 
 
@@ -342,14 +340,14 @@ def teams(doc: dict[str, Any], match_id: str) -> list[Row]:
     """`match_teams`: the team scoreboard, `CoreStats` read by key; none without teams."""
     rows: list[Row] = []
     for team_id, team in _teams(doc, match_id):
-        where = f"Teams[{team_id}]"
         core = _dict(_dict(team.get("Stats")).get(_CORE))
-        counts = [
-            _count(core.get(api_key), match_id, f"{where}.{api_key}", is_count)
-            for api_key, is_count in _TEAM_COUNTS
-        ]
-        shots_fired, shots_hit = counts[5], counts[6]
-        outcome = _count(team.get("Outcome"), match_id, f"{where}.Outcome", False)
-        rank = _count(team.get("Rank"), match_id, f"{where}.Rank", False)
-        rows.append((match_id, team_id, outcome, rank, *counts, accuracy(shots_hit, shots_fired)))
+        counts = []
+        for api_key, is_count in _TEAM_COUNTS:
+            value = core.get(api_key)
+            if not (type(value) is int and (0 if is_count else -INT_MAX - 1) <= value <= INT_MAX):
+                value = parse_int(value, match_id, f"Teams[{team_id}].{api_key}", count=is_count)
+            counts.append(value)
+        outcome = _count(team.get("Outcome"), match_id, f"Teams[{team_id}].Outcome", False)
+        rank = _count(team.get("Rank"), match_id, f"Teams[{team_id}].Rank", False)
+        rows.append((match_id, team_id, outcome, rank, *counts, accuracy(counts[6], counts[5])))
     return rows
