@@ -17,12 +17,12 @@ from tests.helpers import run_cli
 MATCHES = 1500
 # Timestamps and run logs legitimately differ between the two histories.
 COMPARED = {
-    "match_stats": "* EXCLUDE (created_at, updated_at)",
-    "match_participants": "* EXCLUDE (created_at, updated_at)",
+    "match_stats": "* EXCLUDE (created_at, updated_at, sync_run_id)",
+    "match_participants": "* EXCLUDE (created_at, updated_at, sync_run_id)",
     "match_documents": "match_id, kind, body",
-    "match_medals": "*",
-    "match_mode_stats": "*",
-    "match_teams": "*",
+    "match_medals": "* EXCLUDE (sync_run_id)",
+    "match_mode_stats": "* EXCLUDE (sync_run_id)",
+    "match_teams": "* EXCLUDE (sync_run_id)",
     "player_names": "xuid, gamertag",
     "asset_names": "asset_type, asset_id, version_id, public_name",
     "failed_matches": "match_id, reason, attempts",

@@ -61,10 +61,10 @@ def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     with duckdb.connect(str(db), read_only=True) as conn:
         return {
             "stats": conn.execute(
-                "SELECT * EXCLUDE (created_at, updated_at) FROM match_stats ORDER BY match_id"
+                "SELECT * EXCLUDE (created_at, updated_at, sync_run_id) FROM match_stats ORDER BY match_id"
             ).fetchall(),
             "participants": conn.execute(
-                "SELECT * EXCLUDE (created_at, updated_at) FROM match_participants "
+                "SELECT * EXCLUDE (created_at, updated_at, sync_run_id) FROM match_participants "
                 "ORDER BY match_id, xuid"
             ).fetchall(),
             "json": conn.execute(

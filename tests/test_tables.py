@@ -305,7 +305,10 @@ def _detail_rows(db: Path) -> dict[str, list[tuple]]:
         "match_personal_scores",
         "match_teams",
     )
-    return {name: sorted(_q(db, f"SELECT * FROM {name}"), key=str) for name in names}
+    return {
+        name: sorted(_q(db, f"SELECT {', '.join(table_spec(name).columns)} FROM {name}"), key=str)
+        for name in names
+    }
 
 
 @needs_fixtures
@@ -381,3 +384,30 @@ def test_personal_score_names_equal_spnkrs_enumeration() -> None:
     from levelup.extract.score_names import PERSONAL_SCORE_NAMES
 
     assert {int(m): m.display_name for m in PersonalScoreNameId} == PERSONAL_SCORE_NAMES
+
+
+def test_every_row_a_sync_writes_names_its_run(tmp_path: Path) -> None:
+    from levelup.demo.generator import DEMO_OWNER, write_recorded_dir
+
+    recorded = tmp_path / "recorded"
+    write_recorded_dir(recorded, 12, seed=5)
+    data = tmp_path / "data"
+    args = (
+        "sync",
+        "--player",
+        DEMO_OWNER.gamertag,
+        "--source",
+        str(recorded),
+        "--data-dir",
+        str(data),
+    )
+    assert run_cli(*args, "--max-matches", "5").returncode == 0
+    assert run_cli(*args).returncode == 0
+    db = next(data.glob("players/*/stats.duckdb"))
+    runs = [r[0] for r in _q(db, "SELECT run_id FROM sync_runs ORDER BY started_at")]
+    assert len(runs) == 2
+    for table in ("match_stats", "match_participants", "match_medals", "match_documents"):
+        per_run = dict(
+            _q(db, f"SELECT sync_run_id, count(DISTINCT match_id) FROM {table} GROUP BY 1")
+        )
+        assert per_run == {runs[0]: 5, runs[1]: 7}, table

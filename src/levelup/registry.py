@@ -27,12 +27,16 @@ from levelup.extract.match import ExtractedMatch, extract_match
 
 # Raw documents as received (compact JSON), one per match and kind.
 DOCUMENTS_TABLE = "match_documents"
+# The sync run that last wrote a row (`sync_runs.run_id`, as dlt's load id): "what
+# did run X write" is one query. Rows written by a backfill keep theirs (or NULL).
+RUN_COLUMN = "sync_run_id"
 DOCUMENT_COLUMNS = {
     "match_id": "VARCHAR",
     "kind": "VARCHAR",
     "body": "VARCHAR",
     "fetched_at": "TIMESTAMP",
     "source": "VARCHAR",
+    RUN_COLUMN: "VARCHAR",
 }
 DOCUMENT_KEY = ("match_id", "kind")
 STATS_DOCUMENT = "stats"  # GET halostats /hi/matches/{id}/stats
@@ -105,7 +109,8 @@ class TableSpec:
     @cached_property
     def stored_columns(self) -> dict[str, str]:
         """Every column the table has, bookkeeping timestamps included."""
-        return {**self.columns, **(TIMESTAMP_COLUMNS if self.timestamps else {})}
+        run = {RUN_COLUMN: "VARCHAR"} if self.document else {}
+        return {**self.columns, **(TIMESTAMP_COLUMNS if self.timestamps else {}), **run}
 
     @cached_property
     def column_docs(self) -> dict[str, str]:
@@ -332,6 +337,9 @@ def lineage_markdown() -> str:
         if spec.timestamps:
             parts.append("| created_at, updated_at | TIMESTAMP | when LevelUp first wrote / "
                          "last changed the row |")  # fmt: skip
+        if spec.document:
+            parts.append(f"| {RUN_COLUMN} | VARCHAR | the sync run that last wrote the row "
+                         "(`sync_runs.run_id`); NULL when a backfill wrote it |")  # fmt: skip
         parts.append("")
     return "\n".join(parts)
 

@@ -20,7 +20,7 @@ from levelup.errors import ConfigError
 from levelup.registry import DOCUMENT_COLUMNS, DOCUMENT_KEY, DOCUMENTS_TABLE
 from levelup.registry import TABLES as DATA_TABLES
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Bookkeeping: state of the sync and backfill, kept in the database itself.
 _BOOKKEEPING: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
@@ -295,12 +295,19 @@ def _step_3_failures_per_kind(conn: duckdb.DuckDBPyConnection, report: Migration
         conn.execute("UPDATE failed_matches SET kind = 'stats' WHERE kind IS NULL")
 
 
+def _step_4_run_ids(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
+    """Every extracted table and the documents gain `sync_run_id` (NULL for rows written
+    before: no run is known for them)."""
+    _ensure_all_tables(conn, report)
+
+
 # Version -> the step that brings a database from version - 1 to it. Add new
 # steps at the end; never edit a released one.
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection, MigrationReport], None]] = {
     1: _step_1_baseline,
     2: _step_2_documents,
     3: _step_3_failures_per_kind,
+    4: _step_4_run_ids,
 }
 
 

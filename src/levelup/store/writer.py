@@ -25,7 +25,7 @@ import polars as pl
 import pyarrow as pa
 
 from levelup.extract.match import ExtractedMatch
-from levelup.registry import DOCUMENTS_TABLE, STATS_DOCUMENT, TABLES, TableSpec
+from levelup.registry import DOCUMENTS_TABLE, RUN_COLUMN, STATS_DOCUMENT, TABLES, TableSpec
 
 log = logging.getLogger("levelup.writer")
 
@@ -68,6 +68,7 @@ def upsert_sql(
     update_exprs: Mapping[str, str] | None = None,
     source_alias: str = "f",
     joins: str = "",
+    run_id: bool = False,
 ) -> str:
     """`INSERT ... SELECT ... ON CONFLICT DO UPDATE SET <named columns>`.
 
@@ -83,9 +84,14 @@ def upsert_sql(
     if timestamps:
         insert_cols += ["created_at", "updated_at"]
         select += ["now()::TIMESTAMP", "now()::TIMESTAMP"]
+    if run_id:  # the statement then takes the `$run_id` parameter
+        insert_cols.append(RUN_COLUMN)
+        select.append("$run_id")
     sets = [f'"{c}" = ' + update_exprs.get(c, f'excluded."{c}"') for c in update]
     if timestamps:
         sets.append('"updated_at" = excluded."updated_at"')
+    if run_id:
+        sets.append(f'"{RUN_COLUMN}" = excluded."{RUN_COLUMN}"')
     cols_sql = ", ".join(f'"{c}"' for c in insert_cols)
     conflict = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
     return (
@@ -132,20 +138,22 @@ class TableStatements:
             select_exprs=spec.select_sql,
             update_exprs=spec.update_sql,
             joins=spec.joins,
+            run_id=True,
         )
         delete = None
         if spec.write == "replace":
             delete = f'DELETE FROM "{spec.name}" WHERE match_id IN ({_matches_with(spec.document)})'
         return cls(spec, upsert, _insert_only(upsert), delete)
 
-    def write(self, conn: duckdb.DuckDBPyConnection, new: bool) -> None:
+    def write(self, conn: duckdb.DuckDBPyConnection, new: bool, run_id: str | None) -> None:
+        params = {"run_id": run_id}
         if new:
-            conn.execute(self.insert)
+            conn.execute(self.insert, params)
         elif self.delete is not None:
             conn.execute(self.delete)
-            conn.execute(self.insert)
+            conn.execute(self.insert, params)
         else:
-            conn.execute(self.upsert)
+            conn.execute(self.upsert, params)
 
 
 def _matches_with(kind: str | None) -> str:
@@ -160,10 +168,11 @@ def _matches_with(kind: str | None) -> str:
 _STATEMENTS = {spec.name: TableStatements.of(spec) for spec in TABLES if spec.document}
 
 _DOCUMENT_UPSERT = (
-    f'INSERT INTO "{DOCUMENTS_TABLE}" (match_id, kind, body, fetched_at, source) '
-    "SELECT match_id, kind, body, now()::TIMESTAMP, $source FROM batch_documents "
+    f'INSERT INTO "{DOCUMENTS_TABLE}" (match_id, kind, body, fetched_at, source, {RUN_COLUMN}) '
+    "SELECT match_id, kind, body, now()::TIMESTAMP, $source, $run_id FROM batch_documents "
     "ON CONFLICT (match_id, kind) DO UPDATE SET body = excluded.body, "
-    "fetched_at = excluded.fetched_at, source = excluded.source"
+    "fetched_at = excluded.fetched_at, source = excluded.source, "
+    f"{RUN_COLUMN} = excluded.{RUN_COLUMN}"
 )
 _DOCUMENT_INSERT = _insert_only(_DOCUMENT_UPSERT)
 # Detail rows exist only for matches whose document is stored, and participant
@@ -218,6 +227,7 @@ class MatchWriter:
         background: bool = False,
         first_batch_size: int | None = None,
         source: str | None = None,
+        run_id: str | None = None,
     ) -> None:
         self._conn = conn
         self._batch_size = batch_size
@@ -227,6 +237,7 @@ class MatchWriter:
         self._on_flush = on_flush
         self._clock = clock
         self._source = source
+        self._run_id = run_id  # stored in every row written (`sync_run_id`)
         # Per match id: its rows as tuples per table, and its documents by kind.
         self._rows: dict[str, dict[str, list[tuple]]] = {}
         self._documents: dict[str, dict[str, str]] = {}
@@ -359,6 +370,7 @@ class MatchWriter:
             tables=tables,
             documents=arrow_frame(DOCUMENT_COLUMNS, documents),
             source=self._source,
+            run_id=self._run_id,
         )
 
     def _clear(self) -> None:
@@ -381,6 +393,7 @@ class _Batch:
     tables: dict[str, pa.Table]
     documents: pa.Table
     source: str | None
+    run_id: str | None
 
 
 def _write_batch(conn: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
@@ -398,10 +411,11 @@ def _write_batch(conn: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
             new = bool(conn.execute(_BATCH_IS_NEW).fetchall()[0][0])
             for name, statements in _STATEMENTS.items():
                 if batch.tables[name].num_rows or (statements.delete and not new):
-                    statements.write(conn, new)
+                    statements.write(conn, new, batch.run_id)
             if batch.documents.num_rows:
                 conn.execute(
-                    _DOCUMENT_INSERT if new else _DOCUMENT_UPSERT, {"source": batch.source}
+                    _DOCUMENT_INSERT if new else _DOCUMENT_UPSERT,
+                    {"source": batch.source, "run_id": batch.run_id},
                 )
             conn.execute(_FAILURES_RESOLVED)
             conn.execute("COMMIT")

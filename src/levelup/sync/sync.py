@@ -287,6 +287,7 @@ async def sync_player(
         background=True,
         first_batch_size=options.first_batch_size,
         source=source.name,
+        run_id=run_id,
     )
     walk = _Walk()
     queue: asyncio.Queue = asyncio.Queue(maxsize=max(64, options.concurrency * 4))
