@@ -58,12 +58,15 @@ def documents_table() -> DocumentsSpec:
         description="One raw API response body per match and kind, as fetched.",
         column_docs={
             "match_id": "the match the body belongs to",
-            "kind": "`stats` (the body of GET /hi/matches/{id}/stats)",
+            "kind": "`stats` (the body of GET /hi/matches/{id}/stats) or `skill` (GET "
+            "/hi/matches/{id}/skill)",
             "body": "the document as received, compact JSON (in the JSON lines export: the "
             "object itself)",
             "fetched_at": "when LevelUp fetched it (naive UTC)",
             "source": "`api` or `recorded:<dir>`; NULL for bodies kept from schema 1's "
             "`match_json`",
+            "sync_run_id": "the sync run that stored it (`sync_runs.run_id`); NULL before "
+            "schema 4 and for bodies a backfill fetched",
         },
     )
 
