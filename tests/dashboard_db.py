@@ -125,7 +125,7 @@ MODE_STATS = [
     ("h2", OWNER, "CaptureTheFlag", "FlagCaptures", 1.0),
     ("h2", OWNER, "CaptureTheFlag", "FlagReturns", 1.0),
     ("h2", OWNER, "CaptureTheFlag", "TimeAsFlagCarrier", 45.0),
-    ("h3", MATE, "Pvp", "Kills", 7.0),
+    ("h3", OWNER, "Pvp", "Kills", 12.0),
     ("h4", OWNER, "Oddball", "TimeAsSkullCarrier", 90.0),
     ("h4", OWNER, "Oddball", "SkullGrabs", 3.0),
 ]

@@ -171,14 +171,22 @@ def role_frame(
 ) -> pl.DataFrame:
     """Other players' rows in the given matches, with role teammate / opponent / lobby.
 
-    `teams_enabled` NULL (an old database) is read as "teams" when both team ids
-    are known, since FFA matches are the ones the API marks explicitly.
+    Each row also carries the owner's side of the match (`owner_has_shots`,
+    `result`, `start_time`, `my_kills`, `my_deaths`), so the sections that compare
+    the owner with the others need this one join. `teams_enabled` NULL (an old
+    database) is read as "teams" when both team ids are known, since FFA matches
+    are the ones the API marks explicitly.
     """
     owner_rows = matches.select(
         "match_id",
         "kind",
+        "result",
+        "start_time",
         owner_team=pl.col("team_id"),
         teams=pl.col("teams_enabled"),
+        owner_has_shots=pl.col("has_shots"),
+        my_kills=pl.col("kills"),
+        my_deaths=pl.col("deaths"),
     )
     others = participants.join(owner_rows, on="match_id", how="inner")
     if owner is not None:
@@ -198,62 +206,84 @@ def role_frame(
     )
 
 
-def _group_figures(rows: pl.DataFrame) -> dict[str, Any]:
-    known = rows.filter(pl.col("has_shots"))
-    fired = int(known["shots_fired"].sum() or 0)
-    hit = int(known["shots_hit"].sum() or 0)
-    return {
-        "rows": rows.height,
-        "players": rows["xuid"].n_unique(),
-        "bots": rows.filter(pl.col("is_bot").fill_null(False))["xuid"].n_unique(),
-        "shots_unknown": rows.height - known.height,
-        "shots_fired": fired,
-        "shots_hit": hit,
-        "accuracy": percent(hit, fired),
-    }
+_NO_ONE = {"rows": 0, "players": 0, "bots": 0, "shots_unknown": 0, "shots_fired": 0,
+           "shots_hit": 0, "accuracy": None}  # fmt: skip
 
 
-def _lobby_groups(roles: pl.DataFrame, player: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "player": {
-            "matches": player["matches"],
-            "shots_fired": player["shots_fired"],
-            "shots_hit": player["shots_hit"],
-            "accuracy": player["accuracy"],
-        },
-        "teammates": _group_figures(roles.filter(pl.col("role") == "teammate")),
-        "opponents": _group_figures(roles.filter(pl.col("role") == "opponent")),
-        "lobby": _group_figures(roles),
-    }
+def _group_figures(roles: pl.DataFrame, keys: list[str]) -> dict[tuple, dict[str, Any]]:
+    """Sum-based figures of the other players per group (one group_by, not a filter each)."""
+    if roles.is_empty():
+        return {}
+    known = pl.col("has_shots")
+    grouped = roles.group_by(keys).agg(
+        rows=pl.len(),
+        players=pl.col("xuid").n_unique(),
+        bots=pl.col("xuid").filter(pl.col("is_bot").fill_null(False)).n_unique(),
+        shots_unknown=(~known).sum(),
+        shots_fired=pl.col("shots_fired").filter(known).sum(),
+        shots_hit=pl.col("shots_hit").filter(known).sum(),
+    )
+    result = {}
+    for row in grouped.iter_rows(named=True):
+        fired, hit = int(row["shots_fired"] or 0), int(row["shots_hit"] or 0)
+        result[tuple(row[k] for k in keys)] = {
+            "rows": row["rows"],
+            "players": row["players"],
+            "bots": row["bots"],
+            "shots_unknown": row["shots_unknown"],
+            "shots_fired": fired,
+            "shots_hit": hit,
+            "accuracy": percent(hit, fired),
+        }
+    return result
 
 
-def lobby(matches: pl.DataFrame, participants: pl.DataFrame, owner: str | None) -> dict[str, Any]:
+def lobby(matches: pl.DataFrame, roles: pl.DataFrame) -> dict[str, Any]:
     """The owner against teammates, opponents and the whole lobby, sums over the same matches.
 
     "The same matches" are those where the owner's own shots are known, so the
     owner's figure and the lobby's cover exactly the same games. Bots count as
     players of the lobby (they are what a custom game is played against); the
-    per-kind split keeps bot games apart from matchmade ones.
+    per-kind split keeps bot games apart from matchmade ones. `roles` is
+    `role_frame` of the matches in scope.
     """
     known = matches.filter(pl.col("has_shots"))
-    roles = role_frame(known, participants, owner)
-    result = _lobby_groups(roles, shot_totals(known))
+    roles = roles.filter(pl.col("owner_has_shots"))
+    by_role = _group_figures(roles, ["role"])
+    by_kind_role = _group_figures(roles, ["kind", "role"])
+    whole = _group_figures(roles.with_columns(all=pl.lit(True)), ["all"])
+    by_kind_whole = _group_figures(roles, ["kind"])
+
+    def groups(player: dict[str, Any], role_of: Any, lobby_figures: dict | None) -> dict:
+        return {
+            "player": {
+                key: player[key] for key in ("matches", "shots_fired", "shots_hit", "accuracy")
+            },
+            "teammates": role_of("teammate") or dict(_NO_ONE),
+            "opponents": role_of("opponent") or dict(_NO_ONE),
+            "lobby": lobby_figures or dict(_NO_ONE),
+        }
+
+    result = groups(shot_totals(known), lambda r: by_role.get((r,)), whole.get((True,)))
     by_kind = []
     for kind in KINDS:
         kind_matches = known.filter(pl.col("kind") == kind)
         if kind_matches.is_empty():
             continue
-        groups = _lobby_groups(roles.filter(pl.col("kind") == kind), shot_totals(kind_matches))
-        by_kind.append({"kind": kind, "kind_label": KINDS[kind], **groups})
+        figures = groups(
+            shot_totals(kind_matches),
+            lambda r, k=kind: by_kind_role.get((k, r)),
+            by_kind_whole.get((kind,)),
+        )
+        by_kind.append({"kind": kind, "kind_label": KINDS[kind], **figures})
     result["by_kind"] = by_kind
     return result
 
 
 def frequent_players(
     matches: pl.DataFrame,
-    participants: pl.DataFrame,
+    roles: pl.DataFrame,
     names: pl.DataFrame,
-    owner: str | None,
     count: int = TOP_PLAYERS,
 ) -> list[dict[str, Any]]:
     """The humans met most often in the scope, with their own sum-based accuracy.
@@ -262,11 +292,9 @@ def frequent_players(
     where the player's shots are known. The gamertag is the name cache's (the
     current name) when present, else the newest one seen in a match.
     """
-    roles = role_frame(matches, participants, owner).filter(~pl.col("is_bot").fill_null(False))
+    roles = roles.filter(~pl.col("is_bot").fill_null(False))
     if roles.is_empty():
         return []
-    order = matches.select("match_id", seq=pl.int_range(pl.len()))
-    roles = roles.join(order, on="match_id", how="left")
     known = pl.col("has_shots")
     grouped = (
         roles.group_by("xuid")
@@ -276,7 +304,10 @@ def frequent_players(
             as_opponent=(pl.col("role") == "opponent").sum(),
             shots_fired=pl.col("shots_fired").filter(known).sum(),
             shots_hit=pl.col("shots_hit").filter(known).sum(),
-            seen_gamertag=pl.col("gamertag").sort_by("seq").drop_nulls().last(),
+            seen_gamertag=pl.col("gamertag")
+            .sort_by("start_time", nulls_last=False)
+            .drop_nulls()
+            .last(),
         )
         .sort(["matches", "xuid"], descending=[True, False])
         .head(count)
@@ -343,7 +374,6 @@ def compute(ctx: Context) -> dict[str, Any]:
     null_shots = {"not_backfilled": 0, "not_provided": 0}
     for reason, n in null_counts.iter_rows():
         null_shots[reason] = int(n)
-    participants = ctx.frames.participants
     ctx.series["accuracy"] = with_rolling(matches)
     return {
         "matches_with_shots": totals["matches"],
@@ -359,8 +389,8 @@ def compute(ctx: Context) -> dict[str, Any]:
         "trend": trend(matches, filtered=ctx.scope.filtered),
         "best": best,
         "worst": worst,
-        "lobby": lobby(matches, participants, ctx.owner),
-        "frequent_players": frequent_players(matches, participants, ctx.frames.names, ctx.owner),
+        "lobby": lobby(matches, ctx.roles()),
+        "frequent_players": frequent_players(matches, ctx.roles(), ctx.frames.names),
     }
 
 

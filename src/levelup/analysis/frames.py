@@ -102,6 +102,10 @@ SKILL_NEEDED: dict[str, pl.DataType] = {
     "expected_deaths": F64,
     "deaths_stddev": F64,
 }
+# What the report reads of the other players' skill rows.
+OTHER_SKILL_NEEDED: dict[str, pl.DataType] = {
+    name: SKILL_NEEDED[name] for name in ("match_id", "xuid", "pre_csr", "post_csr", "csr_change")
+}
 TEAM_SKILL_NEEDED: dict[str, pl.DataType] = {"match_id": S, "team_id": I32, "mmr": F64}
 CSR_NEEDED: dict[str, pl.DataType] = {
     "playlist_id": S,

@@ -14,7 +14,6 @@ from typing import Any
 
 import polars as pl
 
-from levelup.analysis.accuracy import role_frame
 from levelup.analysis.figures import percent, ratio
 from levelup.analysis.section import Context, Section, availability
 from levelup.analysis.tablespec import Column, TableSpec, View, note, table
@@ -80,8 +79,8 @@ def _toughest(
     skill = ctx.frames.skill.filter(pl.col("xuid") != (ctx.owner or "")).select(
         "match_id", "xuid", csr=pl.coalesce(pl.col("post_csr"), pl.col("pre_csr"))
     )
-    rated = opponents.join(skill, on=["match_id", "xuid"], how="inner").filter(
-        pl.col("csr").is_not_null() & (pl.col("csr") >= 0)
+    rated = opponents.select("match_id", "xuid").join(
+        skill.filter(pl.col("csr") >= 0), on=["match_id", "xuid"], how="inner"
     )
     if rated.is_empty():
         return [], "no CSR stored for the opponents in scope (the skill data holds your rows only)"
@@ -97,15 +96,7 @@ def _toughest(
 
 
 def compute(ctx: Context) -> dict[str, Any]:
-    matches = ctx.matches
-    mine = matches.select(
-        "match_id", "result", "start_time", my_kills=pl.col("kills"), my_deaths=pl.col("deaths")
-    )
-    roles = (
-        role_frame(matches, ctx.frames.participants, ctx.owner)
-        .filter(~pl.col("is_bot").fill_null(False))
-        .join(mine, on="match_id", how="left")
-    )
+    roles = ctx.roles().filter(~pl.col("is_bot").fill_null(False))
     names = _names(roles, ctx.frames.names)
     teammates = roles.filter(pl.col("role") == "teammate")
     opponents = roles.filter(pl.col("role") == "opponent")

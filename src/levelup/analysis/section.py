@@ -41,6 +41,17 @@ class Context:
     matches: pl.DataFrame
     owner: str | None
     series: dict[str, Any] = field(default_factory=dict)
+    _roles: pl.DataFrame | None = None
+
+    def roles(self) -> pl.DataFrame:
+        """The other players' rows of the matches in scope with their role (teammate,
+        opponent, lobby) and the owner's side of the match: joined once, for every
+        section that compares the owner with the others."""
+        if self._roles is None:
+            from levelup.analysis.accuracy import role_frame
+
+            self._roles = role_frame(self.matches, self.frames.participants, self.owner)
+        return self._roles
 
 
 @dataclass(frozen=True)
