@@ -5,7 +5,7 @@
 
 Runs `levelup demo` into a temporary data directory (the generated history,
 synced through the real path), writes the report page with `levelup report
---html`, and photographs the top of the page (cards, overview, rank) in
+--html` (the sections the demo data fills), and photographs the top of the page in
 headless Chromium through Playwright, with every non-file request refused.
 Needs /usr/bin/chromium and the playwright package
 (scripts/install_browser_deps.sh installs both).
@@ -14,6 +14,7 @@ Needs /usr/bin/chromium and the playwright package
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -24,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-def levelup(*args: str, cwd: Path) -> None:
+def levelup(*args: str, cwd: Path) -> str:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     env.pop("LEVELUP_DATA_DIR", None)
     result = subprocess.run(
@@ -32,6 +33,20 @@ def levelup(*args: str, cwd: Path) -> None:
     )
     if result.returncode != 0:
         raise SystemExit(f"levelup {args[0]} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def sections_with_data(summary: dict) -> list[str]:
+    """The dashboard's sections, less those the demo data cannot fill (no skill rows
+    yet, say): the screenshot shows figures, not "not available" boxes."""
+    skip = set()
+    for key in ("rank", "expectation", "medal_stats"):
+        if not summary[key].get("available", True):
+            skip.add(key)
+    order = ["overview", "rank", "expectation", "accuracy", "medals", "modes", "time",
+             "people", "matches"]  # fmt: skip
+    aliases = {"medals": "medal_stats", "modes": "modes_maps", "matches": "recent_matches"}
+    return [name for name in order if aliases.get(name, name) not in skip]
 
 
 def photograph(page: Path, out: Path, width: int, height: int, scheme: str) -> None:
@@ -74,8 +89,10 @@ def main() -> int:
         data = work / "data"
         levelup("demo", "--data-dir", str(data), "--matches", str(args.matches), cwd=work)
         page = work / "report.html"
-        levelup("report", "--player", "DemoSpartan", "--data-dir", str(data), "--tz", "UTC",
-                "--html", str(page), cwd=work)  # fmt: skip
+        common = ["report", "--player", "DemoSpartan", "--data-dir", str(data), "--tz", "UTC"]
+        summary = json.loads(levelup(*common, "--json", cwd=work).strip().splitlines()[-1])
+        sections = [arg for name in sections_with_data(summary) for arg in ("--section", name)]
+        levelup(*common, *sections, "--html", str(page), cwd=work)
         photograph(page, args.out, args.width, args.height, args.scheme)
     print(f"screenshot written to {args.out}")
     return 0
