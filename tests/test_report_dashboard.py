@@ -445,3 +445,25 @@ def test_match_id_errors(data_dir: Path) -> None:
     unknown = run_cli("match", "zz9", "--data-dir", str(data_dir))
     assert unknown.returncode == 2 and "no match 'zz9'" in unknown.stderr
     assert "Traceback" not in several.stderr + unknown.stderr
+
+
+def test_match_search_goes_past_a_busy_database(tmp_path: Path) -> None:
+    from tests.test_report import build_fixture_db
+
+    build_dashboard_db(tmp_path)
+    other = build_fixture_db(tmp_path)  # "Owner One", matches m1..m8
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+         "print('ready', flush=True); sys.stdin.read()", str(other)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        found = run_cli("match", "h1", "--data-dir", str(tmp_path), "--json")
+        assert found.returncode == 0, found.stderr
+        assert last_json(found.stdout)["match_id"] == "h1"
+        missing = run_cli("match", "m1", "--data-dir", str(tmp_path))
+        assert missing.returncode == 2
+        assert f"{other}: in use by a sync, not searched" in missing.stderr
+    finally:
+        holder.communicate(input="", timeout=30)

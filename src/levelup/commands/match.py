@@ -20,7 +20,7 @@ from levelup.analysis.scoreboard import build_scoreboards, views
 from levelup.commands import COMMANDS
 from levelup.commands.common import add_data_dir, print_json
 from levelup.commands.report import console_for, find_database
-from levelup.errors import ConfigError
+from levelup.errors import ConfigError, DatabaseBusyError
 from levelup.store.database import PlayerDatabase, connect, list_player_dbs, resolve_data_dir
 from levelup.store.schema import get_meta
 
@@ -60,12 +60,21 @@ def _locate(args: argparse.Namespace, prefix: str) -> tuple[PlayerDatabase, str]
     if not databases:
         raise ConfigError(f"no player database under {data_dir / 'players'} (run `levelup sync`)")
     found: dict[str, PlayerDatabase] = {}
+    busy: list[str] = []
     for database in databases:
-        for match_id in _candidates(database, prefix):
+        try:
+            candidates = _candidates(database, prefix)
+        except DatabaseBusyError:
+            if args.player:
+                raise
+            busy.append(str(database.path))  # a sync is writing it: search the others
+            continue
+        for match_id in candidates:
             found.setdefault(match_id, database)
     where = f"{args.player}'s matches" if args.player else "any stored player's matches"
     if not found:
-        raise ConfigError(f"no match {prefix!r} in {where}")
+        unread = f" ({', '.join(busy)}: in use by a sync, not searched)" if busy else ""
+        raise ConfigError(f"no match {prefix!r} in {where}{unread}")
     exact = {k: v for k, v in found.items() if k.lower() == prefix.lower()}
     found = exact or found
     if len(found) > 1:
