@@ -16,6 +16,7 @@ import pytest
 from levelup.commands.backfill import DRY_RUN_SHOWN
 from levelup.demo.generator import DEMO_OWNER, generate_match
 from levelup.demo.generator import write_recorded_dir as generated_recorded_dir
+from levelup.extract.match import EXTRACTION_VERSION
 from levelup.sources.recorded import RecordedSource
 from levelup.store.database import connect, open_player_db
 from levelup.store.schema import migrate, set_meta
@@ -282,7 +283,7 @@ def test_a_json_without_a_valid_value_is_not_selected_again_unless_forced(tmp_pa
     assert first["selected"] == {"shots": 1} and first["shots_updated"] == 0
     db = data / "players" / "Owner" / "stats.duckdb"
     assert _q(db, "SELECT match_id, option, had_value, extraction_version FROM backfill_log") == [
-        (docs[0]["MatchId"], "shots", False, 1)
+        (docs[0]["MatchId"], "shots", False, EXTRACTION_VERSION)
     ]
     assert last_json(_backfill(data, "--player", "Owner", "--shots", "--json").stdout)[
         "selected"

@@ -417,10 +417,14 @@ def test_index_is_persisted_and_refreshed(tmp_path: Path) -> None:
     assert third.history_page(SUBSTRING)["Results"][0]["MatchId"] == mid(0)
     assert third.history_page(PLAYER)["Results"][0]["MatchId"] == mid(0)
 
-    # A removed file disappears; a corrupt one is skipped, not fatal.
+    # A removed file disappears; a corrupt one is not fatal, and not skipped unseen:
+    # it ends every history (whose match it is cannot be known) and fails when fetched.
     (root / "matches" / "new.json").unlink()
     (root / "matches" / "corrupt.json").write_text('{"MatchId": "corr')
-    assert RecordedDirectory(root).history_page(OTHER)["ResultCount"] == 11
+    page = RecordedDirectory(root).history_page(OTHER)
+    assert page["ResultCount"] == 12
+    assert page["Results"][-1] == {"MatchId": "corrupt"}
+    assert "corrupt" not in {r["MatchId"] for r in page["Results"][:-1]}
 
 
 def test_index_of_many_files_is_fast(tmp_path: Path) -> None:

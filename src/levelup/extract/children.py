@@ -53,7 +53,10 @@ def _players(doc: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         raw_id = _dict(player).get("PlayerId")
         if not isinstance(raw_id, str) or not raw_id:
             continue
-        player_id = player_key(raw_id)[0]
+        parsed_id = player_key(raw_id)
+        if parsed_id is None:  # malformed: `extract_match` warns about it
+            continue
+        player_id = parsed_id[0]
         if player_id in seen:
             continue
         seen.add(player_id)

@@ -35,7 +35,9 @@ from levelup.extract.values import (
     parse_str,
 )
 
-EXTRACTION_VERSION = 1
+# 2: out-of-range timestamps, team-switcher sums and durations, non-text ids and names,
+# malformed player ids are NULL / skipped; match ids lower-case.
+EXTRACTION_VERSION = 2
 
 # CoreStats key -> (stored field, is a count that cannot be negative).
 _SUMMED_INT_KEYS: tuple[tuple[str, str, bool], ...] = (
@@ -122,18 +124,25 @@ def parse_match_json(raw: bytes | str) -> dict[str, Any]:
     return doc
 
 
-def player_key(player_id: str) -> tuple[str, bool]:
-    """Storage key of an API player id, and whether it is a bot.
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
-    "xuid(2535...)" -> "2535..." (humans by digits); "bid(8.0)" stays as is.
+
+def player_key(player_id: str) -> tuple[str, bool] | None:
+    """Storage key of an API player id, and whether it is a bot; None when malformed.
+
+    "xuid(2535...)" (or bare digits) -> "2535..." (humans by digits); "bid(8.0)"
+    stays as is. Anything else ("xuid(abc)", "XUID(456)", " xuid(789)") names
+    nobody: storing it as a human's xuid would invent a player.
     """
     if player_id.startswith("xuid(") and player_id.endswith(")"):
         digits = player_id[5:-1]
-        if digits.isdigit():
-            return digits, False
-    if player_id.isdigit():
+        return (digits, False) if _ascii_digits(digits) else None
+    if _ascii_digits(player_id):
         return player_id, False
-    return player_id, player_id.startswith("bid(")
+    if player_id.startswith("bid(") and player_id.endswith(")"):
+        return player_id, True
+    return None
 
 
 def _parse_time(value: Any, match_id: str, field: str) -> dt.datetime | None:
@@ -143,11 +152,12 @@ def _parse_time(value: Any, match_id: str, field: str) -> dt.datetime | None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is not None:
+            # 0001-01-01T00:00:00+14:00 is before year 1 in UTC: OverflowError.
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         log.warning("match %s: field %s is not a timestamp: %r", match_id, field, value)
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed
 
 
@@ -160,6 +170,8 @@ def match_identity(doc: dict[str, Any]) -> tuple[str, dt.datetime, list[Any]]:
     match_id = doc.get("MatchId")
     if not isinstance(match_id, str) or not match_id:
         raise MatchDocumentError("missing MatchId")
+    # Ids are GUIDs: compared and stored lower-case, whatever case a body spells them in.
+    match_id = match_id.lower()
     info = _dict(doc.get("MatchInfo"))
     if "StartTime" not in info or info["StartTime"] is None:
         raise MatchDocumentError("missing MatchInfo.StartTime")
@@ -177,7 +189,11 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
     if not isinstance(raw_id, str) or not raw_id:
         log.warning("match %s: a player has no PlayerId; skipped", match_id)
         return None
-    key, is_bot = player_key(raw_id)
+    parsed_id = player_key(raw_id)
+    if parsed_id is None:
+        log.warning("match %s: a player has a malformed PlayerId %r; skipped", match_id, raw_id)
+        return None
+    key, is_bot = parsed_id
     if player.get("PlayerType") == 2:
         is_bot = True
     where = f"{raw_id}"
@@ -214,7 +230,20 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
             elif value is None or sums[field] is None:
                 sums[field] = None
             else:
-                sums[field] += value  # type: ignore[operator]
+                # A team switcher's stints are summed; the sum must still fit the
+                # column (INTEGER), or the whole batch's frame could not be built.
+                total = sums[field] + value  # type: ignore[operator]
+                if not INT_MIN <= total <= INT_MAX:
+                    log.warning(
+                        "match %s: field %s.CoreStats.%s sums to %d over the player's team "
+                        "stints, out of range; stored as NULL",
+                        match_id,
+                        where,
+                        api_key,
+                        total,
+                    )
+                    total = None
+                sums[field] = total
         entry_kda = core.get("KDA")
         if not (type(entry_kda) is float and math.isfinite(entry_kda)):  # else as parse_float
             entry_kda = parse_float(entry_kda, match_id, f"{where}.CoreStats.KDA")
@@ -223,6 +252,9 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
             if index == 0
             else (None if kda is None or entry_kda is None else kda + entry_kda)
         )
+        if kda is not None and not math.isfinite(kda):  # two huge finite values
+            log.warning("match %s: field %s.CoreStats.KDA sums past a DOUBLE", match_id, where)
+            kda = None
         entry_spree = core.get("MaxKillingSpree")
         if not (type(entry_spree) is int and 0 <= entry_spree <= INT_MAX):  # else as parse_int
             entry_spree = parse_int(
@@ -243,7 +275,16 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
     single_life = life if len(core_entries) == 1 else None
     if len(core_entries) > 1 and kda is not None:
         kda = round(kda, 2)
-    participation = _dict(player.get("ParticipationInfo"))
+    participation = player.get("ParticipationInfo")
+    if not isinstance(participation, dict):
+        if participation is not None:
+            log.warning(
+                "match %s: field %s.ParticipationInfo is not an object: %r; stored as NULL",
+                match_id,
+                where,
+                participation,
+            )
+        participation = {}
     present_at_end = participation.get("PresentAtCompletion")
     if present_at_end is not None and type(present_at_end) is not bool:  # else as parse_bool
         present_at_end = parse_bool(present_at_end, match_id, f"{where}.PresentAtCompletion")
@@ -345,9 +386,12 @@ def _participant(match_id: str, totals: PlayerTotals) -> MatchParticipantRow:
     )
 
 
-def _asset(info: dict[str, Any], key: str) -> tuple[str | None, str | None]:
+def _asset(info: dict[str, Any], key: str, match_id: str) -> tuple[str | None, str | None]:
     asset = _dict(info.get(key))
-    return parse_str(asset.get("AssetId")), parse_str(asset.get("VersionId"))
+    return (
+        parse_str(asset.get("AssetId"), match_id, f"MatchInfo.{key}.AssetId"),
+        parse_str(asset.get("VersionId"), match_id, f"MatchInfo.{key}.VersionId"),
+    )
 
 
 def _stats_row(
@@ -355,10 +399,10 @@ def _stats_row(
 ) -> MatchStatsRow:
     info = _dict(doc.get("MatchInfo"))
     sums = totals.sums
-    playlist_id, playlist_version = _asset(info, "Playlist")
-    map_id, map_version = _asset(info, "MapVariant")
-    variant_id, variant_version = _asset(info, "UgcGameVariant")
-    pair_id, pair_version = _asset(info, "PlaylistMapModePair")
+    playlist_id, playlist_version = _asset(info, "Playlist", match_id)
+    map_id, map_version = _asset(info, "MapVariant", match_id)
+    variant_id, variant_version = _asset(info, "UgcGameVariant", match_id)
+    pair_id, pair_version = _asset(info, "PlaylistMapModePair", match_id)
     my_score, enemy_score = _team_scores(doc, totals.team_id, match_id)
     return MatchStatsRow(
         match_id=match_id,
@@ -380,7 +424,7 @@ def _stats_row(
         game_variant_version_id=variant_version,
         pair_id=pair_id,
         pair_version_id=pair_version,
-        season_id=parse_str(info.get("SeasonId")),
+        season_id=parse_str(info.get("SeasonId"), match_id, "MatchInfo.SeasonId"),
         teams_enabled=parse_bool(info.get("TeamsEnabled"), match_id, "MatchInfo.TeamsEnabled"),
         player_count=player_count,
         **_player_fields(totals),

@@ -56,7 +56,10 @@ def skill_request(stats_doc: dict[str, Any]) -> list[str] | None:
         raw_id = _dict(player).get("PlayerId")
         if not isinstance(raw_id, str):
             continue
-        key, is_bot = player_key(raw_id)
+        parsed_id = player_key(raw_id)
+        if parsed_id is None:
+            continue
+        key, is_bot = parsed_id
         if not is_bot and key.isdigit() and player.get("PlayerType", 1) != 2:
             humans[key] = None
     return list(humans)
@@ -83,7 +86,10 @@ def _entries(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         raw_id = _dict(entry).get("Id")
         if not isinstance(raw_id, str):
             continue
-        xuid, is_bot = player_key(raw_id)
+        parsed_id = player_key(raw_id)
+        if parsed_id is None:
+            continue
+        xuid, is_bot = parsed_id
         if is_bot or not xuid.isdigit() or xuid in seen:
             continue
         seen.add(xuid)

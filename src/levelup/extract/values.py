@@ -20,6 +20,10 @@ log = logging.getLogger("levelup.values")
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
 
+# No match lasts a week, custom games left running included: a longer duration
+# ("P400D") is garbage, and stored as seconds it would dominate every average.
+MAX_DURATION_SECONDS = 7 * 86_400.0
+
 _DURATION_RE = re.compile(
     r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
@@ -111,7 +115,8 @@ _DURATIONS_MAX = 8192
 
 
 def parse_duration(value: Any, match_id: str, field: str) -> float | None:
-    """Seconds from an ISO-8601 duration ("PT9M9.4211615S"); plain numbers are seconds."""
+    """Seconds from an ISO-8601 duration ("PT9M9.4211615S"); plain numbers are seconds.
+    More than `MAX_DURATION_SECONDS` is NULL with a warning."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -135,11 +140,18 @@ def parse_duration(value: Any, match_id: str, field: str) -> float | None:
             total += float(minutes) * 60
         if seconds is not None:
             total += float(seconds)
+        if total > MAX_DURATION_SECONDS:
+            _warn(match_id, field, value, "an out-of-range (over a week) duration")
+            return None
         if len(_DURATIONS) >= _DURATIONS_MAX:
             _DURATIONS.clear()
         _DURATIONS[value] = total
         return total
-    return parse_float(value, match_id, field, non_negative=True)
+    seconds = parse_float(value, match_id, field, non_negative=True)
+    if seconds is not None and seconds > MAX_DURATION_SECONDS:
+        _warn(match_id, field, value, "an out-of-range (over a week) duration")
+        return None
+    return seconds
 
 
 def parse_bool(value: Any, match_id: str, field: str) -> bool | None:
@@ -150,9 +162,15 @@ def parse_bool(value: Any, match_id: str, field: str) -> bool | None:
     return None
 
 
-def parse_str(value: Any) -> str | None:
-    """Identifiers are kept as text; empty strings carry no information."""
+def parse_str(value: Any, match_id: str = "?", field: str = "?") -> str | None:
+    """Identifiers and names are text (a whole number is accepted as its digits);
+    empty strings carry no information. An object, a list or a boolean is NULL
+    with a warning: stored as Python text ("{'x': 1}") it would look like an id."""
     if value is None:
         return None
-    text = str(value)
-    return text or None
+    if isinstance(value, str):
+        return value or None
+    if type(value) is int:
+        return str(value)
+    _warn(match_id, field, value, "a non-text")
+    return None

@@ -21,7 +21,18 @@ from levelup.errors import LevelUpError
 from levelup.match_types import LIFECYCLE_BY_MATCH_TYPE as LIFECYCLE_BY_MATCH_TYPE
 from levelup.match_types import MATCH_TYPES as MATCH_TYPES
 
-_XUID_RE = re.compile(r"^(?:xuid\()?(\d+)\)?$")
+_XUID_RE = re.compile(r"^(?:xuid\(([0-9]+)\)|([0-9]+))$")
+
+
+def text_value(value: object) -> str | None:
+    """A name from a JSON answer (gamertag, PublicName): a non-empty string, or a
+    whole number's digits. An object, a list or a boolean is no name: as Python
+    text ("['a']", "{'en': 'x'}") it would be stored as if it were one."""
+    if isinstance(value, str):
+        return value or None
+    if type(value) is int:
+        return str(value)
+    return None
 
 
 def normalize_xuid(value: str | int) -> str:
@@ -33,7 +44,7 @@ def normalize_xuid(value: str | int) -> str:
     match = _XUID_RE.match(str(value).strip())
     if not match:
         raise ValueError(f"not an xuid: {value!r}")
-    return match.group(1)
+    return match.group(1) or match.group(2)
 
 
 @dataclass(frozen=True)

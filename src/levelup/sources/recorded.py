@@ -56,7 +56,9 @@ from levelup.sources.base import (
     MatchNotFoundError,
     PlayerIdentity,
     SourceCounters,
+    SourceError,
     normalize_xuid,
+    text_value,
 )
 from levelup.sources.endpoints import (
     ASSET,
@@ -82,6 +84,12 @@ MAX_PAGE_SIZE = 25
 INDEX_FILE_NAME = ".index.json"
 # 2: JSON lines, one per match file (1 was a single JSON document).
 _INDEX_VERSION = 2
+
+
+class UnreadableMatchError(SourceError):
+    """A match the directory lists cannot be read as a match: it fails alone (exit 1),
+    with the reason, and is retried by the next run."""
+
 
 _EXPECTED_LAYOUT = (
     "expected a directory holding players.json and/or matches/<match_id>.json "
@@ -115,6 +123,19 @@ def _xuid_or_none(value: Any) -> str | None:
         return normalize_xuid(value)
     except ValueError:
         return None
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    """A JSON object the index reads, {} when absent.
+
+    Raises:
+        ValueError: present but not an object (the file cannot be indexed).
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is a {type(value).__name__}, not an object")
+    return value
 
 
 # A human in a match: (xuid digits, LastTeamId, Outcome, Rank, PresentAtEndOfMatch).
@@ -177,19 +198,30 @@ class _IndexedMatch:
     ) -> _IndexedMatch:
         """The entry of a parsed match file; `strings` interns xuids (see `from_persisted`)."""
         if not isinstance(doc, dict):
-            raise ValueError("not a JSON object")
+            raise ValueError(f"the JSON document is a {type(doc).__name__}, not an object")
         strings = {} if strings is None else strings
-        info = doc.get("MatchInfo") or {}
+        info = _object(doc.get("MatchInfo"), "MatchInfo")
+        start = info.get("StartTime")
+        if start is not None and not isinstance(start, str):
+            raise ValueError(f"MatchInfo.StartTime is not a timestamp: {start!r}")
+        lifecycle = info.get("LifecycleMode")
+        if lifecycle is not None and type(lifecycle) is not int:
+            raise ValueError(f"MatchInfo.LifecycleMode is not a whole number: {lifecycle!r}")
+        players = doc.get("Players")
+        if players is not None and not isinstance(players, list):
+            raise ValueError(f"Players is a {type(players).__name__}, not a list")
         humans: list[_Human] = []
         seen: set[str] = set()
-        for player in doc.get("Players") or ():
+        for player in players or ():
             if not isinstance(player, dict):
                 continue
             xuid = _xuid_or_none(player.get("PlayerId"))
             if xuid is None or xuid in seen:  # bots ("bid(8.0)") have no xuid
                 continue
             seen.add(xuid)
-            participation = player.get("ParticipationInfo") or {}
+            participation = _object(
+                player.get("ParticipationInfo"), f"ParticipationInfo of {player.get('PlayerId')}"
+            )
             humans.append(
                 (
                     strings.setdefault(xuid, xuid),
@@ -199,12 +231,11 @@ class _IndexedMatch:
                     participation.get("PresentAtCompletion"),
                 )
             )
-        start = info.get("StartTime")
         return cls(
             match_id=match_id,
             start_time=start,
             sort_key=_time_key(start),
-            lifecycle_mode=info.get("LifecycleMode"),
+            lifecycle_mode=lifecycle,
             match_info=orjson.dumps(info),
             humans=tuple(humans),
         )
@@ -221,6 +252,9 @@ class _HistoryRow:
     indexed: _IndexedMatch | None = None
     human: _Human | None = None
     result: dict[str, Any] | None = None  # verbatim from a history file
+    # Why the match cannot be read (a bad match file, or a bad row of a history
+    # file): listed in every history and filter, and failed when fetched.
+    unreadable: str | None = None
 
     def to_result(self) -> dict[str, Any]:
         """The row in the API's history shape."""
@@ -236,6 +270,38 @@ class _HistoryRow:
             "Rank": rank,
             "PresentAtEndOfMatch": present,
         }
+
+
+def _history_file_row(result: Any, where: str) -> _HistoryRow | None:
+    """One row of a history file's `Results`; a row with a match id but fields of the
+    wrong type is kept as unreadable (the match then fails with the reason)."""
+    match_id = result.get("MatchId") if isinstance(result, dict) else None
+    if not isinstance(match_id, str) or not match_id:
+        logger.warning("%s has no MatchId text; not a match of the history", where)
+        return None
+    problem = None
+    info = result.get("MatchInfo")
+    if info is None:
+        info = {}
+    elif not isinstance(info, dict):
+        problem, info = f"MatchInfo is a {type(info).__name__}, not an object", {}
+    start = info.get("StartTime")
+    if start is not None and not isinstance(start, str):
+        problem, start = f"MatchInfo.StartTime is not a timestamp: {start!r}", None
+    lifecycle = info.get("LifecycleMode")
+    if lifecycle is not None and type(lifecycle) is not int:
+        problem = f"MatchInfo.LifecycleMode is not a whole number: {lifecycle!r}"
+        lifecycle = None
+    return _HistoryRow(
+        match_id=match_id,
+        start_time=start,
+        sort_key=_time_key(start),
+        lifecycle_mode=lifecycle,
+        result=result,
+        unreadable=f"the recorded history row {where} is not readable: {problem}"
+        if problem
+        else None,
+    )
 
 
 def _sorted_rows(rows: Iterable[_HistoryRow]) -> list[_HistoryRow]:
@@ -316,7 +382,9 @@ class _MatchIndex:
                 entries[name] = _read_entry(self._matches_dir / name, stat, strings)
             except (OSError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
                 bad[name] = str(exc)
-                logger.warning("skipping unreadable match file %s: %s", name, exc)
+                logger.warning(
+                    "unreadable match file %s (reported as a failed match): %s", name, exc
+                )
         self.files_parsed += parsed
         removed = any(name not in current for name in self._entries) or self._persisted_stale
         self._persisted_stale = False
@@ -416,6 +484,26 @@ class _MatchIndex:
             )
             return rows
 
+    def unreadable_rows(self) -> list[_HistoryRow]:
+        """One row per match file that cannot be read as a match.
+
+        Whose match it is cannot be known, so every player's history lists it
+        (at the end: its start time is unknown), and the sync reports it as a
+        failed match instead of skipping it unseen.
+        """
+        with self._lock:
+            return [
+                _HistoryRow(
+                    match_id=name[: -len(".json")],
+                    start_time=None,
+                    sort_key=float("-inf"),
+                    lifecycle_mode=None,
+                    result={"MatchId": name[: -len(".json")]},
+                    unreadable=f"the recorded file matches/{name} is not a readable match: {why}",
+                )
+                for name, why in sorted(self.bad_files.items())
+            ]
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -488,6 +576,7 @@ class RecordedDirectory:
         self._players: list[PlayerIdentity] | None = None
         self._profiles: dict[str, dict[str, Any]] | None = None
         self._history_cache: dict[str, tuple[tuple[Any, ...], list[_HistoryRow]]] = {}
+        self._unreadable: dict[str, str] = {}  # lower-case match id -> reason
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -513,8 +602,7 @@ class RecordedDirectory:
             xuid = _xuid_or_none(item.get("xuid")) if isinstance(item, dict) else None
             if xuid is None:
                 raise ConfigError(f"{self.path / name}: entry without a valid xuid: {item!r}")
-            gamertag = item.get("gamertag")
-            out.append(PlayerIdentity(xuid, str(gamertag) if gamertag else None))
+            out.append(PlayerIdentity(xuid, text_value(item.get("gamertag"))))
         return out
 
     def players(self) -> list[PlayerIdentity]:
@@ -538,9 +626,10 @@ class RecordedDirectory:
                         profiles[ident.xuid] = {"xuid": ident.xuid, "gamertag": ident.gamertag}
                 for item in self._read_json_list("profiles.json"):
                     xuid = _xuid_or_none(item.get("xuid")) if isinstance(item, dict) else None
-                    if xuid is None or not item.get("gamertag"):
+                    name = text_value(item.get("gamertag")) if xuid is not None else None
+                    if xuid is None or name is None:
                         continue
-                    profiles[xuid] = {**item, "xuid": xuid, "gamertag": str(item["gamertag"])}
+                    profiles[xuid] = {**item, "xuid": xuid, "gamertag": name}
                 self._profiles = profiles
             return self._profiles
 
@@ -656,7 +745,26 @@ class RecordedDirectory:
             with open(path, "rb") as fh:
                 return fh.read()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
-            raise MatchNotFoundError(f"match {match_id} not found: no {path}") from exc
+            other = self._other_case(path)
+            if other is None:
+                raise MatchNotFoundError(f"match {match_id} not found: no {path}") from exc
+        with open(other, "rb") as fh:
+            return fh.read()
+
+    def _other_case(self, path: Path) -> Path | None:
+        """The file whose name differs from `path`'s only in case, if exactly one does.
+
+        Match ids are GUIDs, compared and stored lower-case: a sync asks for
+        `abc...` even when the file is `ABC....json` (the API does not care either).
+        Only reached when the exact name is missing, so the listing costs nothing
+        on the common path.
+        """
+        wanted = path.name.casefold()
+        try:
+            names = [n for n in os.listdir(path.parent) if n.casefold() == wanted]
+        except OSError:
+            return None
+        return path.parent / names[0] if len(names) == 1 else None
 
     def medal_metadata(self) -> bytes | None:
         """The body of ``medals.json`` (the medal metadata document), or None without one."""
@@ -733,21 +841,10 @@ class RecordedDirectory:
             results = body.get("Results") if isinstance(body, dict) else None
             if not isinstance(results, list):
                 raise ConfigError(f"{file} is not a match history body (no Results list)")
-            for result in results:
-                if not isinstance(result, dict) or not result.get("MatchId"):
-                    continue
-                match_id = str(result["MatchId"])
-                if match_id in by_id:
-                    continue
-                info = result.get("MatchInfo") or {}
-                start = info.get("StartTime")
-                by_id[match_id] = _HistoryRow(
-                    match_id=match_id,
-                    start_time=start,
-                    sort_key=_time_key(start),
-                    lifecycle_mode=info.get("LifecycleMode"),
-                    result=result,
-                )
+            for index, result in enumerate(results):
+                row = _history_file_row(result, f"{file.name}: Results[{index}]")
+                if row is not None and row.match_id not in by_id:
+                    by_id[row.match_id] = row
         rows = _sorted_rows(by_id.values())
         with self._lock:
             self._history_cache[xuid] = (key, rows)
@@ -764,11 +861,28 @@ class RecordedDirectory:
         if files:
             rows = self._rows_from_history_files(digits, files)
         else:
-            rows = self._fresh_index().rows_for(digits) or []
+            index = self._fresh_index()
+            rows = index.rows_for(digits) or []
+            unreadable = index.unreadable_rows()
+            if unreadable:
+                rows = _sorted_rows([*rows, *unreadable])
+        with self._lock:
+            for row in rows:
+                if row.unreadable:
+                    self._unreadable[row.match_id.lower()] = row.unreadable
+                else:
+                    self._unreadable.pop(row.match_id.lower(), None)
         modes = LIFECYCLE_BY_MATCH_TYPE[match_type]
         if modes is None:
             return rows
-        return [r for r in rows if r.lifecycle_mode in modes]
+        # A row whose type cannot be read belongs to every filter: none may skip it unseen.
+        return [r for r in rows if r.unreadable or r.lifecycle_mode in modes]
+
+    def unreadable_reason(self, match_id: str) -> str | None:
+        """Why a match listed in a history this directory served cannot be read, if so
+        (a sync asks for the history before it fetches any match)."""
+        with self._lock:
+            return self._unreadable.get(match_id.lower())
 
     def _page_bounds(self, start: int, count: int) -> tuple[int, int]:
         if start < 0 or count < 0:
@@ -868,6 +982,9 @@ class RecordedSource:
             MatchNotFoundError: no file for this match.
         """
         self.counters.calls["match_stats"] += 1
+        reason = self.directory.unreadable_reason(match_id)
+        if reason is not None:
+            raise UnreadableMatchError(f"match {match_id}: {reason}")
         return self.directory.match_bytes(match_id)
 
     async def gamertags(self, xuids: Sequence[str]) -> dict[str, str]:
@@ -881,8 +998,7 @@ class RecordedSource:
         asset = self.directory.asset(asset_type, asset_id, version_id)
         if asset is None:
             return None
-        name = asset.get("PublicName")
-        return str(name) if name else None
+        return text_value(asset.get("PublicName"))
 
     async def medal_metadata_raw(self) -> bytes | None:
         """``medals.json``, or None: a directory without it has no medal names."""

@@ -38,6 +38,7 @@ from levelup.sources.base import (
     PlayerIdentity,
     SourceCounters,
     normalize_xuid,
+    text_value,
 )
 from levelup.sources.http import (
     RECENT_MATCH_WINDOW,
@@ -222,8 +223,7 @@ class WaypointSource:
             found = normalize_xuid(data["xuid"])
         except (KeyError, TypeError, ValueError):
             raise FetchError(f"profile of {wanted}: the answer has no xuid") from None
-        name = data.get("gamertag")
-        return PlayerIdentity(found, str(name) if name else None)
+        return PlayerIdentity(found, text_value(data.get("gamertag")))
 
     async def history_page(
         self, xuid: str, start: int, count: int = 25, match_type: str = "all"
@@ -313,14 +313,15 @@ class WaypointSource:
             if not isinstance(data, list):
                 raise FetchError(f"{label}: the answer is not a list")
             for user in data:
-                if not isinstance(user, dict) or not user.get("gamertag"):
+                name = text_value(user.get("gamertag")) if isinstance(user, dict) else None
+                if name is None:
                     continue
                 try:
                     digits = normalize_xuid(user.get("xuid", ""))
                 except ValueError:
                     continue
                 if digits in seen:
-                    found[digits] = str(user["gamertag"])
+                    found[digits] = name
         return found
 
     async def asset_name(self, asset_type: str, asset_id: str, version_id: str) -> str | None:
@@ -344,8 +345,7 @@ class WaypointSource:
         except NotFoundError:
             return None
         data = await self._json(response, label)
-        name = data.get("PublicName")
-        return str(name) if name else None
+        return text_value(data.get("PublicName"))
 
     async def medal_metadata_raw(self) -> bytes | None:
         """GET gamecms-hacs /hi/Waypoint/file/medals/metadata.json, unparsed; None on 404."""

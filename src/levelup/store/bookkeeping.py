@@ -22,8 +22,10 @@ from levelup.match_types import (
 
 
 def known_match_ids(conn: duckdb.DuckDBPyConnection) -> set[str]:
-    """Matches the tracked player has a `match_stats` row for (participant rows don't count)."""
-    return {row[0] for row in conn.execute("SELECT match_id FROM match_stats").fetchall()}
+    """Matches the tracked player has a `match_stats` row for (participant rows don't count),
+    lower-case: ids are compared without regard to case (older versions stored the case
+    of the body's MatchId)."""
+    return {row[0].lower() for row in conn.execute("SELECT match_id FROM match_stats").fetchall()}
 
 
 def failed_match_ids(conn: duckdb.DuckDBPyConnection, kind: str = "stats") -> list[str]:

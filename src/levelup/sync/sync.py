@@ -30,7 +30,13 @@ import orjson
 from levelup.errors import unwrapped_task_errors
 from levelup.extract.match import MatchDocumentError, parse_match_json
 from levelup.registry import extract_stats_document
-from levelup.sources.base import AuthError, MatchSource, PlayerIdentity, SourceError
+from levelup.sources.base import (
+    AuthError,
+    HistoryPage,
+    MatchSource,
+    PlayerIdentity,
+    SourceError,
+)
 from levelup.store.bookkeeping import (
     can_stop_at_known,
     failed_match_ids,
@@ -167,38 +173,45 @@ async def _walk(
         progress.set_total(len(walk.queued))
         await queue.put(match_id)
 
-    for match_id in retry_ids:
-        report.matches_retried += 1
-        await enqueue(match_id)
-    start = 0
-    while True:
+    async def page_at(start: int) -> HistoryPage | None:
         try:
-            page = await source.history_page(
+            return await source.history_page(
                 owner.xuid, start, HISTORY_PAGE_SIZE, options.match_type
             )
         except AuthError:
             raise
         except SourceError as exc:
             report.errors.append(f"match history page at {start}: {exc}")
-            return
+            return None
+
+    # The first page is asked for before the failed matches are queued again: a
+    # recorded directory learns then which of its files cannot be read.
+    start = 0
+    page = await page_at(start)
+    for match_id in retry_ids:
+        report.matches_retried += 1
+        await enqueue(match_id)
+    while page is not None:
         for entry in page.entries:
             report.matches_seen += 1
-            if entry.match_id in known:
+            match_id = entry.match_id.lower()  # ids are compared and stored lower-case
+            if match_id in known:
                 if not resume:
                     walk.stopped_at_known = True
                     return
                 continue
-            if entry.match_id in walk.queued:
+            if match_id in walk.queued:
                 continue
             if options.max_matches is not None and report.matches_new >= options.max_matches:
                 walk.cut_by_max = True
                 return
             report.matches_new += 1
-            await enqueue(entry.match_id)
+            await enqueue(match_id)
         if not page.entries or page.result_count < page.count:
             walk.reached_end = True
             return
         start += len(page.entries)
+        page = await page_at(start)
 
 
 _Result = tuple[str, bytes | None, str | None]  # (match id, body, failure reason)
@@ -260,7 +273,9 @@ async def sync_player(
     started = time.perf_counter()
     report = SyncReport(player=owner.gamertag or owner.xuid, xuid=owner.xuid)
     known = known_match_ids(conn)
-    retry_ids = [m for m in failed_match_ids(conn) if m not in known]
+    retry_ids = [
+        m for m in dict.fromkeys(i.lower() for i in failed_match_ids(conn)) if m not in known
+    ]
     resume = options.full or not can_stop_at_known(conn, options.match_type)
     report.resumed = resume and not options.full and bool(known)
     if owner.gamertag:
@@ -411,6 +426,10 @@ def _store(
         extracted = extract_stats_document(doc, owner.xuid)
     except MatchDocumentError as exc:
         fail(match_id, str(exc))
+        return
+    except Exception as exc:  # a value no rule foresaw must fail its match only
+        log.debug("match %s could not be extracted", match_id, exc_info=True)
+        fail(match_id, f"cannot be extracted ({type(exc).__name__}: {exc})")
         return
     if extracted.match_id.lower() != match_id.lower():
         fail(match_id, f"the body is for another match ({extracted.match_id})")
