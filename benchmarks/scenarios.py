@@ -277,16 +277,17 @@ def _sync_process(work: Path) -> dict:
     return {"matches": report["matches_written"], "seconds": seconds}
 
 
-def _through_fake(work: Path, rate: float) -> dict:
+def _through_fake(work: Path, rate: float | str, limit: float | None = None) -> dict:
     """`levelup sync --source api` in a child process against the fake Waypoint server
-    (in this process, so its request log can be read), paced at `rate` requests/s."""
+    (in this process, so its request log can be read), paced at `rate` requests/s
+    ("auto": adaptive), the fake limited to `limit` requests/s when given."""
     from levelup.testing.fake_waypoint import FakeWaypoint
 
     owner = _owner(work)
     token = f"bench-{uuid.uuid4().hex}"
     data = work / "fake_data"
     shutil.rmtree(data, ignore_errors=True)
-    with FakeWaypoint.start_in_thread(work / "recorded_fake") as fake:
+    with FakeWaypoint.start_in_thread(work / "recorded_fake", rate_limit=limit) as fake:
         fake.accept_token(token)
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("SPNKR_", "LEVELUP_"))},
@@ -320,6 +321,15 @@ def _through_fake(work: Path, rate: float) -> dict:
             f"expected exactly one 200 stats response per match: {len(written)} matches "
             f"written, {sum(stats_200.values())} responses for {len(stats_200)} matches"
         )
+    if limit is not None:
+        return {
+            "matches": report["matches_written"],
+            "seconds": seconds,
+            **_limited_run(records, limit),
+            "pace": report.get("pace", {}),
+            "one_200_per_match": one_each,
+            "failed": report["matches_failed"],
+        }
     return {
         "matches": report["matches_written"],
         "seconds": seconds,
@@ -335,11 +345,43 @@ def _through_fake(work: Path, rate: float) -> dict:
     }
 
 
+def _limited_run(records: list, limit: float) -> dict:
+    """Rates measured at the fake against its hidden limit: accepted requests per
+    second over the whole run, the share answered 429, and the longest stall after
+    a 429 beyond the Retry-After it gave (from the answer to the next request start)."""
+    halo = sorted((r for r in records if r.host != "settings.svc.halowaypoint.com"),
+                  key=lambda r: r.start)  # fmt: skip
+    starts = [r.start for r in halo]
+    span = starts[-1] - starts[0] if len(starts) > 1 else 0.0
+    accepted = sum(1 for r in halo if r.status != 429)
+    limited = [r for r in halo if r.status == 429]
+    excess = 0.0
+    for r in limited:
+        later = [t for t in starts if t > (r.end or r.start)]
+        if later:
+            excess = max(excess, later[0] - (r.end or r.start) - (r.retry_after or 0.0))
+    # Sustained: while the match stats are fetched (the pipeline's busy phase),
+    # every request in that window counted, history pages included.
+    stats = [r.start for r in halo if r.path.endswith("/stats")]
+    first, last = (stats[0], stats[-1]) if stats else (0.0, 0.0)
+    busy = [r for r in halo if first <= r.start <= last and r.status != 429]
+    return {
+        "requests": len(halo),
+        "limit": limit,
+        "accepted_rate": (accepted - 1) / span if span else 0.0,
+        "sustained_rate": (len(busy) - 1) / (last - first) if last > first else 0.0,
+        "limited": len(limited),
+        "limited_share": len(limited) / len(halo) if halo else 0.0,
+        "max_stall_beyond_retry_after": excess,
+        "max_retry_after": max((r.retry_after or 0.0 for r in limited), default=0.0),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", choices=["index", "sync", "backfill_stored", "backfill_old",
                                              "baseline_sync", "baseline_backfill", "selection",
-                                             "fake", "prepare_old", "warehouse_prepare",
+                                             "fake", "fake_auto", "prepare_old", "warehouse_prepare",
                                              "export", "sql", "backfill_details",
                                              "sync_process"])  # fmt: skip
     parser.add_argument("--work", type=Path, required=True)
@@ -349,6 +391,7 @@ def main() -> int:
     parser.add_argument("--players", type=int, default=5)
     parser.add_argument("--sql-matches", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--limit", type=float, default=20.0)
     args = parser.parse_args()
     work: Path = args.work
     owner = _owner(work) if (work / "owner.json").exists() else None
@@ -386,6 +429,8 @@ def main() -> int:
         result = warehouse_scenarios.export(work)
     elif args.scenario == "sql":
         result = warehouse_scenarios.sql(work, args.runs)
+    elif args.scenario == "fake_auto":
+        result = _through_fake(work, "auto", args.limit)
     else:
         result = _through_fake(work, args.rate)
     result["peak_rss_mb"] = round(_peak_rss_mb(), 1)

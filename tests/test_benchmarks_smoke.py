@@ -17,11 +17,11 @@ def test_quick_benchmark_run_writes_a_results_file(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     text = out.read_text()
-    for heading in ("## Machine", "## Results", "1. sync", "2. backfill", "3. backfill", "4. sync",
+    for heading in ("## Machine", "## Results", "1. sync", "2. backfill", "3. backfill", "4. sync", "4b. sync",
                     "## Backfill selection queries", "## Export and SQL (issue 14)",
                     "| Parquet (zstd) |", "count and distinct keys of every table"):  # fmt: skip
         assert heading in text
     assert "stats responses for 60 matches written" in text
     # 200 matches are too few for a rate to judge: no verdict, rather than a false miss.
-    assert text.count("| not measured at this size |") == 6  # 4 + export and SQL
+    assert text.count("| not measured at this size |") == 7  # 5 + export and SQL
     assert "**missed**" not in text and "| met |" not in text

@@ -16,6 +16,7 @@ from levelup.sources.factory import (
     MIN_REQUESTS_PER_SECOND,
     SourceOptions,
 )
+from levelup.sources.pace import AUTO
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -37,8 +38,9 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         "--requests-per-second",
         type=requests_per_second,
         default=5.0,
-        metavar="R",
-        help="pace of API request starts for the whole process (default 5)",
+        metavar="R|auto",
+        help="pace of API request starts for the whole process (default 5); 'auto' finds "
+        "the highest pace the service accepts",
     )
     parser.add_argument(
         "--concurrency",
@@ -49,22 +51,27 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def requests_per_second(text: str) -> float:
-    """An argparse `type` for `--requests-per-second`: a number in the sane range
-    (nan and inf are not rates, and 1e-9 would wait for ever)."""
+def requests_per_second(text: str) -> float | str:
+    """An argparse `type` for `--requests-per-second`: "auto" (the pace is found,
+    `levelup.sources.pace`), or a number in the sane range (nan and inf are not
+    rates, and 1e-9 would wait for ever)."""
+    if text.strip().lower() == AUTO:
+        return AUTO
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor 'auto'") from None
     if not MIN_REQUESTS_PER_SECOND <= value <= MAX_REQUESTS_PER_SECOND:  # False for nan
         raise argparse.ArgumentTypeError(
             f"{text!r} must be between {MIN_REQUESTS_PER_SECOND:g} and "
-            f"{MAX_REQUESTS_PER_SECOND:g} requests per second"
+            f"{MAX_REQUESTS_PER_SECOND:g} requests per second (or 'auto')"
         )
     return value
 
 
 def source_options(args: argparse.Namespace) -> SourceOptions:
+    if args.requests_per_second == AUTO:
+        return SourceOptions(concurrency=args.concurrency, adaptive=True)
     return SourceOptions(requests_per_second=args.requests_per_second, concurrency=args.concurrency)
 
 

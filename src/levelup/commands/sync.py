@@ -97,6 +97,17 @@ async def _sync(
         await source.aclose()
 
 
+def pace_rows(pace: dict) -> list[tuple[str, str]]:
+    """The report's pace line: where `auto` settled (and how), or nothing."""
+    if pace.get("mode") != "auto":
+        return []
+    found = f"{pace['settled_at']:g} requests/s"
+    details = f"{pace['raises']} raises, {pace['cuts']} cuts on 429"
+    if pace.get("lowest_limited") is not None:
+        details += f", 429 from {pace['lowest_limited']:g}/s"
+    return [("pace (auto)", f"settled at {found} ({details})")]
+
+
 def print_sync_report(report: SyncReport) -> None:
     console = stdout_console()
     api_calls = ", ".join(f"{k} {v}" for k, v in sorted(report.api.get("calls", {}).items()))
@@ -112,6 +123,7 @@ def print_sync_report(report: SyncReport) -> None:
         ("history walk complete", "yes" if report.walk_complete else "no"),
         ("API calls", api_calls or "none"),
         ("API retries", retries or "none"),
+        *pace_rows(report.pace),
         ("elapsed", f"{report.elapsed_seconds:.2f} s"),
     ]
     console.print(key_value_table(f"sync {report.player} (xuid {report.xuid})", rows))

@@ -19,6 +19,9 @@ class SourceOptions:
 
     requests_per_second: float = 5.0
     concurrency: int = 4
+    # `--requests-per-second auto`: the pace is found (levelup.sources.pace) and
+    # requests_per_second is ignored.
+    adaptive: bool = False
 
 
 def make_source(spec: str, options: SourceOptions | None = None) -> MatchSource:
@@ -36,10 +39,13 @@ def make_source(spec: str, options: SourceOptions | None = None) -> MatchSource:
     if options.concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
     if spec == "api":
+        from levelup.sources.pace import PaceSettings
         from levelup.sources.waypoint import WaypointSource
 
         return WaypointSource.from_environment(
-            requests_per_second=options.requests_per_second, concurrency=options.concurrency
+            requests_per_second=options.requests_per_second,
+            concurrency=options.concurrency,
+            adaptive=PaceSettings() if options.adaptive else None,
         )
     path = Path(spec)
     if not path.is_dir():

@@ -7,7 +7,8 @@
 - one process-wide `RateLimiter`: request *starts* are spaced ``1/rate`` apart
   (no bursts) and at most ``concurrency`` requests are in flight. spnkr's own
   per-service limiter acquires after each response and is built with a rate
-  far above ours, so this is the limiter that counts;
+  far above ours, so this is the limiter that counts; with `--requests-per-second
+  auto` its pace moves with the answers (`levelup.sources.pace`);
 - retries: 429 (waits for ``Retry-After`` when sent, else exponential backoff
   with jitter, and pauses every request start meanwhile), 5xx, timeouts,
   connection errors and truncated or invalid JSON bodies (every JSON body is
@@ -65,6 +66,7 @@ from levelup.sources.endpoints import (
     SKILL,
     endpoint_for,
 )
+from levelup.sources.pace import AdaptivePace, PaceSettings
 
 __all__ = [
     "HALO_HOSTS",
@@ -252,42 +254,72 @@ class RateLimiter:
     the cadence (up to a tenth of an interval), so the achieved rate is close to
     `rate`; after idle time nothing is saved up, so there is never a burst.
     `pause` holds every start back (a 429 says the whole client is too fast).
-    Uses the real monotonic clock: pacing is about real time.
+    Uses the real monotonic clock: pacing is about real time. With `adaptive`
+    settings the pace moves with the answers (`levelup.sources.pace`): the session
+    reports each answer through `answered` and `rate_limited`.
     """
 
-    def __init__(self, rate: float, concurrency: int) -> None:
+    def __init__(
+        self, rate: float, concurrency: int, *, adaptive: PaceSettings | None = None
+    ) -> None:
+        """`adaptive` settings make the pace adaptive (`--requests-per-second auto`):
+        it starts at their `start`, and `rate` is then ignored."""
         if not rate > 0 or not math.isfinite(rate):
             raise ValueError("rate must be a positive number")
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        self.rate = float(rate)
         self.concurrency = int(concurrency)
-        self.interval = 1.0 / self.rate
-        self._slack = self.interval * 0.1
+        self.adaptive = AdaptivePace(adaptive, time.monotonic()) if adaptive else None
+        self._set_rate(self.adaptive.rate if self.adaptive else float(rate))
         self._next = 0.0
         self._semaphore: asyncio.Semaphore | None = None
+
+    def _set_rate(self, rate: float) -> None:
+        self.rate = rate
+        self.interval = 1.0 / rate
+        self._slack = self.interval * 0.1
+
+    def answered(self, started_at: float) -> None:
+        """A request that started at `started_at` was answered without a 429."""
+        if self.adaptive is not None:
+            self.adaptive.answered(time.monotonic())
+            if self.adaptive.rate != self.rate:
+                self._set_rate(self.adaptive.rate)
+
+    def rate_limited(self, started_at: float) -> None:
+        """A request that started at `started_at` was answered 429 (`pause` is separate)."""
+        if self.adaptive is not None and self.adaptive.rate_limited(time.monotonic(), started_at):
+            log.info("429: pace cut to %.2f requests/s", self.adaptive.rate)
+            self._set_rate(self.adaptive.rate)
+
+    def describe(self) -> dict[str, Any]:
+        """The pace for reports: fixed, or what the adaptive pace found."""
+        if self.adaptive is None:
+            return {"mode": "fixed", "requests_per_second": self.rate}
+        return {"mode": "auto", **self.adaptive.describe()}
 
     def pause(self, seconds: float) -> None:
         """No request starts during the next `seconds`."""
         self._next = max(self._next, time.monotonic() + max(0.0, seconds))
 
-    async def _wait_turn(self) -> None:
+    async def _wait_turn(self) -> float:
         while True:
             now = time.monotonic()
             wait = self._next - now
             if wait <= 0:
                 self._next = max(self._next, now - self._slack) + self.interval
-                return
+                if self.adaptive is not None:
+                    self.adaptive.started(now)
+                return now
             await asyncio.sleep(wait)
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one in-flight slot, entered at this request's start time."""
+    async def slot(self) -> AsyncIterator[float]:
+        """Hold one in-flight slot, entered at this request's start time (yielded)."""
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.concurrency)
         async with self._semaphore:
-            await self._wait_turn()
-            yield
+            yield await self._wait_turn()
 
 
 # ----------------------------------------------------------------- retries
@@ -502,6 +534,7 @@ class WaypointSession:
         sleep: Sleep | None = None,
         counters: SourceCounters | None = None,
         rng: random.Random | None = None,
+        adaptive: PaceSettings | None = None,
     ) -> None:
         """Prepare the session; the aiohttp session is opened on the first request.
 
@@ -514,6 +547,8 @@ class WaypointSession:
                 pacing itself always uses real time).
             counters: where successes and retries are counted.
             rng: jitter source.
+            adaptive: find the pace instead (`--requests-per-second auto`, see
+                `levelup.sources.pace`); `requests_per_second` is then ignored.
 
         Raises:
             ConfigError: a host map target is not on this machine.
@@ -522,7 +557,7 @@ class WaypointSession:
         self.headers: MaskedHeaders = MaskedHeaders()
         self.counters = counters if counters is not None else SourceCounters()
         self.host_map = validate_host_map(host_map or {})
-        self.limiter = RateLimiter(requests_per_second, concurrency)
+        self.limiter = RateLimiter(requests_per_second, concurrency, adaptive=adaptive)
         self.backoff = backoff or Backoff()
         self.tokens: TokenHook | None = None
         self._sleep: Sleep = sleep or asyncio.sleep
@@ -631,7 +666,7 @@ class WaypointSession:
             started = time.monotonic()
             try:
                 async with (
-                    self.limiter.slot(),
+                    self.limiter.slot() as began,
                     client.request(
                         method,
                         target,
@@ -661,6 +696,8 @@ class WaypointSession:
                     len(body),
                     (time.monotonic() - started) * 1000,
                 )
+                if status != 429:
+                    self.limiter.answered(began)
                 if 200 <= status < 300:
                     parsed = _UNSET
                     if body or endpoint != "other":
@@ -683,6 +720,7 @@ class WaypointSession:
                             data=_UNSET if endpoint == "match_stats" else parsed,
                         )
                 elif status == 429:
+                    self.limiter.rate_limited(began)
                     after = parse_retry_after(response_headers.get("Retry-After"))
                     wait = after if after is not None else backoff.delay(failures + 1, self._rng)
                     wait = min(wait, backoff.max_retry_after)

@@ -50,6 +50,7 @@ from levelup.sources.http import (
     host_map_from_env,
     request_context,
 )
+from levelup.sources.pace import PaceSettings
 
 __all__ = ["ASSET_TYPES", "PROFILE_BATCH_LIMIT", "WaypointSource"]
 
@@ -126,6 +127,7 @@ class WaypointSource:
         env: Mapping[str, str] | None = None,
         credentials: Credentials | None = None,
         refresh_margin: dt.timedelta = DEFAULT_REFRESH_MARGIN,
+        adaptive: PaceSettings | None = None,
     ) -> WaypointSource:
         """A source signed in with the credentials of the environment or config file.
 
@@ -140,6 +142,7 @@ class WaypointSource:
             env: the environment to read (default ``os.environ``).
             credentials: use these instead of reading the environment and file.
             refresh_margin: renew the spartan token this long before it expires.
+            adaptive: find the pace (`--requests-per-second auto`) within these bounds.
 
         Raises:
             ConfigError: no usable credentials (the message says what to set), or a
@@ -155,12 +158,17 @@ class WaypointSource:
             host_map=host_map,
             backoff=backoff,
             sleep=sleep,
+            adaptive=adaptive,
         )
         tokens = TokenManager(session, creds, refresh_margin=refresh_margin)
         return cls(session, tokens)
 
     def __repr__(self) -> str:
         return f"<WaypointSource {self.session!r} credentials={self.credentials_mode}>"
+
+    def pacing(self) -> dict[str, Any]:
+        """The run's pace for reports (fixed, or where `auto` settled)."""
+        return self.session.limiter.describe()
 
     @property
     def credentials_mode(self) -> str:

@@ -93,6 +93,9 @@ class SyncReport:
     api: dict = field(default_factory=dict)
     names: dict = field(default_factory=dict)
     elapsed_seconds: float = 0.0
+    # The pace of the API requests: fixed, or where `--requests-per-second auto`
+    # settled (empty for a source without pacing, a recorded directory).
+    pace: dict = field(default_factory=dict)
 
     @property
     def matches_failed(self) -> int:
@@ -120,6 +123,7 @@ class SyncReport:
             "api": self.api,
             "names": self.names,
             "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "pace": self.pace,
         }
 
 
@@ -388,6 +392,7 @@ async def sync_player(
         report.matches_written = writer.matches_written
         report.participants_written = writer.participants_written
         report.api = source.counters.as_dict()
+        report.pace = source_pace(source)
         report.elapsed_seconds = time.perf_counter() - started
         _finish_run(conn, run_id, status, report)
     return report
@@ -411,6 +416,12 @@ def _finish_run(
         )
     except duckdb.Error as exc:
         log.warning("could not record the end of the run in sync_runs: %s", exc)
+
+
+def source_pace(source: MatchSource) -> dict:
+    """The source's pace for the report (`WaypointSource.pacing`), {} when it has none."""
+    pacing = getattr(source, "pacing", None)
+    return pacing() if callable(pacing) else {}
 
 
 def _store(

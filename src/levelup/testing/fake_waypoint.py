@@ -29,6 +29,7 @@ import asyncio
 import datetime as dt
 import itertools
 import json
+import math
 import os
 import re
 import sys
@@ -64,6 +65,7 @@ __all__ = [
     "FakeWaypoint",
     "Fault",
     "RequestRecord",
+    "TokenBucket",
     "rewrite_url",
 ]
 
@@ -190,6 +192,7 @@ class RequestRecord:
     status: int | None = None
     end: float | None = None
     fault: str | None = None  # kind of the fault applied, if any
+    retry_after: float | None = None  # seconds a 429 of the rate limit said to wait
 
 
 @dataclass
@@ -197,6 +200,34 @@ class _Reply:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+
+
+class TokenBucket:
+    """A server-side rate limit the client cannot see: `rate` tokens a second, at
+    most `burst` saved up. A request takes a token or is answered 429 with a
+    Retry-After of the time until the next token (fractions of a second, rounded
+    up to the hundredth, so that a client that waits for it is answered)."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        if not rate > 0:
+            raise ValueError("the rate limit must be positive")
+        self.rate = float(rate)
+        self.burst = float(burst) if burst is not None else max(1.0, self.rate / 4)
+        if self.burst < 1:
+            raise ValueError("the burst must hold at least one token")
+        self._tokens = self.burst
+        self._at = time.monotonic()
+        self.limited = 0
+
+    def take(self, now: float) -> float | None:
+        """None when a token was taken, else the seconds until one is available."""
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return None
+        self.limited += 1
+        return max(0.01, math.ceil((1 - self._tokens) / self.rate * 100) / 100)
 
 
 def _json_reply(data: Any, status: int = 200) -> _Reply:
@@ -255,6 +286,8 @@ class FakeWaypoint:
         spartan_lifetime: dt.timedelta = dt.timedelta(hours=4),
         signed_in: PlayerIdentity | None = None,
         strict_refresh_tokens: bool = False,
+        rate_limit: float | None = None,
+        rate_burst: float | None = None,
     ) -> None:
         """Prepare the server (it starts with `start`, `async with` or `start_in_thread`).
 
@@ -272,6 +305,9 @@ class FakeWaypoint:
                 it) and it has not been used yet, so a client that does not save
                 the rotated token fails its next sign-in. When False, any
                 non-revoked refresh token works.
+            rate_limit: requests per second the Halo hosts accept, over all of them
+                (a hidden token bucket, see `TokenBucket`); None: no limit.
+            rate_burst: tokens the bucket saves up (default a quarter second's).
 
         Raises:
             ConfigError: the directory is not a recorded directory.
@@ -301,6 +337,7 @@ class FakeWaypoint:
         self._thread: threading.Thread | None = None
         self.port: int | None = None
         self._routes = self._build_routes()
+        self.bucket = TokenBucket(rate_limit, rate_burst) if rate_limit else None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -539,8 +576,30 @@ class FakeWaypoint:
         record.end = time.monotonic()
         return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
 
+    def set_rate_limit(self, rate: float | None, burst: float | None = None) -> None:
+        """Install (or remove, with None) the hidden rate limit of the Halo hosts."""
+        with self._lock:
+            self.bucket = TokenBucket(rate, burst) if rate else None
+
+    def _rate_limited(self, host: str, record: RequestRecord) -> _Reply | None:
+        if host not in HALO_HOSTS:
+            return None
+        with self._lock:
+            bucket = self.bucket
+            wait = bucket.take(record.start) if bucket is not None else None
+        if wait is None:
+            return None
+        record.fault = "rate_limit"
+        record.retry_after = wait
+        reply = _error(429, "rate limit exceeded")
+        reply.headers["Retry-After"] = f"{wait:g}"
+        return reply
+
     async def _answer(self, request: web.Request, record: RequestRecord) -> _Reply:
         method, host, path = record.method, record.host, record.path
+        limited = self._rate_limited(host, record)
+        if limited is not None:
+            return limited
         fault = self._take_fault(method, host, path)
         truncate = False
         if fault is not None:
@@ -858,6 +917,7 @@ async def _serve(args: argparse.Namespace) -> None:
         args.directory,
         port=args.port,
         spartan_lifetime=dt.timedelta(seconds=args.spartan_lifetime),
+        rate_limit=args.rate_limit,
     )
     for token in args.accept_token:
         fake.accept_token(token)
@@ -880,6 +940,12 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="TOKEN",
         help="a spartan token to accept without sign-in (repeatable)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        metavar="R",
+        help="requests per second the Halo hosts accept (a hidden token bucket; default none)",
     )
     parser.add_argument(
         "--spartan-lifetime",
