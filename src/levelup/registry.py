@@ -255,6 +255,20 @@ TABLES: tuple[TableSpec, ...] = (
         "best and all-time best CSR (a snapshot, not per match).",
     ),
     TableSpec(
+        "match_count_snapshots",
+        r.MatchCountSnapshotRow,
+        ("xuid", "match_type", "fetched_at"),
+        "One row per sync and match type: how many matches the API counted for the owner "
+        "(a snapshot, compared with the stored matches).",
+    ),
+    TableSpec(
+        "service_record_snapshots",
+        r.ServiceRecordSnapshotRow,
+        ("xuid", "match_type", "fetched_at"),
+        "One row per sync and match type (matchmade, custom, local): the owner's career "
+        "totals from the service record (a snapshot, compared with the warehouse's sums).",
+    ),
+    TableSpec(
         "medal_names",
         r.MedalNameRow,
         ("medal_id",),

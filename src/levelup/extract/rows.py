@@ -331,3 +331,44 @@ class CsrSnapshotRow:
     all_time_max_csr: int | None = col(f"{_PLAYLIST_CSR}.AllTimeMax.Value` (-1: NULL)")
     all_time_max_tier: str | None = col(f"{_PLAYLIST_CSR}.AllTimeMax.Tier`")
     all_time_max_sub_tier: int | None = col(f"{_PLAYLIST_CSR}.AllTimeMax.SubTier`")
+
+
+_SERVICE_RECORD = "`GET halostats /hi/players/{player}/{match_type}/servicerecord`"
+
+
+@dataclass(slots=True)
+class ServiceRecordSnapshotRow:
+    """A player's career totals of one match type when a sync asked
+    (`service_record_snapshots`): what the warehouse's sums are compared with."""
+
+    xuid: str = key("the player asked (the database's owner), digits")
+    match_type: str = key("the service record asked: `matchmade`, `custom` or `local`")
+    fetched_at: dt.datetime = key("when the sync asked (UTC)")
+    matches_completed: int | None = col(f"{_SERVICE_RECORD} `MatchesCompleted`")
+    wins: int | None = col(f"{_SERVICE_RECORD} `Wins`")
+    losses: int | None = col(f"{_SERVICE_RECORD} `Losses`")
+    ties: int | None = col(f"{_SERVICE_RECORD} `Ties`")
+    kills: int | None = col(f"{_SERVICE_RECORD} `CoreStats.Kills`")
+    deaths: int | None = col(f"{_SERVICE_RECORD} `CoreStats.Deaths`")
+    assists: int | None = col(f"{_SERVICE_RECORD} `CoreStats.Assists`")
+    shots_fired: int | None = col(f"{_SERVICE_RECORD} `CoreStats.ShotsFired`", sql="BIGINT")
+    shots_hit: int | None = col(f"{_SERVICE_RECORD} `CoreStats.ShotsHit`", sql="BIGINT")
+    time_played_seconds: float | None = col(
+        f"{_SERVICE_RECORD} `TimePlayed` (ISO-8601 duration) in seconds"
+    )
+
+
+@dataclass(slots=True)
+class MatchCountSnapshotRow:
+    """How many matches the API counted for a player when a sync asked
+    (`match_count_snapshots`): what the stored matches are compared with."""
+
+    xuid: str = key("the player asked (the database's owner), digits")
+    match_type: str = key(
+        "`all` (`MatchesPlayedCount`), `matchmade` (`MatchmadeMatchesPlayedCount`), `custom` "
+        "(`CustomMatchesPlayedCount`) or `local` (`LocalMatchesPlayedCount`)"
+    )
+    fetched_at: dt.datetime = key("when the sync asked (UTC)")
+    matches: int | None = col(
+        "`GET halostats /hi/players/{player}/matches/count`: the count of that type"
+    )

@@ -112,7 +112,8 @@ class MatchSource(Protocol):
     """Where match history and match stats come from.
 
     Endpoint names used in `counters`: "history", "match_stats", "match_skill",
-    "playlist_csr", "profile", "discovery", "gamecms", "auth" (the described
+    "playlist_csr", "match_count", "service_record", "profile", "discovery",
+    "gamecms", "auth" (the described
     endpoints' names come from `levelup.sources.endpoints`).
     """
 
@@ -175,6 +176,25 @@ class MatchSource(Protocol):
 
         Raises:
             MatchNotFoundError: the service does not know the playlist.
+            FetchError: the source failed after its retries.
+        """
+        ...
+
+    async def match_count_raw(self, xuid: str) -> bytes | None:
+        """The body of GET halostats /hi/players/xuid(X)/matches/count, unparsed; None
+        when the source has no count (a recorded directory without ``matches_count/``).
+
+        Raises:
+            FetchError: the source failed after its retries.
+        """
+        ...
+
+    async def service_record_raw(self, xuid: str, match_type: str) -> bytes | None:
+        """The body of GET halostats /hi/players/xuid(X)/{match_type}/servicerecord
+        (match_type: matchmade, custom or local), unparsed; None when the source has
+        no service record for the player.
+
+        Raises:
             FetchError: the source failed after its retries.
         """
         ...

@@ -9,8 +9,9 @@ every endpoint from its description, and the HTTP session names its counters
 from it, so a new endpoint costs one entry here, one method per source
 (`WaypointSource` calls spnkr) and one generator function for its bodies.
 
-Endpoints whose answer is computed rather than stored (match history, match
-counts, profiles) are served by their own code.
+Endpoints whose answer is computed rather than stored (match history,
+profiles) are served by their own code; the fake computes a match count from
+the history when a directory records none.
 """
 
 from __future__ import annotations
@@ -84,11 +85,26 @@ class Endpoint:
         return head if sep else None
 
     def recorded_file(self, **params: str) -> str | None:
-        """The recorded body's path for these parameters; None for an unsafe id."""
+        """The recorded body's path for these parameters; None for an unsafe id.
+
+        A `player` parameter is a player as the path names it (``xuid(N)``); the
+        recorded layout keeps the digits (``matches_count/N.json``).
+        """
         wanted = _PARAM_RE.findall(self.recorded)
-        if any(not safe_id(str(params.get(p, ""))) for p in wanted):
+        values = {p: str(params.get(p, "")) for p in wanted}
+        if "player" in values:
+            values["player"] = unwrap_player(values["player"])
+        if any(not safe_id(v) for v in values.values()):
             return None
-        return self.recorded.format(**{p: params[p] for p in wanted})
+        return self.recorded.format(**values)
+
+
+def unwrap_player(value: str) -> str:
+    """``xuid(N)`` -> ``N`` (any other value unchanged)."""
+    lowered = value.strip().lower()
+    if lowered.startswith("xuid(") and lowered.endswith(")"):
+        return lowered[5:-1]
+    return value
 
 
 MATCH_STATS = Endpoint(
@@ -121,7 +137,35 @@ ASSET = Endpoint(
     "assets/{asset_id}/{version_id}.json",  # asset ids are unique across types
 )
 
-ENDPOINTS: tuple[Endpoint, ...] = (MATCH_STATS, MATCH_SKILL, PLAYLIST_CSR, MEDAL_METADATA, ASSET)
+# A player's match counts by type (real sample: get_match_count.json). A recorded
+# directory without matches_count/ has no count: no progress total, no completeness.
+MATCH_COUNT = Endpoint(
+    "match_count",
+    HALOSTATS,
+    "/hi/players/{player}/matches/count",
+    "matches_count/{player}.json",
+    optional_service=True,
+)
+# A player's career totals for one match type: matchmade, custom or local
+# (get_service_record.json, get_service_record_empty.json).
+SERVICE_RECORD = Endpoint(
+    "service_record",
+    HALOSTATS,
+    "/hi/players/{player}/{match_type}/servicerecord",
+    "service_record/{player}/{match_type}.json",
+    optional_service=True,
+)
+SERVICE_RECORD_TYPES = ("matchmade", "custom", "local")
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    MATCH_STATS,
+    MATCH_SKILL,
+    PLAYLIST_CSR,
+    MEDAL_METADATA,
+    ASSET,
+    MATCH_COUNT,
+    SERVICE_RECORD,
+)
 
 
 def endpoint_for(host: str, path: str) -> Endpoint | None:

@@ -62,10 +62,12 @@ from levelup.sources.base import (
 )
 from levelup.sources.endpoints import (
     ASSET,
+    MATCH_COUNT,
     MATCH_SKILL,
     MATCH_STATS,
     MEDAL_METADATA,
     PLAYLIST_CSR,
+    SERVICE_RECORD,
     Endpoint,
     players_answer,
 )
@@ -1019,6 +1021,22 @@ class RecordedSource:
             MatchNotFoundError: the folder exists but has no file for this playlist.
         """
         return self._serve(PLAYLIST_CSR, xuids, playlist_id=playlist_id)
+
+    async def match_count_raw(self, xuid: str) -> bytes | None:
+        """``matches_count/<xuid>.json``; None without the folder or the player's file
+        (a directory that records no count claims nothing)."""
+        return self._serve_optional(MATCH_COUNT, player=xuid)
+
+    async def service_record_raw(self, xuid: str, match_type: str) -> bytes | None:
+        """``service_record/<xuid>/<match_type>.json``; None when not recorded."""
+        return self._serve_optional(SERVICE_RECORD, player=xuid, match_type=match_type)
+
+    def _serve_optional(self, endpoint: Endpoint, **params: str) -> bytes | None:
+        """A per-player document a directory may record for some players only."""
+        try:
+            return self._serve(endpoint, **params)
+        except MatchNotFoundError:
+            return None
 
     def _serve(
         self, endpoint: Endpoint, players: Sequence[str] | None = None, **params: str

@@ -40,6 +40,7 @@ from levelup.sources.base import (
     normalize_xuid,
     text_value,
 )
+from levelup.sources.endpoints import SERVICE_RECORD_TYPES
 from levelup.sources.http import (
     RECENT_MATCH_WINDOW,
     Backoff,
@@ -408,6 +409,36 @@ class WaypointSource:
             raise MatchNotFoundError(
                 f"CSR of playlist {playlist_id}: not found (HTTP 404 from the skill service)"
             ) from None
+        return await response.read()
+
+    async def match_count_raw(self, xuid: str) -> bytes | None:
+        """GET halostats /hi/players/xuid(X)/matches/count, unparsed; None on 404."""
+        digits = normalize_xuid(xuid)
+        try:
+            with request_context(label=f"match count of xuid {digits}"):
+                response = await self.client.stats.get_match_count(f"xuid({digits})")
+        except NotFoundError:
+            return None
+        return await response.read()
+
+    async def service_record_raw(self, xuid: str, match_type: str) -> bytes | None:
+        """GET halostats /hi/players/xuid(X)/{match_type}/servicerecord, unparsed;
+        None on 404.
+
+        Raises:
+            ValueError: `match_type` is not matchmade, custom or local.
+        """
+        if match_type not in SERVICE_RECORD_TYPES:
+            raise ValueError(f"match type {match_type!r}: expected one of {SERVICE_RECORD_TYPES}")
+        digits = normalize_xuid(xuid)
+        try:
+            with request_context(label=f"{match_type} service record of xuid {digits}"):
+                response = await self.client.stats.get_service_record(
+                    f"xuid({digits})",
+                    match_type,  # type: ignore[arg-type]
+                )
+        except NotFoundError:
+            return None
         return await response.read()
 
     async def aclose(self) -> None:

@@ -20,7 +20,7 @@ from levelup.errors import ConfigError
 from levelup.registry import DOCUMENT_COLUMNS, DOCUMENT_KEY, DOCUMENTS_TABLE
 from levelup.registry import TABLES as DATA_TABLES
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Bookkeeping: state of the sync and backfill, kept in the database itself.
 _BOOKKEEPING: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
@@ -301,6 +301,11 @@ def _step_4_run_ids(conn: duckdb.DuckDBPyConnection, report: MigrationReport) ->
     _ensure_all_tables(conn, report)
 
 
+def _step_5_career_snapshots(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
+    """`match_count_snapshots` and `service_record_snapshots` (issue 13)."""
+    _ensure_all_tables(conn, report)
+
+
 # Version -> the step that brings a database from version - 1 to it. Add new
 # steps at the end; never edit a released one.
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection, MigrationReport], None]] = {
@@ -308,6 +313,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection, MigrationReport], Non
     2: _step_2_documents,
     3: _step_3_failures_per_kind,
     4: _step_4_run_ids,
+    5: _step_5_career_snapshots,
 }
 
 

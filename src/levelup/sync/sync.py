@@ -48,6 +48,13 @@ from levelup.store.bookkeeping import (
 )
 from levelup.store.database import bulk_writes
 from levelup.store.writer import MatchWriter
+from levelup.sync.career import (
+    COUNT_FOR_FILTER,
+    expected_fetches,
+    fetch_counts,
+    known_by_type,
+    store_snapshots,
+)
 from levelup.sync.names import fill_names, remember_gamertags
 from levelup.sync.progress import ProgressBar
 from levelup.sync.warnings_counter import WarningCounter
@@ -71,6 +78,9 @@ class SyncOptions:
     flush_seconds: float = 5.0
     concurrency: int = 4
     fetch_names: bool = True
+    # Ask the match count first (the progress total) and store the counts and
+    # service records at the end (levelup.sync.career).
+    fetch_career: bool = True
     progress: bool | None = None
 
 
@@ -96,6 +106,14 @@ class SyncReport:
     # The pace of the API requests: fixed, or where `--requests-per-second auto`
     # settled (empty for a source without pacing, a recorded directory).
     pace: dict = field(default_factory=dict)
+    # The API's count of the walk's matches (None: the source has no count), the
+    # progress bar's total (None: it counted as the walk went), and what was
+    # stored of the career snapshots; a failed count or service record is named
+    # in `career_errors` (it does not fail the sync).
+    matches_counted: int | None = None
+    progress_total: int | None = None
+    career: dict = field(default_factory=dict)
+    career_errors: list[str] = field(default_factory=list)
 
     @property
     def matches_failed(self) -> int:
@@ -124,6 +142,10 @@ class SyncReport:
             "names": self.names,
             "elapsed_seconds": round(self.elapsed_seconds, 3),
             "pace": self.pace,
+            "matches_counted": self.matches_counted,
+            "progress_total": self.progress_total,
+            "career": self.career,
+            "career_errors": self.career_errors,
         }
 
 
@@ -135,6 +157,8 @@ class _Walk:
         self.stopped_at_known = False
         self.cut_by_max = False
         self.queued: set[str] = set()
+        # The matches this walk will fetch, from the API's count (None: unknown).
+        self.expected: int | None = None
 
 
 async def _walk_history(
@@ -174,7 +198,7 @@ async def _walk(
 ) -> None:
     async def enqueue(match_id: str) -> None:
         walk.queued.add(match_id)
-        progress.set_total(len(walk.queued))
+        progress.set_total(max(len(walk.queued), walk.expected or 0))
         await queue.put(match_id)
 
     async def page_at(start: int) -> HistoryPage | None:
@@ -330,6 +354,10 @@ async def sync_player(
             bulk_writes(conn),
             writer,  # listed last: the batch in flight ends before the settings are restored
         ):
+            counts = None
+            if options.fetch_career:
+                counts = await fetch_counts(source, owner.xuid, report.career_errors)
+                _expect(conn, counts, options, resume, len(retry_ids), walk, report, progress)
             try:
                 with unwrapped_task_errors():
                     async with asyncio.TaskGroup() as group:
@@ -372,6 +400,11 @@ async def sync_player(
             if options.fetch_names:
                 names = await fill_names(conn, source)
                 report.names = names.as_dict()
+            if options.fetch_career:
+                snapshot = await store_snapshots(
+                    conn, source, owner.xuid, counts, report.career_errors
+                )
+                report.career = snapshot.as_dict()
             report.value_warnings = warnings.count
         report.walk_complete = (
             (walk.reached_end or walk.stopped_at_known)
@@ -393,6 +426,7 @@ async def sync_player(
         report.participants_written = writer.participants_written
         report.api = source.counters.as_dict()
         report.pace = source_pace(source)
+        report.progress_total = progress_total(walk)
         report.elapsed_seconds = time.perf_counter() - started
         _finish_run(conn, run_id, status, report)
     return report
@@ -416,6 +450,37 @@ def _finish_run(
         )
     except duckdb.Error as exc:
         log.warning("could not record the end of the run in sync_runs: %s", exc)
+
+
+def _expect(
+    conn: duckdb.DuckDBPyConnection,
+    counts: dict[str, int] | None,
+    options: SyncOptions,
+    resume: bool,
+    retries: int,
+    walk: _Walk,
+    report: SyncReport,
+    progress: ProgressBar,
+) -> None:
+    """The progress bar's true total for a walk that fetches everything it does not
+    have (a first or full sync, or a resumed one); an incremental walk, which stops
+    at the first known match, counts the new matches it finds instead."""
+    if counts is None:
+        return
+    report.matches_counted = counts.get(COUNT_FOR_FILTER[options.match_type])
+    known = known_by_type(conn)
+    if not resume and known["all"]:
+        return
+    walk.expected = expected_fetches(
+        counts, options.match_type, known, retries, options.max_matches
+    )
+    if walk.expected is not None:
+        progress.set_total(walk.expected)
+
+
+def progress_total(walk: _Walk) -> int:
+    """The bar's last total: the expected fetches, or what the walk queued."""
+    return max(len(walk.queued), walk.expected or 0)
 
 
 def source_pace(source: MatchSource) -> dict:

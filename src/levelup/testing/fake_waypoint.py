@@ -50,6 +50,7 @@ from levelup.sources.endpoints import (
     ENDPOINTS,
     GAMECMS,
     HALOSTATS,
+    MATCH_COUNT,
     PROFILE,
     SETTINGS,
     SKILL,
@@ -699,6 +700,10 @@ class FakeWaypoint:
         return _json_reply(body)
 
     async def _count(self, request: web.Request, player: str) -> _Reply:
+        """The recorded count when the directory records counts (`MATCH_COUNT`), else
+        one computed from its history: the real service always has a count."""
+        if self.directory.has_service(MATCH_COUNT):
+            return await self._document_handler(MATCH_COUNT)(request, player=player)
         try:
             xuid = await self._in_thread(self._player_xuid, player)
             body = await self._in_thread(self.directory.match_counts, xuid)

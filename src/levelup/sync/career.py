@@ -1,0 +1,202 @@
+"""The player's career as the API counts it: match counts and service records.
+
+A sync asks the match count service first, so that the progress bar of a first
+or full sync has its true total (`expected_fetches`), and at its end stores the
+counts and the three service records (matchmade, custom, local) as dated
+snapshots (`match_count_snapshots`, `service_record_snapshots`). Those are what
+`levelup players` and `levelup report` compare the warehouse with
+(`levelup.analysis.completeness`). A source without these documents (a recorded
+directory that records none) gives neither: no total, no snapshot, no claim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import orjson
+
+from levelup.clock import utc_now
+from levelup.extract.rows import MatchCountSnapshotRow, ServiceRecordSnapshotRow
+from levelup.match_types import LIFECYCLE_BY_MATCH_TYPE
+from levelup.sources.base import AuthError, MatchSource, SourceError
+from levelup.sources.endpoints import SERVICE_RECORD_TYPES
+from levelup.sync.names import store_name_rows
+
+log = logging.getLogger("levelup.sync")
+
+# The count document's fields, by the match type they count.
+COUNT_FIELDS = {
+    "all": "MatchesPlayedCount",
+    "matchmade": "MatchmadeMatchesPlayedCount",
+    "custom": "CustomMatchesPlayedCount",
+    "local": "LocalMatchesPlayedCount",
+}
+# --match-type -> the count that covers it.
+COUNT_FOR_FILTER = {"all": "all", "matchmaking": "matchmade", "custom": "custom", "local": "local"}
+# Service record match type -> the `lifecycle_mode` of its matches in match_stats.
+LIFECYCLE_BY_RECORD_TYPE = {
+    "matchmade": LIFECYCLE_BY_MATCH_TYPE["matchmaking"],
+    "custom": LIFECYCLE_BY_MATCH_TYPE["custom"],
+    "local": LIFECYCLE_BY_MATCH_TYPE["local"],
+}
+
+_DURATION_RE = re.compile(
+    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?"
+    r"(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+class CareerDocumentError(ValueError):
+    """A count or service record body that is not what the service sends."""
+
+
+def duration_seconds(value: Any) -> float | None:
+    """An ISO-8601 duration as the API writes it (``P17DT10H55M53.7685509S``), in seconds."""
+    if not isinstance(value, str):
+        return None
+    found = _DURATION_RE.match(value.strip())
+    if not found or value.strip() in ("P", "PT"):
+        return None
+    parts = {k: float(v) if v else 0.0 for k, v in found.groupdict().items()}
+    return parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_counts(body: bytes) -> dict[str, int]:
+    """Counts by match type ("all", "matchmade", "custom", "local") from a count body.
+
+    Raises:
+        CareerDocumentError: not JSON, or no count of all matches.
+    """
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise CareerDocumentError("the match count answer is not JSON") from None
+    if not isinstance(doc, dict) or _int(doc.get(COUNT_FIELDS["all"])) is None:
+        raise CareerDocumentError("the match count answer has no MatchesPlayedCount")
+    found = {kind: _int(doc.get(name)) for kind, name in COUNT_FIELDS.items()}
+    return {kind: n for kind, n in found.items() if n is not None}
+
+
+def parse_service_record(
+    body: bytes, xuid: str, match_type: str, fetched_at: dt.datetime
+) -> ServiceRecordSnapshotRow:
+    """One service record body as a snapshot row.
+
+    Raises:
+        CareerDocumentError: not a JSON object with `MatchesCompleted`.
+    """
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise CareerDocumentError(f"the {match_type} service record is not JSON") from None
+    if not isinstance(doc, dict) or _int(doc.get("MatchesCompleted")) is None:
+        raise CareerDocumentError(f"the {match_type} service record has no MatchesCompleted")
+    core = doc.get("CoreStats") if isinstance(doc.get("CoreStats"), dict) else {}
+    return ServiceRecordSnapshotRow(
+        xuid=xuid,
+        match_type=match_type,
+        fetched_at=fetched_at,
+        matches_completed=_int(doc.get("MatchesCompleted")),
+        wins=_int(doc.get("Wins")),
+        losses=_int(doc.get("Losses")),
+        ties=_int(doc.get("Ties")),
+        kills=_int(core.get("Kills")),
+        deaths=_int(core.get("Deaths")),
+        assists=_int(core.get("Assists")),
+        shots_fired=_int(core.get("ShotsFired")),
+        shots_hit=_int(core.get("ShotsHit")),
+        time_played_seconds=duration_seconds(doc.get("TimePlayed")),
+    )
+
+
+async def fetch_counts(source: MatchSource, xuid: str, errors: list[str]) -> dict[str, int] | None:
+    """The API's match counts, or None when the source has none (or failed: the
+    failure is added to `errors`, and the sync goes on without a total)."""
+    try:
+        body = await source.match_count_raw(xuid)
+        return parse_counts(body) if body is not None else None
+    except AuthError:
+        raise
+    except (SourceError, CareerDocumentError) as exc:
+        errors.append(f"match count: {exc}")
+        return None
+
+
+def known_by_type(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Stored matches by `--match-type` filter ("all", "matchmaking", ...)."""
+    rows = conn.execute(
+        "SELECT lifecycle_mode, count(*) FROM match_stats GROUP BY lifecycle_mode"
+    ).fetchall()
+    by_mode = {mode: n for mode, n in rows}
+    result = {"all": sum(by_mode.values())}
+    for name, modes in LIFECYCLE_BY_MATCH_TYPE.items():
+        if modes is not None:
+            result[name] = sum(n for mode, n in by_mode.items() if mode in modes)
+    return result
+
+
+def expected_fetches(
+    counts: Mapping[str, int] | None,
+    match_type: str,
+    known: Mapping[str, int],
+    retries: int,
+    max_matches: int | None,
+) -> int | None:
+    """How many matches a walk that does not stop at the first known match will fetch:
+    the API's count of the filter's matches, less those stored, plus the retries."""
+    if counts is None or COUNT_FOR_FILTER[match_type] not in counts:
+        return None
+    new = max(0, counts[COUNT_FOR_FILTER[match_type]] - known.get(match_type, 0))
+    if max_matches is not None:
+        new = min(new, max_matches)
+    return new + retries
+
+
+@dataclass
+class CareerSnapshot:
+    """What one sync stored: the counts and the service records it got."""
+
+    counts: dict[str, int] | None
+    service_records: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"counts": self.counts, "service_records": self.service_records}
+
+
+async def store_snapshots(
+    conn: duckdb.DuckDBPyConnection,
+    source: MatchSource,
+    xuid: str,
+    counts: dict[str, int] | None,
+    errors: list[str],
+) -> CareerSnapshot:
+    """Store the counts and ask for the three service records (each stored when the
+    source has it); a failed or unreadable record is added to `errors`."""
+    fetched_at = utc_now().replace(tzinfo=None)
+    snapshot = CareerSnapshot(counts=counts)
+    if counts:
+        rows = [MatchCountSnapshotRow(xuid, kind, fetched_at, n) for kind, n in counts.items()]
+        store_name_rows(conn, "match_count_snapshots", rows)
+    records = []
+    for match_type in SERVICE_RECORD_TYPES:
+        try:
+            body = await source.service_record_raw(xuid, match_type)
+            if body is not None:
+                records.append(parse_service_record(body, xuid, match_type, fetched_at))
+        except AuthError:
+            raise
+        except (SourceError, CareerDocumentError) as exc:
+            errors.append(f"{match_type} service record: {exc}")
+    store_name_rows(conn, "service_record_snapshots", records)
+    snapshot.service_records = len(records)
+    return snapshot
