@@ -139,9 +139,10 @@ def _signed(value: int) -> str:
 def describe(result: dict[str, Any] | None) -> str:
     """One line for tables: "complete", "n differences", or "not known"."""
     if result is None:
-        return "not known (no count or service record stored)"
+        return "not known"  # no count or service record stored
     if result["complete"]:
         total = result["types"].get("all", {})
         counted = total.get("api_count")
         return f"complete ({counted} matches)" if counted is not None else "complete"
-    return f"{len(result['differences'])} difference(s)"
+    count = len(result["differences"])
+    return f"{count} difference" + ("s" if count > 1 else "")

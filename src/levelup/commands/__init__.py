@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "match": "one match's full scoreboard: every player by team, team scores, medals, CSR",
     "export": "write every table as Hive-partitioned Parquet or CSV (read-only)",
     "sql": "one read-only SQL query across every tracked player",
+    "players": "every tracked player: matches stored, last sync, failures, completeness",
     "demo": "build and sync a generated dataset (offline, no account)",
     "auth": "sign in to Halo Waypoint and save the credentials",
 }
