@@ -231,3 +231,22 @@ def test_cli_sync_json_says_the_count(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = last_json(result.stdout)
     assert report["matches_counted"] == 4 and report["career"]["service_records"] == 3
+
+
+def test_report_says_what_the_api_counts_and_names_differences(tmp_path: Path) -> None:
+    records = dict(TRUE_RECORDS, custom=_record(1, 0, 0, 1, 9, 20, 10))
+    root = recorded(tmp_path / "rec", counts=COUNTS, records=records)
+    data = tmp_path / "data"
+    synced = run_cli("sync", "--player", "Owner", "--source", str(root), "--data-dir", str(data))
+    assert synced.returncode == 0, synced.stderr
+    result = run_cli("report", "--player", "Owner", "--data-dir", str(data), "--json")
+    assert result.returncode == 0, result.stderr
+    found = last_json(result.stdout)["completeness"]
+    assert found["types"]["all"] == {"stored": 4, "api_count": 4, "missing": 0}
+    assert found["differences"] == ["custom service record kills: 9, the warehouse's sum 4 (-5)"]
+    text = run_cli("report", "--player", "Owner", "--data-dir", str(data))
+    assert text.returncode == 0, text.stderr
+    assert "Completeness: 1 difference (stored/counted by the API: all 4/4, matchmade 3/3" in (
+        text.stdout
+    )
+    assert "custom service record kills: 9, the warehouse's sum 4 (-5)" in text.stdout

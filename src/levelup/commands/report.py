@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from levelup.analysis.completeness import completeness, describe
 from levelup.analysis.frames import ReportFrames
 from levelup.analysis.load import load_frames, load_scoreboards
 from levelup.analysis.modes import parse_mode
@@ -192,6 +193,10 @@ def _build(
                 "xuid": frames.owner_xuid,
             }
             report = build_report(frames, scope, player=player)
+            # The whole history, whatever the scope: does the warehouse hold it all?
+            report.summary["completeness"] = (
+                completeness(conn, frames.owner_xuid) if frames.owner_xuid else None
+            )
             if with_scoreboards and not report.empty:
                 attach_scoreboards(report, frames, load_scoreboards(conn, scoreboard_ids(report)))
         except duckdb.Error as exc:
@@ -199,6 +204,23 @@ def _build(
     finally:
         conn.close()
     return report, frames
+
+
+def print_completeness(result: dict[str, Any] | None, console: PipeAwareConsole) -> None:
+    """The API's count and service record against the warehouse (nothing when unknown)."""
+    if result is None:
+        return
+    counted = [
+        f"{kind} {entry['stored']}/{entry['api_count']}"
+        for kind, entry in result["types"].items()
+        if "api_count" in entry
+    ]
+    head = "Completeness: " + describe(result)
+    if counted:
+        head += " (stored/counted by the API: " + ", ".join(counted) + ")"
+    console.print(head, markup=False, highlight=False)
+    for line in result["differences"]:
+        console.print(f"  - {line}", markup=False, highlight=False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -229,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
         from levelup.analysis.terminal import render_terminal
 
         render_terminal(summary, console_for(to_stderr=False), sections)
+        print_completeness(summary.get("completeness"), console_for(to_stderr=False))
     if args.html:
         from levelup.analysis.html_report import write_html
 
