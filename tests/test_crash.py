@@ -41,7 +41,14 @@ def _rows(db: Path) -> dict[str, list]:
 
 
 def _count(db: Path) -> int:
+    """Matches stored; 0 when the kill landed after the file was created but before its
+    tables were (the product handles that database: the rerun migrates it)."""
     with duckdb.connect(str(db), read_only=True) as conn:
+        exists = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'match_stats'"
+        ).fetchall()[0][0]
+        if not exists:
+            return 0
         return conn.execute("SELECT count(*) FROM match_stats").fetchall()[0][0]
 
 
