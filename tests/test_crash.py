@@ -64,31 +64,49 @@ def _sync_args(recorded: Path, data: Path) -> list[str]:
     ]
 
 
+def _kill_after(recorded: Path, data: Path, delay: float) -> int | None:
+    """Start a sync, SIGKILL it after `delay` seconds; the matches it had committed
+    (None when it had not even created the database)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPNKR_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "levelup", *_sync_args(recorded, data)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    db = data / "players" / DEMO_OWNER.gamertag / "stats.duckdb"
+    return _count(db) if db.exists() else None
+
+
 def test_killed_sync_then_rerun_equals_an_uninterrupted_run(tmp_path):
     recorded = tmp_path / "rec"
     write_recorded_dir(recorded, MATCHES)
     clean = tmp_path / "clean"
+    started = time.monotonic()
     assert run_cli(*_sync_args(recorded, clean)).returncode == 0
+    whole = time.monotonic() - started
     clean_db = clean / "players" / DEMO_OWNER.gamertag / "stats.duckdb"
     assert _count(clean_db) == MATCHES
 
-    # Kill at growing delays until one lands mid-way (some batches committed, not all).
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPNKR_")}
+    # Find a kill that lands mid-way (some batches committed, not all) by bisecting
+    # the delay between "too early" and "too late", starting from the clean run's
+    # own duration: fixed delays missed on a loaded machine (a run took longer
+    # than the last one).
+    early, late = 0.0, whole * 1.5
     crashed_db = None
-    for attempt, delay in enumerate([0.6, 0.9, 1.2, 1.6, 2.0, 2.5, 3.0, 4.0]):
+    for attempt in range(10):
+        delay = (early + late) / 2
         data = tmp_path / f"crash{attempt}"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "levelup", *_sync_args(recorded, data)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        db = data / "players" / DEMO_OWNER.gamertag / "stats.duckdb"
-        if db.exists() and 0 < _count(db) < MATCHES:
-            crashed_db = db
+        committed = _kill_after(recorded, data, delay)
+        if not committed:
+            early = delay
+        elif committed >= MATCHES:
+            late = delay
+        else:
+            crashed_db = data / "players" / DEMO_OWNER.gamertag / "stats.duckdb"
             break
-    assert crashed_db is not None, "no kill landed mid-way through the sync"
+    assert crashed_db is not None, f"no kill landed mid-way (last delay {delay:.2f} s)"
 
     rerun = run_cli(*_sync_args(recorded, crashed_db.parents[2]), "--json")
     assert rerun.returncode == 0, rerun.stderr
