@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -261,23 +262,29 @@ def test_source_endpoints_over_http(fake: FakeWaypoint, recorded_dir: Path, tmp_
 
 
 def test_pacing_spaces_request_starts(fake: FakeWaypoint, tmp_path: Path) -> None:
-    """60 requests at 20 per second with 4 in flight: no one-second window holds more
-    than 21 starts, and the whole takes about 3 s (the pace is reached, not just capped)."""
+    """60 requests at 20 per second with 4 in flight, over real HTTP: the session's
+    limiter scheduled every request start one interval (50 ms) or more after the
+    previous one, and each reached the server once. What the limiter decides is
+    checked, not wall-clock spans (they depend on the machine's load); the exact
+    schedule is in test_rate_limiter, the achieved real-time rate in the benchmark."""
+    limiters = []
 
     async def scenario() -> None:
         source = make_source(fake, raw_env(tmp_path / "cfg"), rps=20, concurrency=4)
+        limiters.append(source.session.limiter)
         try:
             await asyncio.gather(*(source.match_stats_raw(mid(i % 30)) for i in range(60)))
         finally:
             await source.aclose()
 
     run(scenario())
-    starts = fake.start_times(STATS_RE)
-    assert len(starts) == 60
-    worst = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
+    assert len(fake.start_times(STATS_RE)) == 60
+    granted = list(limiters[0].granted)
+    assert len(granted) == 60
+    gaps = [b - a for a, b in itertools.pairwise(granted)]
+    assert min(gaps) >= 0.05 - 1e-9, min(gaps)
+    worst = max(sum(1 for t in granted if s <= t < s + 1.0) for s in granted)
     assert worst <= 21, worst
-    span = starts[-1] - starts[0]
-    assert 59 / 20 * 0.95 <= span <= 59 / 20 * 1.25, span
 
 
 def test_concurrency_caps_requests_in_flight(fake: FakeWaypoint, tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ stray variable can never send credentials to another machine.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import datetime as dt
@@ -254,13 +255,27 @@ class RateLimiter:
     the cadence (up to a tenth of an interval), so the achieved rate is close to
     `rate`; after idle time nothing is saved up, so there is never a burst.
     `pause` holds every start back (a 429 says the whole client is too fast).
-    Uses the real monotonic clock: pacing is about real time. With `adaptive`
-    settings the pace moves with the answers (`levelup.sources.pace`): the session
-    reports each answer through `answered` and `rate_limited`.
+    With `adaptive` settings the pace moves with the answers
+    (`levelup.sources.pace`): the session reports each answer through `answered`
+    and `rate_limited`.
+
+    The real monotonic clock and `asyncio.sleep` by default: pacing is about real
+    time. `clock` and `sleep` can be replaced (tests run it on virtual time), and
+    `granted` keeps the start time scheduled for each of the latest requests, so
+    what the limiter decides can be checked apart from how busy the machine is:
+    consecutive scheduled starts are never less than an interval apart, and a
+    request really starts at most a tenth of an interval after its scheduled time.
     """
 
     def __init__(
-        self, rate: float, concurrency: int, *, adaptive: PaceSettings | None = None
+        self,
+        rate: float,
+        concurrency: int,
+        *,
+        adaptive: PaceSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep | None = None,
+        history: int = 4096,
     ) -> None:
         """`adaptive` settings make the pace adaptive (`--requests-per-second auto`):
         it starts at their `start`, and `rate` is then ignored."""
@@ -269,10 +284,13 @@ class RateLimiter:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.concurrency = int(concurrency)
-        self.adaptive = AdaptivePace(adaptive, time.monotonic()) if adaptive else None
+        self._clock = clock
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self.adaptive = AdaptivePace(adaptive, clock()) if adaptive else None
         self._set_rate(self.adaptive.rate if self.adaptive else float(rate))
         self._next = 0.0
         self._semaphore: asyncio.Semaphore | None = None
+        self.granted: collections.deque[float] = collections.deque(maxlen=history)
 
     def _set_rate(self, rate: float) -> None:
         self.rate = rate
@@ -282,13 +300,13 @@ class RateLimiter:
     def answered(self, started_at: float) -> None:
         """A request that started at `started_at` was answered without a 429."""
         if self.adaptive is not None:
-            self.adaptive.answered(time.monotonic())
+            self.adaptive.answered(self._clock())
             if self.adaptive.rate != self.rate:
                 self._set_rate(self.adaptive.rate)
 
     def rate_limited(self, started_at: float) -> None:
         """A request that started at `started_at` was answered 429 (`pause` is separate)."""
-        if self.adaptive is not None and self.adaptive.rate_limited(time.monotonic(), started_at):
+        if self.adaptive is not None and self.adaptive.rate_limited(self._clock(), started_at):
             log.info("429: pace cut to %.2f requests/s", self.adaptive.rate)
             self._set_rate(self.adaptive.rate)
 
@@ -300,18 +318,21 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         """No request starts during the next `seconds`."""
-        self._next = max(self._next, time.monotonic() + max(0.0, seconds))
+        self._next = max(self._next, self._clock() + max(0.0, seconds))
 
     async def _wait_turn(self) -> float:
+        """Wait for this request's turn; the time it really starts."""
         while True:
-            now = time.monotonic()
+            now = self._clock()
             wait = self._next - now
             if wait <= 0:
-                self._next = max(self._next, now - self._slack) + self.interval
+                scheduled = max(self._next, now - self._slack)
+                self.granted.append(scheduled)
+                self._next = scheduled + self.interval
                 if self.adaptive is not None:
                     self.adaptive.started(now)
                 return now
-            await asyncio.sleep(wait)
+            await self._sleep(wait)
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[float]:
