@@ -487,3 +487,50 @@ def test_dry_run_prints_counts_and_the_first_few_ids(tmp_path):
     assert f"and {len(GENERATED) - DRY_RUN_SHOWN} more (--json lists them all)" in text.stdout
     full = last_json(_backfill(data, *args, "--json").stdout)["would_process"]
     assert full == {"shots": GENERATED_IDS, "participants_shots": GENERATED_IDS}
+
+
+_INTERRUPTED_BACKFILL = """
+import os, signal, sys
+import levelup.sync.backfill as engine
+from levelup.cli import main
+
+read = engine._stored_bodies
+calls = []
+
+
+def ctrl_c_during_the_first_batch(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 1:
+        os.kill(os.getpid(), signal.SIGINT)  # as a user's Ctrl-C, mid-run
+    return read(*args, **kwargs)
+
+
+engine._stored_bodies = ctrl_c_during_the_first_batch
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_stops_a_backfill_from_stored_json_between_batches(tmp_path: Path) -> None:
+    """A backfill from stored JSON never waits on I/O; the first Ctrl-C must still stop
+    it (it used to run to the end and exit 0), the batch in flight committed."""
+    recorded = tmp_path / "recorded"
+    generated_recorded_dir(recorded, 1200, seed=9, compact=True)
+    data = tmp_path / "data"
+    sync = run_cli("sync", "--player", DEMO_OWNER.gamertag, "--source", str(recorded),
+                   "--data-dir", str(data))  # fmt: skip
+    assert sync.returncode == 0, sync.stderr
+    args = ["backfill", "--player", DEMO_OWNER.gamertag, "--data-dir", str(data),
+            "--force-medals", "--force-teams"]  # fmt: skip
+    stopped = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_BACKFILL, *args],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert stopped.returncode == 130, stopped.stderr
+    assert [line for line in stopped.stderr.splitlines() if line.strip()] == [
+        line for line in stopped.stderr.splitlines() if "interrupted by SIGINT" in line
+    ]
+    db = data / "players" / DEMO_OWNER.gamertag / "stats.duckdb"
+    logged = _q(db, "SELECT count(DISTINCT match_id) FROM backfill_log WHERE option = 'medals'")
+    assert 0 < logged[0][0] < 1200  # the first batch is written, not the whole run
+    rerun = run_cli(*args)
+    assert rerun.returncode == 0, rerun.stderr

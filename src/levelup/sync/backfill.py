@@ -504,6 +504,10 @@ async def backfill_player(
     ):
         progress.set_total(len(ordered))
         for chunk in _chunks(ordered, request.batch_size):
+            # A backfill from stored JSON never waits on I/O: yield to the event loop
+            # between batches, so a SIGINT/SIGTERM (delivered there, one loop turn
+            # after it arrives) stops it within a batch or so, what was written kept.
+            await asyncio.sleep(0)
             bodies: dict[str, str | bytes] = {}
             if not request.refetch:
                 bodies.update(_stored_bodies(reader, chunk, rowids))
@@ -520,6 +524,7 @@ async def backfill_player(
                     _fail(report, match_id, reason)
             batch = _extract_chunk(chunk, bodies, fetched, owner_xuid, options, selections, report)
             writes.submit(writer.write, writer.frames(*batch, fetched))
+            await asyncio.sleep(0)
             progress.advance(len(chunk))
         report.value_warnings = warnings.count
     if "personal_scores" in wanted:
