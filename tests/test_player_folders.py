@@ -135,3 +135,24 @@ def test_claiming_a_database_checks_the_stored_owner(tmp_path: Path) -> None:
         assert get_meta(conn, "owner_gamertag") == "A"
     finally:
         conn.close()
+
+
+def test_a_busy_database_is_never_passed_over_for_a_second_folder(tmp_path: Path) -> None:
+    """`levelup demo` while another process holds the demo player's database used to
+    create `DemoSpartan-<xuid>` beside it: two databases for one player."""
+    import duckdb
+
+    from levelup.demo.generator import DEMO_OWNER
+
+    data = tmp_path / "data"
+    first = run_cli("demo", "--matches", "5", "--data-dir", str(data))
+    assert first.returncode == 0, first.stderr
+    folders = sorted(p.name for p in (data / "players").iterdir())
+    holder = duckdb.connect(str(data / "players" / folders[0] / "stats.duckdb"))  # a writer
+    try:
+        again = run_cli("demo", "--matches", "5", "--data-dir", str(data))
+    finally:
+        holder.close()
+    assert again.returncode == 2, again.stderr
+    assert "in use by another LevelUp process" in again.stderr
+    assert sorted(p.name for p in (data / "players").iterdir()) == folders == [DEMO_OWNER.gamertag]

@@ -81,13 +81,26 @@ def new_player_db_path(data_dir: Path, gamertag: str, xuid: str) -> Path:
     case-insensitively (case-insensitive file systems), and a folder whose
     database does not say whose it is counts as taken.
 
+    A database another process holds is never passed over for the next name:
+    its owner is unknown, and it may well be this player's (a `levelup demo`
+    while a sync of the demo player runs would otherwise make a second database
+    for the same player).
+
     Raises:
         ConfigError: both candidate folders hold another player's database.
+        DatabaseBusyError: a candidate folder's database is in use by another process.
     """
     base = player_folder_name(gamertag)
     existing = list_player_dbs(data_dir)
     for name in (base, f"{base}-{xuid}"):
-        owners = {db.xuid for db in existing if db.folder.casefold() == name.casefold()}
+        here = [db for db in existing if db.folder.casefold() == name.casefold()]
+        busy = next((db for db in here if db.busy), None)
+        if busy is not None:
+            raise DatabaseBusyError(
+                f"the database {busy.path} is in use by another LevelUp process; "
+                "try again when it has finished"
+            )
+        owners = {db.xuid for db in here}
         if not owners or owners == {xuid}:
             return data_dir / "players" / name / DB_FILENAME
     raise ConfigError(
@@ -211,32 +224,34 @@ class PlayerDatabase:
     folder: str
     gamertag: str | None
     xuid: str | None
+    # Another process holds the file: who owns it is unknown, not "nobody".
+    busy: bool = False
 
     @property
     def label(self) -> str:
         return self.gamertag or self.folder
 
 
-def _read_owners(paths: list[Path]) -> list[tuple[str | None, str | None]]:
-    """(gamertag, xuid) stored in each database; (None, None) when unreadable or busy.
+def _read_owners(paths: list[Path]) -> list[tuple[str | None, str | None, bool]]:
+    """(gamertag, xuid, busy) of each database; no owner when unreadable or busy.
 
     One in-memory DuckDB attaches each file read-only in turn: a connection of its
     own per file starts a whole database instance (measured: ~40 ms a file, so
     seconds for a community's hundreds of players), an ATTACH ~2 ms.
     """
-    owners: list[tuple[str | None, str | None]] = []
+    owners: list[tuple[str | None, str | None, bool]] = []
     with duckdb.connect(":memory:") as conn:
         for path in paths:
             owners.append(_read_owner(conn, path))
     return owners
 
 
-def _read_owner(conn: duckdb.DuckDBPyConnection, path: Path) -> tuple[str | None, str | None]:
+def _read_owner(conn: duckdb.DuckDBPyConnection, path: Path) -> tuple[str | None, str | None, bool]:
     literal = "'" + str(path).replace("'", "''") + "'"
     try:
         conn.execute(f"ATTACH {literal} AS levelup_owner_probe (READ_ONLY)")
-    except duckdb.Error:
-        return None, None
+    except duckdb.Error as exc:
+        return None, None, is_lock_error(exc)
     try:
         has_meta = conn.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'levelup_owner_probe' "
@@ -249,9 +264,9 @@ def _read_owner(conn: duckdb.DuckDBPyConnection, path: Path) -> tuple[str | None
                 "WHERE key IN ('owner_gamertag', 'owner_xuid')"
             ).fetchall()
             meta = {str(key): str(value) for key, value in rows if value is not None}
-        return meta.get("owner_gamertag"), meta.get("owner_xuid")
+        return meta.get("owner_gamertag"), meta.get("owner_xuid"), False
     except duckdb.Error:
-        return None, None
+        return None, None, False
     finally:
         conn.execute("DETACH levelup_owner_probe")
 
@@ -263,8 +278,8 @@ def list_player_dbs(data_dir: Path) -> list[PlayerDatabase]:
         return []
     paths = sorted(root.glob(f"*/{DB_FILENAME}"))
     return [
-        PlayerDatabase(path=path, folder=path.parent.name, gamertag=gamertag, xuid=xuid)
-        for path, (gamertag, xuid) in zip(paths, _read_owners(paths), strict=True)
+        PlayerDatabase(path=path, folder=path.parent.name, gamertag=gamertag, xuid=xuid, busy=busy)
+        for path, (gamertag, xuid, busy) in zip(paths, _read_owners(paths), strict=True)
     ]
 
 
