@@ -534,3 +534,13 @@ def test_ctrl_c_stops_a_backfill_from_stored_json_between_batches(tmp_path: Path
     assert 0 < logged[0][0] < 1200  # the first batch is written, not the whole run
     rerun = run_cli(*args)
     assert rerun.returncode == 0, rerun.stderr
+
+
+def test_a_missing_source_directory_is_a_usage_error_even_when_no_fetch_is_needed(
+    tmp_path: Path,
+) -> None:
+    result = run_cli("backfill", "--all", "--shots", "--source", str(tmp_path / "nope"),
+                     "--data-dir", str(tmp_path / "data"))  # fmt: skip
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "nope" in lines[0] and "recorded-responses directory" in lines[0]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from levelup.commands import COMMANDS
 from levelup.commands.common import (
@@ -33,7 +34,7 @@ from levelup.commands.common import (
     source_options,
     stdout_console,
 )
-from levelup.errors import LevelUpError, UsageError
+from levelup.errors import ConfigError, LevelUpError, UsageError
 from levelup.interrupts import run_interruptibly
 from levelup.sources.base import MatchSource
 from levelup.sources.factory import SourceOptions, make_source
@@ -109,6 +110,12 @@ def run(args: argparse.Namespace) -> int:
         refetch=args.refetch,
         concurrency=args.concurrency,
     )
+    if args.source != "api" and not Path(args.source).is_dir():
+        # The source is built only when a match's JSON is missing; a wrong path is
+        # still a usage error now, not a surprise later (or never).
+        raise ConfigError(
+            f"--source {args.source!r} is neither 'api' nor a recorded-responses directory"
+        )
     data_dir = resolve_data_dir(args.data_dir)
     databases = select_databases(data_dir, args.player, args.all)
     xuid = parse_xuid_option(args.xuid)
