@@ -1,8 +1,17 @@
-"""`levelup sync`: fetch a player's new matches into their database."""
+"""`levelup sync`: fetch a player's new matches into their database (or every
+tracked player's, `--all`, with one session, limiter and credentials for the run).
+
+Matches another tracked player of the data dir has stored are copied from their
+database instead of fetched (`levelup.sync.neighbours`)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -16,10 +25,18 @@ from levelup.commands.common import (
     source_options,
     stdout_console,
 )
+from levelup.errors import DatabaseBusyError, PlayerNotFoundError, UsageError
 from levelup.interrupts import run_interruptibly
-from levelup.sources.base import MATCH_TYPES, MatchSource
+from levelup.sources.base import MATCH_TYPES, MatchSource, PlayerIdentity
 from levelup.sources.factory import make_source
-from levelup.store.database import find_player_db, open_player_db, resolve_data_dir
+from levelup.store.database import (
+    PlayerDatabase,
+    find_player_db,
+    list_player_dbs,
+    open_player_db,
+    resolve_data_dir,
+)
+from levelup.sync.neighbours import Neighbours
 from levelup.sync.players import (
     claim_database,
     database_for_new_player,
@@ -37,7 +54,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Walk the player's match history and store every match not yet stored: "
         "the player's own row, every participant (shots included) and the raw JSON.",
     )
-    parser.add_argument("--player", required=True, metavar="GT", help="gamertag or xuid")
+    parser.add_argument("--player", metavar="GT", help="gamertag or xuid")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every tracked player of the data dir, one after another (one session)",
+    )
     parser.add_argument("--xuid", help="the player's xuid, when the source cannot look it up")
     add_source_options(parser)
     parser.add_argument(
@@ -58,7 +80,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
+    if bool(args.all) == bool(args.player):
+        raise UsageError("give --player GT or --all (every tracked player), not both")
+    if args.all and args.xuid:
+        raise UsageError("--xuid names one player's xuid: use it with --player")
     xuid = parse_xuid_option(args.xuid)
+    if args.all:
+        databases = list_player_dbs(data_dir)
+        if not databases:
+            raise UsageError(
+                f"no tracked player under {data_dir / 'players'}: "
+                "sync one first with `levelup sync --player GT`"
+            )
     source = make_source(args.source, source_options(args))
     options = SyncOptions(
         match_type=args.match_type,
@@ -66,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         full=args.full,
         concurrency=args.concurrency,
     )
+    if args.all:
+        return _run_all(source, data_dir, databases, options, args.json)
     report = run_interruptibly(_sync(source, data_dir, args.player, xuid, options))
     if args.json:
         print_json(report.as_dict())
@@ -85,16 +120,148 @@ async def _sync(
             path = database_for_new_player(data_dir, identity, player)
         else:
             path = found.path
-        conn, _ = open_player_db(path)
-        try:
-            if identity is not None:
-                claim_database(conn, identity, path)
-            owner = await ensure_owner(conn, requested=player, xuid_option=xuid, source=source)
-            return await sync_player(conn, source, owner, options)
-        finally:
-            conn.close()
+        return await _sync_database(source, data_dir, path, player, xuid, options, identity)
     finally:
         await source.aclose()
+
+
+async def _sync_database(
+    source: MatchSource,
+    data_dir: Path,
+    path: Path,
+    player: str,
+    xuid: str | None,
+    options: SyncOptions,
+    identity: PlayerIdentity | None = None,
+) -> SyncReport:
+    """One player's sync into the database at `path`, sharing with its neighbours."""
+    conn, _ = open_player_db(path)
+    try:
+        if identity is not None:
+            claim_database(conn, identity, path)
+        owner = await ensure_owner(conn, requested=player, xuid_option=xuid, source=source)
+        neighbours = Neighbours.of(data_dir, path)
+        return await sync_player(conn, source, owner, options, neighbours=neighbours)
+    finally:
+        conn.close()
+
+
+@dataclass
+class AllReport:
+    """`levelup sync --all`: a report per player, the databases skipped, totals."""
+
+    players: list[SyncReport] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    api: dict = field(default_factory=dict)
+    elapsed_seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        codes = [r.exit_code for r in self.players] + [1 if self.skipped else 0]
+        return max(codes)
+
+    def totals(self) -> dict[str, Any]:
+        def total(name: str) -> int:
+            return sum(getattr(r, name) for r in self.players)
+
+        return {
+            "players": len(self.players),
+            "skipped": len(self.skipped),
+            "matches_new": total("matches_new"),
+            "matches_written": total("matches_written"),
+            "matches_failed": total("matches_failed"),
+            "matches_copied": sum(r.shared.get("matches_copied", 0) for r in self.players),
+            "api_calls_saved": sum(r.shared.get("api_calls_saved", 0) for r in self.players),
+            "api": self.api,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "players": [r.as_dict() for r in self.players],
+            "skipped": self.skipped,
+            "totals": self.totals(),
+        }
+
+
+def _since(now: dict[str, dict[str, int]], before: dict[str, dict[str, int]]) -> dict:
+    """The counters' growth between two `SourceCounters.as_dict()` snapshots."""
+    grown: dict[str, dict[str, int]] = {}
+    for part in ("calls", "retries"):
+        old = before.get(part, {})
+        grown[part] = {k: v - old.get(k, 0) for k, v in now.get(part, {}).items()}
+        grown[part] = {k: v for k, v in grown[part].items() if v}
+    return grown
+
+
+async def _sync_all(
+    source: MatchSource, data_dir: Path, databases: list[PlayerDatabase], options: SyncOptions
+) -> AllReport:
+    """Every tracked player, one after another, with the one source (session, limiter,
+    credentials): a player synced earlier in the run shares its matches with the next."""
+    result = AllReport()
+    started = time.perf_counter()
+    try:
+        for db in databases:
+            before = source.counters.as_dict()
+            try:
+                report = await _sync_database(
+                    source, data_dir, db.path, db.xuid or db.label, None, options
+                )
+            except (DatabaseBusyError, PlayerNotFoundError) as exc:
+                result.skipped.append({"database": str(db.path), "reason": str(exc)})
+                continue
+            report.api = _since(source.counters.as_dict(), before)
+            result.players.append(report)
+    finally:
+        result.api = source.counters.as_dict()
+        result.elapsed_seconds = time.perf_counter() - started
+        await source.aclose()
+    return result
+
+
+def _run_all(
+    source: MatchSource,
+    data_dir: Path,
+    databases: list[PlayerDatabase],
+    options: SyncOptions,
+    as_json: bool,
+) -> int:
+    result = run_interruptibly(_sync_all(source, data_dir, databases, options))
+    for problem in result.skipped:
+        print(f"levelup: warning: {problem['reason']}", file=sys.stderr)
+    if as_json:
+        print_json(result.as_dict())
+        return result.exit_code
+    for report in result.players:
+        print_sync_report(report)
+    totals = result.totals()
+    calls = ", ".join(f"{k} {v}" for k, v in sorted(totals["api"].get("calls", {}).items()))
+    rows = [
+        ("players synced", totals["players"]),
+        ("databases skipped (busy)", totals["skipped"]),
+        ("matches written", totals["matches_written"]),
+        ("matches failed", totals["matches_failed"]),
+        ("matches copied from another player", totals["matches_copied"]),
+        ("API calls saved", totals["api_calls_saved"]),
+        ("API calls", calls or "none"),
+        ("elapsed", f"{totals['elapsed_seconds']:.2f} s"),
+    ]
+    stdout_console().print(key_value_table("sync --all: totals", rows))
+    return result.exit_code
+
+
+def shared_rows(shared: dict) -> list[tuple[str, Any]]:
+    """Matches copied from other tracked players' databases, when there were any to ask."""
+    if not shared.get("databases"):
+        return []
+    rows: list[tuple[str, Any]] = [
+        ("matches copied from another player", shared["matches_copied"]),
+        ("API calls saved", shared["api_calls_saved"]),
+    ]
+    if shared.get("busy"):
+        rows.append(("busy databases (fetched instead)", len(shared["busy"])))
+    return rows
 
 
 def pace_rows(pace: dict) -> list[tuple[str, str]]:
@@ -123,6 +290,7 @@ def print_sync_report(report: SyncReport) -> None:
         ("history walk complete", "yes" if report.walk_complete else "no"),
         ("API calls", api_calls or "none"),
         ("API retries", retries or "none"),
+        *shared_rows(report.shared),
         *pace_rows(report.pace),
         ("elapsed", f"{report.elapsed_seconds:.2f} s"),
     ]

@@ -28,8 +28,8 @@ import duckdb
 import orjson
 
 from levelup.errors import unwrapped_task_errors
-from levelup.extract.match import MatchDocumentError, parse_match_json
-from levelup.registry import extract_stats_document
+from levelup.extract.match import ExtractedMatch, MatchDocumentError, parse_match_json
+from levelup.registry import STATS_DOCUMENT, extract_document, extract_stats_document
 from levelup.sources.base import (
     AuthError,
     HistoryPage,
@@ -56,6 +56,7 @@ from levelup.sync.career import (
     store_snapshots,
 )
 from levelup.sync.names import fill_names, remember_gamertags
+from levelup.sync.neighbours import Neighbours
 from levelup.sync.progress import ProgressBar
 from levelup.sync.warnings_counter import WarningCounter
 from levelup.threads import prompt_gil_handoff
@@ -114,6 +115,8 @@ class SyncReport:
     progress_total: int | None = None
     career: dict = field(default_factory=dict)
     career_errors: list[str] = field(default_factory=list)
+    # Matches copied from other tracked players' databases (levelup.sync.neighbours).
+    shared: dict = field(default_factory=dict)
 
     @property
     def matches_failed(self) -> int:
@@ -146,6 +149,7 @@ class SyncReport:
             "progress_total": self.progress_total,
             "career": self.career,
             "career_errors": self.career_errors,
+            "shared": self.shared,
         }
 
 
@@ -159,6 +163,11 @@ class _Walk:
         self.queued: set[str] = set()
         # The matches this walk will fetch, from the API's count (None: unknown).
         self.expected: int | None = None
+        # Other tracked players' databases to copy stored matches from, the queue
+        # copied documents go to (as if fetched), and their non-stats documents.
+        self.neighbours: Neighbours | None = None
+        self.results: asyncio.Queue | None = None
+        self.other_documents: dict[str, dict[str, bytes]] = {}
 
 
 async def _walk_history(
@@ -201,6 +210,22 @@ async def _walk(
         progress.set_total(max(len(walk.queued), walk.expected or 0))
         await queue.put(match_id)
 
+    async def dispatch(new: list[str]) -> None:
+        """A page's new matches: copied from a neighbour that has them, else fetched."""
+        neighbours, results = walk.neighbours, walk.results
+        shared = [m for m in new if neighbours is not None and neighbours.has(m)]
+        if shared and neighbours is not None and results is not None:
+            for copy in await asyncio.to_thread(neighbours.documents, shared):
+                walk.queued.add(copy.match_id)
+                progress.set_total(max(len(walk.queued), walk.expected or 0))
+                others = {k: v for k, v in copy.documents.items() if k != STATS_DOCUMENT}
+                if others:
+                    walk.other_documents[copy.match_id] = others
+                await results.put((copy.match_id, copy.documents[STATS_DOCUMENT], None))
+        for match_id in new:
+            if match_id not in walk.queued:
+                await enqueue(match_id)
+
     async def page_at(start: int) -> HistoryPage | None:
         try:
             return await source.history_page(
@@ -220,21 +245,26 @@ async def _walk(
         report.matches_retried += 1
         await enqueue(match_id)
     while page is not None:
+        new: list[str] = []
+        stop = False
         for entry in page.entries:
             report.matches_seen += 1
             match_id = entry.match_id.lower()  # ids are compared and stored lower-case
             if match_id in known:
                 if not resume:
-                    walk.stopped_at_known = True
-                    return
+                    walk.stopped_at_known = stop = True
+                    break
                 continue
-            if match_id in walk.queued:
+            if match_id in walk.queued or match_id in new:
                 continue
             if options.max_matches is not None and report.matches_new >= options.max_matches:
-                walk.cut_by_max = True
-                return
+                walk.cut_by_max = stop = True
+                break
             report.matches_new += 1
-            await enqueue(match_id)
+            new.append(match_id)
+        await dispatch(new)
+        if stop:
+            return
         if not page.entries or page.result_count < page.count:
             walk.reached_end = True
             return
@@ -284,8 +314,15 @@ async def sync_player(
     source: MatchSource,
     owner: PlayerIdentity,
     options: SyncOptions | None = None,
+    *,
+    neighbours: Neighbours | None = None,
 ) -> SyncReport:
     """Store every new match of `owner`'s history; see the module docstring.
+
+    With `neighbours` (the other tracked players' databases of the data dir), a
+    new match one of them has stored is copied from it instead of fetched
+    (`levelup.sync.neighbours`); the report's `shared` says how many, and the API
+    calls saved.
 
     However the run stops, what was fetched is written first: a cancellation
     (SIGINT, SIGTERM) ends with `sync_runs.status` "interrupted", credentials
@@ -333,9 +370,13 @@ async def sync_player(
         run_id=run_id,
     )
     walk = _Walk()
+    if neighbours is not None:
+        await asyncio.to_thread(neighbours.index)
+        walk.neighbours = neighbours
     queue: asyncio.Queue = asyncio.Queue(maxsize=max(64, options.concurrency * 4))
     results: asyncio.Queue = asyncio.Queue(maxsize=max(32, options.concurrency * 4))
     held: list[_Result] = []
+    walk.results = results
     status = "failed"
 
     def handle(item: _Result) -> None:
@@ -344,7 +385,7 @@ async def sync_player(
         if error is not None or body is None:
             fail(match_id, error or "no body")
         else:
-            _store(match_id, body, owner, writer, fail)
+            _store(match_id, body, owner, writer, fail, walk.other_documents.pop(match_id, None))
 
     try:
         with (
@@ -427,6 +468,8 @@ async def sync_player(
         report.api = source.counters.as_dict()
         report.pace = source_pace(source)
         report.progress_total = progress_total(walk)
+        if neighbours is not None:
+            report.shared = neighbours.as_dict()
         report.elapsed_seconds = time.perf_counter() - started
         _finish_run(conn, run_id, status, report)
     return report
@@ -495,8 +538,10 @@ def _store(
     owner: PlayerIdentity,
     writer: MatchWriter,
     fail: Callable[[str, str], None],
+    others: dict[str, bytes] | None = None,
 ) -> None:
-    """Parse and extract one body; a bad document fails this match only."""
+    """Parse and extract one body (and the match's other documents, e.g. a skill
+    document copied from a neighbour); a bad stats document fails this match only."""
     try:
         doc = parse_match_json(body)
         extracted = extract_stats_document(doc, owner.xuid)
@@ -513,5 +558,20 @@ def _store(
     if extracted.stats is None:
         fail(match_id, f"the owner xuid({owner.xuid}) is not among the match's players")
         return
+    documents = _other_documents(extracted, others) if others else None
     # Stored compact: the same document as the API sent, without its whitespace.
-    writer.add(extracted, orjson.dumps(doc))
+    writer.add(extracted, orjson.dumps(doc), other_documents=documents)
+
+
+def _other_documents(extracted: ExtractedMatch, others: dict[str, bytes]) -> dict[str, bytes]:
+    """The documents of other kinds whose rows could be extracted, rows added to
+    `extracted`; one that cannot be read is left out (its tables stay as they are)."""
+    kept: dict[str, bytes] = {}
+    for kind, raw in others.items():
+        try:
+            extracted.details.update(extract_document(kind, orjson.loads(raw), extracted.match_id))
+        except (orjson.JSONDecodeError, MatchDocumentError) as exc:
+            log.warning("match %s: %s document not stored (%s)", extracted.match_id, kind, exc)
+            continue
+        kept[kind] = raw
+    return kept
