@@ -250,3 +250,32 @@ def test_report_says_what_the_api_counts_and_names_differences(tmp_path: Path) -
         text.stdout
     )
     assert "custom service record kills: 9, the warehouse's sum 4 (-5)" in text.stdout
+
+
+def test_generated_career_documents_make_a_complete_history(tmp_path: Path) -> None:
+    """`levelup.demo.career` writes the count and service records a generated directory's
+    matches imply: a sync of it is complete; the demo shows it."""
+    from levelup.demo.career import write_career_documents
+    from levelup.demo.generator import DEMO_OWNER
+    from levelup.demo.generator import write_recorded_dir as generate
+
+    root = tmp_path / "gen"
+    generate(root, 40, seed=3)
+    counts = write_career_documents(root, DEMO_OWNER.xuid)
+    assert counts["all"] == 40 and counts["matchmade"] + counts["custom"] <= 40
+    db = tmp_path / "demo.duckdb"
+
+    async def go():
+        conn, _ = open_player_db(db)
+        try:
+            return await sync_player(
+                conn, RecordedSource(root), DEMO_OWNER, SyncOptions(progress=False)
+            )
+        finally:
+            conn.close()
+
+    report = asyncio.run(go())
+    assert report.progress_total == 40 and report.career["service_records"] == 3
+    with duckdb.connect(str(db), read_only=True) as conn:
+        result = completeness(conn, DEMO_OWNER.xuid)
+    assert result is not None and result["complete"], result["differences"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from levelup.commands import COMMANDS
 from levelup.commands.common import add_data_dir, key_value_table, positive_int, stdout_console
+from levelup.demo.career import write_career_documents
 from levelup.demo.generator import DEMO_OWNER, write_recorded_dir
 from levelup.interrupts import run_interruptibly
 from levelup.sources.base import PlayerIdentity
@@ -50,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     db_path = new_player_db_path(data_dir, DEMO_OWNER.gamertag, DEMO_OWNER.xuid)
     _start_clean(recorded, db_path)
     summary = write_recorded_dir(recorded, args.matches, seed=args.seed)
+    # The count and service records the API would give (complete by construction).
+    write_career_documents(recorded, DEMO_OWNER.xuid)
     report = run_interruptibly(_sync(recorded, db_path))
     _show(db_path, recorded, summary.count, report)
     return report.exit_code

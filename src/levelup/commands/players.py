@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from rich.table import Table
 
 from levelup.analysis.completeness import completeness, describe
 from levelup.commands import COMMANDS
-from levelup.commands.common import add_data_dir, print_json, stdout_console
+from levelup.commands.common import add_data_dir, print_json
+from levelup.console import PipeAwareConsole
 from levelup.errors import DatabaseBusyError, LevelUpError
 from levelup.store.database import PlayerDatabase, connect, list_player_dbs, resolve_data_dir
 
@@ -130,7 +132,9 @@ def _megabytes(size: int) -> str:
 
 
 def _print(data_dir: Path, players: list[dict[str, Any]]) -> None:
-    console = stdout_console()
+    # 120 columns when not a terminal, so a piped table does not wrap at 80.
+    width = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
+    console = PipeAwareConsole(soft_wrap=False, width=width)
     if not players:
         console.print(f"no tracked player under {data_dir / 'players'}")
         return
