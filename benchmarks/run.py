@@ -323,7 +323,7 @@ def _status(ok: bool, measured: bool = True) -> str:
 
 
 LABELS = {
-    "sync": "1. sync from a recorded directory into an empty database",
+    "sync": "1. sync from a recorded directory (stats and skill documents) into an empty database",
     "backfill_stored": "2. backfill --force-shots --force-participants-shots, stored JSON",
     "backfill_old": "3. backfill --shots --participants-shots, old layout, JSON in a directory",
 }
@@ -460,11 +460,12 @@ def render(
     fake_ok = share >= 0.9 and fake["one_200_per_match"]
     fake_measured = fake["matches"] >= TARGET_FAKE_MATCHES
     lines += [
-        f"| 4. sync of {fake['matches']} matches through the fake Waypoint at "
+        f"| 4. sync of {fake['matches']} matches ({fake.get('skill_200', 0)} with their skill "
+        f"document) through the fake Waypoint at "
         f"{fake['configured_rate']:.0f} req/s (`levelup sync --source api`) | "
         f"{fake['matches'] / fake['seconds']:.1f} | "
         f"{fake['seconds']:.2f} | {fake['child_peak_rss_mb']:.0f} | | | "
-        f">= 90% of the rate, one 200 per match | {_status(fake_ok, fake_measured)} |",
+        f">= 90% of the rate, one 200 per (match, kind) | {_status(fake_ok, fake_measured)} |",
         *_auto_rows(fake["auto"], fake_measured),
         "",
     ]

@@ -62,8 +62,10 @@ async def _sync(recorded: Path, db: Path, owner: PlayerIdentity) -> dict:
     return {
         "matches": report.matches_written,
         "participants": report.participants_written,
+        # Matchmade matches carry their skill document too (generated `skill/`).
+        "skill_documents": report.skill.stored,
         "seconds": seconds,
-        "failed": report.matches_failed,
+        "failed": report.matches_failed + report.skill.failed,
     }
 
 
@@ -313,13 +315,36 @@ def _through_fake(work: Path, rate: float | str, limit: float | None = None) -> 
     stats_200 = Counter(
         r.path.split("/")[3] for r in records if r.path.endswith("/stats") and r.status == 200
     )
+    skill_200 = Counter(
+        r.path.split("/")[3] for r in records if r.path.endswith("/skill") and r.status == 200
+    )
     with duckdb.connect(str(next(data.glob("players/*/stats.duckdb"))), read_only=True) as conn:
         written = {row[0] for row in conn.execute("SELECT match_id FROM match_stats").fetchall()}
-    one_each = set(stats_200) == written and set(stats_200.values()) == {1}
+        matchmade = {
+            row[0]
+            for row in conn.execute(
+                "SELECT match_id FROM match_stats WHERE lifecycle_mode = 3"
+            ).fetchall()
+        }
+        with_skill = {
+            row[0]
+            for row in conn.execute(
+                "SELECT match_id FROM match_documents WHERE kind = 'skill'"
+            ).fetchall()
+        }
+    # Exactly one 200 per (match, kind): stats for every match, skill for every matchmade one.
+    one_each = (
+        set(stats_200) == written
+        and set(stats_200.values()) == {1}
+        and set(skill_200) == matchmade == with_skill
+        and set(skill_200.values()) <= {1}
+    )
     if not one_each:
         raise SystemExit(
-            f"expected exactly one 200 stats response per match: {len(written)} matches "
-            f"written, {sum(stats_200.values())} responses for {len(stats_200)} matches"
+            f"expected exactly one 200 response per (match, kind): {len(written)} matches "
+            f"written, {sum(stats_200.values())} stats responses for {len(stats_200)} matches, "
+            f"{sum(skill_200.values())} skill responses for {len(skill_200)} of "
+            f"{len(matchmade)} matchmade matches"
         )
     if limit is not None:
         return {
@@ -338,6 +363,7 @@ def _through_fake(work: Path, rate: float | str, limit: float | None = None) -> 
         "achieved_rate": (len(starts) - 1) / span if span else 0.0,
         "configured_rate": rate,
         "stats_200": sum(stats_200.values()),
+        "skill_200": sum(skill_200.values()),
         "one_200_per_match": one_each,
         "max_starts_in_1s": max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts),
         "failed": report["matches_failed"],

@@ -367,9 +367,10 @@ def test_a_sync_run_uses_env_tokens_despite_a_corrupt_file(
         **raw_env(cfg),
         "LEVELUP_HOST_MAP": json.dumps(fake.host_map()),
     }
+    # --no-skill: make_recorded writes no skill documents.
     result = run_cli(
         "sync", "--player", "Tester", "--data-dir", str(tmp_path / "data"),
-        "--requests-per-second", "200", "--json", env=env,
+        "--requests-per-second", "200", "--json", "--no-skill", env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert last_json(result.stdout)["matches_written"] == 30

@@ -242,12 +242,22 @@ def test_documents_are_json_lines_of_the_stored_bodies(data_dir: Path, tmp_path:
         table = "match_documents" if conn.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'match_documents'"
         ).fetchall()[0][0] else "match_json"  # fmt: skip
-        stored = dict(conn.execute(f"SELECT match_id, body FROM {table}").fetchall())
-    assert len(lines) == len(stored) == BRAVO.matches == tables[documents_table().name]["rows"]
+        kind = "kind" if table == "match_documents" else "'stats'"
+        stored = {
+            (match_id, kind_): body
+            for match_id, kind_, body in conn.execute(
+                f"SELECT match_id, {kind}, body FROM {table}"
+            ).fetchall()
+        }
+    # Every kind: the stats document of each match and the skill document of the
+    # matchmade ones (the generated data has both).
+    assert len(lines) == len(stored) == tables[documents_table().name]["rows"]
+    assert sum(1 for _, kind_ in stored if kind_ == "stats") == BRAVO.matches
     for line in lines:
-        assert line["kind"] == "stats"
-        assert line["body"] == orjson.loads(stored[line["match_id"]])
-        assert line["body"]["MatchId"] == line["match_id"]
+        assert line["kind"] in ("stats", "skill")
+        assert line["body"] == orjson.loads(stored[(line["match_id"], line["kind"])])
+        if line["kind"] == "stats":
+            assert line["body"]["MatchId"] == line["match_id"]
         assert dt.datetime.strptime(line["fetched_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
     assert not (out / "match_participants").exists()
 

@@ -13,6 +13,7 @@ import duckdb
 import orjson
 import pytest
 
+from levelup.extract.rows import MatchSkillRow
 from levelup.extract.skill import (
     SkillDocumentError,
     check_skill_document,
@@ -314,3 +315,69 @@ def test_extraction_is_pure() -> None:
     before = copy.deepcopy(doc)
     assert extract_document(SKILL_DOCUMENT, doc, "m") == extract_document(SKILL_DOCUMENT, doc, "m")
     assert doc == before
+
+
+# ---------------------------------------------------------------- generated documents
+
+
+def test_generated_csr_journeys_are_realistic() -> None:
+    from levelup.demo.generator import DEMO_OWNER, RANKED_PLAYLIST_IDS, iter_matches
+    from levelup.demo.skill import PLACEMENT_MATCHES, SkillHistory, tier_of
+
+    assert tier_of(0)[:3] == ("Bronze", 0, 0) and tier_of(299)[:2] == ("Bronze", 5)
+    assert tier_of(1449) == ("Diamond", 4, 1400, "Diamond", 5, 1450)
+    assert tier_of(1499) == ("Diamond", 5, 1450, "Onyx", 0, 1500)
+    assert tier_of(1500)[:3] == tier_of(2100)[:3] == ("Onyx", 0, 1500)
+
+    matches = list(iter_matches(700))[::-1]  # oldest first: crosses a season boundary
+    history = SkillHistory(RANKED_PLAYLIST_IDS, fresh=[DEMO_OWNER.xuid])
+    journey: list[tuple[str, MatchSkillRow]] = []
+    for doc in matches:
+        skill = history.document(doc)
+        info = doc["MatchInfo"]
+        if info["LifecycleMode"] != 3:
+            assert skill is None
+            continue
+        humans = {p["PlayerId"][5:-1] for p in doc["Players"] if p["PlayerId"].startswith("xuid(")}
+        rows = skill_rows(skill, doc["MatchId"])
+        assert {r.xuid for r in rows} == humans
+        kills = sum(
+            s["Stats"]["CoreStats"]["Kills"] for p in doc["Players"]
+            if p["PlayerId"].startswith("xuid(") for s in p["PlayerTeamStats"]
+        )  # fmt: skip
+        if info["GameplayInteraction"] == 1:
+            # Expectations are shared out of the lobby's own kills.
+            expected = sum(r.expected_kills for r in rows)
+            assert 0.6 * kills <= expected <= 1.6 * kills + 1
+        mine = next(r for r in rows if r.xuid == DEMO_OWNER.xuid)
+        if info["Playlist"]["AssetId"] in RANKED_PLAYLIST_IDS:
+            journey.append((info["SeasonId"], mine))
+        else:
+            assert (mine.pre_csr, mine.post_csr, mine.matches_remaining) == (None, None, 0)
+    seasons = list(dict.fromkeys(season for season, _ in journey))
+    assert len(seasons) >= 2
+    for season in seasons:
+        rows = [r for s, r in journey if s == season]
+        # Placement at the start of every season, then a CSR that moves match to match.
+        assert [r.pre_csr for r in rows[:PLACEMENT_MATCHES]] == [None] * PLACEMENT_MATCHES
+        remaining = [r.matches_remaining for r in rows[:PLACEMENT_MATCHES]]
+        assert remaining == list(range(PLACEMENT_MATCHES - 1, -1, -1))
+        assert rows[PLACEMENT_MATCHES - 1].post_csr is not None
+        for before, after in zip(
+            rows[PLACEMENT_MATCHES - 1 :], rows[PLACEMENT_MATCHES:], strict=False
+        ):
+            assert after.pre_csr == before.post_csr
+        changes = [r.csr_change for r in rows[PLACEMENT_MATCHES:]]
+        assert any(c > 0 for c in changes) and any(c < 0 for c in changes)
+        assert all(abs(c) <= 30 for c in changes)
+        for r in rows[PLACEMENT_MATCHES - 1 :]:
+            tier, sub, start, next_tier, _, next_start = tier_of(r.post_csr)
+            assert (r.post_tier, r.post_sub_tier, r.tier_start) == (tier, sub, start)
+            assert (r.next_tier, r.next_tier_start) == (next_tier, next_start)
+            assert abs(r.team_mmr - r.post_csr) < 400  # MMR close to CSR
+    csr = history.playlist_csr([DEMO_OWNER.xuid])
+    (snapshot,) = csr_snapshots(csr, "ranked", dt.datetime(2025, 3, 2))
+    last = journey[-1][1]
+    assert snapshot.current_csr == last.post_csr
+    assert snapshot.season_max_csr >= last.post_csr
+    assert snapshot.all_time_max_csr >= snapshot.season_max_csr

@@ -44,11 +44,16 @@ from tests.test_waypoint_client import pytestmark as pytestmark
 OWNER = PlayerIdentity(PLAYER, "Tester")
 
 
-def sync_into(db: Path, source: MatchSource, concurrency: int = 4) -> SyncReport:
+def sync_into(
+    db: Path, source: MatchSource, concurrency: int = 4, *, skill: bool = False
+) -> SyncReport:
+    """A sync of `make_recorded`'s directories: copies of the real stats document with
+    no skill documents, so the skill service is off (it is tested in test_skill_sync)."""
+
     async def go() -> SyncReport:
         conn, _ = open_player_db(db)
         try:
-            options = SyncOptions(progress=False, concurrency=concurrency)
+            options = SyncOptions(progress=False, concurrency=concurrency, skill=skill)
             return await sync_player(conn, source, OWNER, options)
         finally:
             conn.close()
@@ -283,6 +288,7 @@ def _sync_cli(data: Path, env: dict[str, str], *extra: str) -> Any:
         "--requests-per-second",
         "100",
         "--json",
+        "--no-skill",  # the recorded directory has no skill documents
         *extra,
         env=env,
     )

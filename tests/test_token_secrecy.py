@@ -147,6 +147,7 @@ def test_cli_json_report_and_debug_log_hold_no_token(tmp_path: Path) -> None:
             "--requests-per-second",
             "100",
             "--json",
+            "--no-skill",  # make_recorded writes no skill documents
             env=env,
         )
         secrets = secrets_of(fake)

@@ -302,6 +302,11 @@ def _print(reports: list[PlayerBackfillReport], totals: dict, request: BackfillR
             ("fetched from the source", report.fetched_from_source),
             *((name, count) for name, count in report.counters.items()),
             ("failed", len(report.failures)),
+            *(
+                [("skill service", "absent from the source: no skill document fetched")]
+                if report.skill_service_absent
+                else []
+            ),
             ("value warnings (stored as NULL)", report.value_warnings),
             ("elapsed", f"{report.elapsed_seconds:.2f} s"),
         ]
@@ -322,5 +327,7 @@ def _print(reports: list[PlayerBackfillReport], totals: dict, request: BackfillR
         )
     for failure in totals["failures"]:
         console.print(
-            f"[red]failed[/red] {failure['player']} {failure['match_id']}: {failure['reason']}"
+            f"[red]failed[/red] {failure['player']} {failure['match_id']}"
+            f"{'' if failure.get('kind', 'stats') == 'stats' else ' (' + failure['kind'] + ')'}"
+            f": {failure['reason']}"
         )

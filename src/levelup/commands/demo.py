@@ -112,6 +112,7 @@ def _show(db_path: Path, recorded: Path, generated: int, report: SyncReport) -> 
             "WHERE m.xuid = ? GROUP BY ALL ORDER BY earned DESC, 1 LIMIT 5",
             [DEMO_OWNER.xuid],
         ).fetchall()
+        journey = _csr_journey(conn)
     matches, fired, hit, accuracy, null_shots = totals
     rows = [
         ("generated matches", f"{generated} in {recorded}"),
@@ -126,6 +127,7 @@ def _show(db_path: Path, recorded: Path, generated: int, report: SyncReport) -> 
         ("bot rows", lobby[2]),
         ("everyone else's accuracy", f"{lobby[3]:.2f} %" if lobby[3] is not None else "n/a"),
         ("top medals", ", ".join(f"{name} x{count}" for name, count in medals) or "none"),
+        *journey,
         ("database", db_path),
     ]
     console.print(key_value_table(f"LevelUp demo: {DEMO_OWNER.gamertag}", rows))
@@ -133,3 +135,35 @@ def _show(db_path: Path, recorded: Path, generated: int, report: SyncReport) -> 
         f"Next: levelup report --player {DEMO_OWNER.gamertag}"
         + (f" --data-dir {db_path.parents[2]}" if db_path.parents[2] != Path("data") else "")
     )
+
+
+def _csr_journey(conn: object) -> list[tuple[str, object]]:
+    """The owner's rank in the ranked playlist, match by match: placement, the CSR
+    it revealed, where it went, the peak, and the last ten moves."""
+    rows = conn.execute(  # type: ignore[attr-defined]
+        "SELECT k.pre_csr, k.post_csr, k.csr_change, k.post_tier, k.post_sub_tier, "
+        "k.matches_remaining FROM match_skill AS k JOIN match_stats AS s USING (match_id) "
+        "WHERE k.xuid = ? AND (k.post_csr IS NOT NULL OR k.matches_remaining > 0) "
+        "ORDER BY s.start_time",
+        [DEMO_OWNER.xuid],
+    ).fetchall()
+    if not rows:
+        return [("ranked (CSR)", "no ranked match")]
+    placements = sum(1 for pre, *_ in rows if pre is None)
+    placed = [(post, tier, sub) for _, post, _, tier, sub, _ in rows if post is not None]
+    if not placed:
+        return [("ranked (CSR)", f"{len(rows)} placement match(es), no CSR yet")]
+
+    def label(csr: int, tier: str | None, sub: int | None) -> str:
+        if tier and tier != "Onyx" and sub is not None:
+            return f"{csr} ({tier} {sub + 1})"  # the game shows sub-tiers 1-6
+        return f"{csr} ({tier})" if tier else str(csr)
+
+    first, last = placed[0], placed[-1]
+    peak = max(placed, key=lambda p: p[0])
+    moves = " ".join(f"{change:+d}" for _, _, change, *_ in rows[-10:] if change is not None)
+    return [
+        ("ranked matches", f"{len(rows)} ({placements} placement)"),
+        ("CSR journey", f"{label(*first)} -> {label(*last)}, peak {label(*peak)}"),
+        ("last CSR changes", moves or "none"),
+    ]

@@ -74,6 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="walk the whole history, not just up to the last known match",
     )
+    parser.add_argument(
+        "--no-skill",
+        action="store_true",
+        help="do not ask the skill service (CSR, MMR, expected kills/deaths); "
+        "`levelup backfill --skill` fetches them later",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON (last line)")
     parser.set_defaults(func=run)
 
@@ -98,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         max_matches=args.max_matches,
         full=args.full,
         concurrency=args.concurrency,
+        skill=not args.no_skill,
     )
     if args.all:
         return _run_all(source, data_dir, databases, options, args.json)
@@ -287,6 +294,7 @@ def print_sync_report(report: SyncReport) -> None:
         ("participant rows written", report.participants_written),
         ("matches failed", report.matches_failed),
         ("value warnings (stored as NULL)", report.value_warnings),
+        ("skill (CSR, MMR, expected kills)", _skill_line(report)),
         ("history walk complete", "yes" if report.walk_complete else "no"),
         ("API calls", api_calls or "none"),
         ("API retries", retries or "none"),
@@ -300,7 +308,23 @@ def print_sync_report(report: SyncReport) -> None:
         table.add_column("match id")
         table.add_column("reason")
         for failure in report.failures:
-            table.add_row(failure["match_id"], failure["reason"])
+            kind = failure.get("kind", "stats")
+            reason = failure["reason"] if kind == "stats" else f"{kind}: {failure['reason']}"
+            table.add_row(failure["match_id"], reason)
         console.print(table)
-    for error in report.errors:
+    for error in [*report.errors, *report.skill.errors]:
         console.print(f"[red]error:[/red] {error}")
+
+
+def _skill_line(report: SyncReport) -> str:
+    skill = report.skill
+    if skill.service == "off":
+        return "not asked (--no-skill); `levelup backfill --skill` fetches it later"
+    if skill.service == "absent":
+        return "the source has no skill service: matches stored without skill rows"
+    line = f"{skill.stored} stored, {skill.failed} failed"
+    if skill.retried:
+        line += f" ({skill.retried} earlier failures retried)"
+    if skill.snapshots:
+        line += f"; rank snapshots of {skill.snapshots} playlist(s)"
+    return line

@@ -56,6 +56,7 @@ from typing import Any
 import orjson
 
 from levelup.demo.medals import medal_metadata_document
+from levelup.demo.skill import SkillHistory, skill_documents, summarize
 
 __all__ = [
     "DEMO_OWNER",
@@ -101,6 +102,7 @@ class RecordedDirSummary:
         total_bytes: bytes of match documents written.
         asset_count: discovery asset documents written (0 without assets).
         roster_size: players listed in players.json and profiles.json.
+        skill_count: skill documents written (one per matchmade match; 0 without skill).
     """
 
     path: Path
@@ -111,6 +113,7 @@ class RecordedDirSummary:
     total_bytes: int = 0
     asset_count: int = 0
     roster_size: int = 0
+    skill_count: int = 0
 
 
 # --------------------------------------------------------------------- constants
@@ -500,6 +503,10 @@ _QUEUES: tuple[_Queue, ...] = (
     ),
 )
 _TEAM_PVP_QUEUES = tuple(q for q in _QUEUES if q.key in ("ranked", "quickplay", "btb", "custom"))
+RANKED_PLAYLIST_IDS = frozenset(
+    q.playlist.asset_id for q in _QUEUES if q.key == "ranked" and q.playlist
+)
+"""Playlists whose matches move a CSR (the skill documents' ranked playlists)."""
 
 
 def _cumulative(weights: list[float]) -> list[float]:
@@ -1954,6 +1961,7 @@ def write_recorded_dir(
     owner: GeneratedPlayer = DEMO_OWNER,
     with_assets: bool = True,
     compact: bool = False,
+    with_skill: bool = True,
 ) -> RecordedDirSummary:
     """Write a recorded-responses directory holding `count` generated matches.
 
@@ -1972,6 +1980,11 @@ def write_recorded_dir(
     - ``assets/<asset_id>/<version_id>.json`` (if `with_assets`): every map,
       playlist, UGC game variant and map-mode pair the matches refer to;
     - ``medals.json`` (if `with_assets`): the medal metadata document.
+    - ``skill/<match_id>.json`` (if `with_skill`): the skill service's answer for
+      every human of each matchmade match (`levelup.demo.skill`: CSR journeys
+      with placements, MMR, expected kills and deaths), and
+      ``playlist_csr/<playlist_id>.json``: the owner's and squad's rank in each
+      ranked playlist after the newest match.
 
     Args:
         path: directory to create or fill.
@@ -1979,6 +1992,8 @@ def write_recorded_dir(
         seed: see `generate_match`.
         owner: the player present in every match.
         with_assets: also write the discovery assets.
+        with_skill: also write the skill documents (a directory without
+            ``skill/`` is one made before the skill service was read).
         compact: write match files as compact JSON (what the API sends) instead
             of 4-space indented JSON (what the recorded fixtures look like on
             disk, ~47 KB each: the default, so file sizes and parse costs are
@@ -2003,7 +2018,12 @@ def write_recorded_dir(
     folder = str(matches_dir)
     dumps = orjson.dumps
     on_disk = 0
+    summaries = []
     for doc in iter_matches(count, seed=seed, owner=owner):
+        if with_skill:
+            summary = summarize(doc)
+            if summary is not None:
+                summaries.append(summary)
         data = dumps(doc)
         total += len(data)
         if not compact:
@@ -2017,6 +2037,20 @@ def write_recorded_dir(
                 ref = info[key]
                 if ref:
                     referenced.add((ref["AssetId"], ref["VersionId"]))
+
+    skill_count = 0
+    if with_skill:
+        history = SkillHistory(RANKED_PLAYLIST_IDS, seed, fresh=[owner.xuid])
+        skill_dir = path / "skill"
+        skill_dir.mkdir(exist_ok=True)
+        for match_id, skill_doc in skill_documents(history, reversed(summaries)):
+            (skill_dir / f"{match_id}.json").write_bytes(dumps(skill_doc))
+            skill_count += 1
+        csr_dir = path / "playlist_csr"
+        csr_dir.mkdir(exist_ok=True)
+        asked = [p.xuid for p in people[: 1 + _SQUAD_SIZE]]
+        for playlist_id in sorted(RANKED_PLAYLIST_IDS):
+            (csr_dir / f"{playlist_id}.json").write_bytes(dumps(history.playlist_csr(asked)))
 
     written_assets = 0
     if with_assets:
@@ -2038,4 +2072,5 @@ def write_recorded_dir(
         total_bytes=total,
         asset_count=written_assets,
         roster_size=len(people),
+        skill_count=skill_count,
     )

@@ -35,7 +35,13 @@ from levelup.extract.match import (
     MatchDocumentError,
     parse_match_json,
 )
-from levelup.registry import DOCUMENTS_TABLE, STATS_DOCUMENT, extract_stats_document
+from levelup.registry import (
+    DOCUMENTS_TABLE,
+    SKILL_DOCUMENT,
+    STATS_DOCUMENT,
+    extract_document,
+    extract_stats_document,
+)
 from levelup.sources.base import AuthError, MatchSource, SourceError
 from levelup.store.database import bulk_writes
 from levelup.store.schema import existing_columns
@@ -69,6 +75,8 @@ class BackfillRequest:
     batch_size: int = 500
     concurrency: int = 4
     progress: bool | None = None
+    # Only these matches (the sync retrying the skill documents that failed).
+    match_ids: frozenset[str] | None = None
 
     def expanded(self) -> dict[str, bool]:
         """Options with the ones they imply (`reextract` covers participants too)."""
@@ -94,6 +102,9 @@ class PlayerBackfillReport:
     failures: list[dict[str, str]] = field(default_factory=list)
     value_warnings: int = 0
     elapsed_seconds: float = 0.0
+    # Documents fetched, by kind ("stats", "skill"); the source had no skill service.
+    fetched_by_kind: dict[str, int] = field(default_factory=dict)
+    skill_service_absent: bool = False
 
     def as_dict(self) -> dict:
         payload = {
@@ -103,11 +114,14 @@ class PlayerBackfillReport:
             "matches_processed": self.matches_processed,
             "read_from_store": self.read_from_store,
             "fetched_from_source": self.fetched_from_source,
+            "fetched_by_kind": self.fetched_by_kind,
             **self.counters,
             "failures": self.failures,
             "value_warnings": self.value_warnings,
             "elapsed_seconds": round(self.elapsed_seconds, 3),
         }
+        if self.skill_service_absent:
+            payload["skill_service"] = "absent"
         if self.would_process:
             payload["would_process"] = self.would_process
         return payload
@@ -127,7 +141,8 @@ def select_matches(
     option by the current extraction is not selected again.
     """
     if forced:
-        return {row[0] for row in conn.execute(ALL_MATCHES_SQL).fetchall()}
+        sql = option.force_selection_sql or ALL_MATCHES_SQL
+        return {row[0] for row in conn.execute(sql).fetchall()}
     sql = (
         f"SELECT sel.match_id FROM ({option.selection_sql}) AS sel WHERE NOT EXISTS ("
         "SELECT 1 FROM backfill_log AS l WHERE l.match_id = sel.match_id "
@@ -198,6 +213,80 @@ def _stored_bodies(
     finally:
         conn.unregister("backfill_ids")
     return bodies
+
+
+def _stored_documents(
+    conn: duckdb.DuckDBPyConnection, match_ids: list[str], kind: str
+) -> dict[str, str]:
+    """The stored documents of a kind other than stats (small: looked up by id)."""
+    if not match_ids:
+        return {}
+    frame = pl.DataFrame({"match_id": match_ids}, schema={"match_id": pl.String()})
+    conn.register("backfill_doc_ids", frame)
+    try:
+        return dict(
+            conn.execute(
+                f'SELECT j.match_id, j.body FROM "{DOCUMENTS_TABLE}" AS j '
+                "JOIN backfill_doc_ids AS i ON i.match_id = j.match_id "
+                "WHERE j.body IS NOT NULL AND j.kind = $kind",
+                {"kind": kind},
+            ).fetchall()
+        )
+    finally:
+        conn.unregister("backfill_doc_ids")
+
+
+def _stored_humans(conn: duckdb.DuckDBPyConnection, match_ids: list[str]) -> dict[str, list[str]]:
+    """The humans of each stored match (what a skill request names), from its participants."""
+    frame = pl.DataFrame({"match_id": match_ids}, schema={"match_id": pl.String()})
+    conn.register("backfill_doc_ids", frame)
+    try:
+        rows = conn.execute(
+            "SELECT p.match_id, list(p.xuid ORDER BY p.xuid) FROM match_participants AS p "
+            "JOIN backfill_doc_ids AS i ON i.match_id = p.match_id "
+            "WHERE NOT coalesce(p.is_bot, false) AND regexp_full_match(p.xuid, '[0-9]+') "
+            "GROUP BY p.match_id"
+        ).fetchall()
+    finally:
+        conn.unregister("backfill_doc_ids")
+    return {match_id: list(xuids) for match_id, xuids in rows}
+
+
+async def _fetch_skill_bodies(
+    source: MatchSource, humans: dict[str, list[str]], match_ids: list[str], concurrency: int
+) -> tuple[dict[str, bytes], dict[str, str], bool]:
+    """Skill bodies by id, failure reasons by id, and whether the source has no skill
+    service at all (then nothing is a failure)."""
+    bodies: dict[str, bytes] = {}
+    errors: dict[str, str] = {}
+    absent = False
+    pending = iter(match_ids)
+
+    async def worker() -> None:
+        nonlocal absent
+        for match_id in pending:
+            if absent:
+                return
+            players = humans.get(match_id)
+            if not players:
+                errors[match_id] = "no human player stored for the match to ask the skill service"
+                continue
+            try:
+                body = await source.match_skill_raw(match_id, players)
+            except AuthError:
+                raise
+            except SourceError as exc:
+                errors[match_id] = str(exc)
+                continue
+            if body is None:
+                absent = True
+                return
+            bodies[match_id] = body
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(max(1, min(concurrency, len(match_ids)))):
+            group.create_task(worker())
+    return bodies, errors, absent
 
 
 async def _fetch_bodies(
@@ -294,7 +383,7 @@ def _had_value(option: BackfillOption, match: ExtractedMatch) -> bool:
 
 _DOCUMENT_UPSERT = (
     f'INSERT INTO "{DOCUMENTS_TABLE}" (match_id, kind, body, fetched_at, source) '
-    "SELECT match_id, $kind, body, now()::TIMESTAMP, $source FROM b_json "
+    "SELECT match_id, kind, body, now()::TIMESTAMP, $source FROM b_json "
     "ON CONFLICT (match_id, kind) DO UPDATE SET body = excluded.body, "
     "fetched_at = excluded.fetched_at, source = excluded.source"
 )
@@ -302,8 +391,14 @@ _DOCUMENT_UPSERT = (
 # of an old database fetches every body), for a fraction of DuckDB's upsert cost.
 _DOCUMENT_INSERT = _DOCUMENT_UPSERT.partition(" ON CONFLICT ")[0]
 _DOCUMENTS_ALL_NEW = (
-    f'SELECT NOT EXISTS (SELECT 1 FROM "{DOCUMENTS_TABLE}" WHERE kind = $kind '
-    "AND match_id IN (SELECT match_id FROM b_json))"
+    f'SELECT NOT EXISTS (SELECT 1 FROM "{DOCUMENTS_TABLE}" AS d JOIN b_json AS b '
+    "ON b.match_id = d.match_id AND b.kind = d.kind)"
+)
+# A document fetched and stored resolves the failure recorded for it (a sync's
+# skill failure, fetched again here).
+_FAILURES_RESOLVED = (
+    "DELETE FROM failed_matches AS f WHERE EXISTS (SELECT 1 FROM b_json AS b "
+    "WHERE b.match_id = f.match_id AND b.kind = f.kind)"
 )
 
 
@@ -343,7 +438,7 @@ class _BatchWriter:
         extracted: list[ExtractedMatch],
         selection: list[tuple[str, str]],
         log_rows: list[tuple[str, str, bool]],
-        fetched: dict[str, bytes],
+        fetched: dict[str, dict[str, bytes]],
     ) -> dict[str, pl.DataFrame]:
         result: dict[str, pl.DataFrame] = {}
         for table in self._tables:
@@ -362,8 +457,13 @@ class _BatchWriter:
             orient="row",
         )
         result["b_json"] = pl.DataFrame(
-            {"match_id": list(fetched), "body": [b.decode() for b in fetched.values()]},
-            schema={"match_id": pl.String(), "body": pl.String()},
+            [
+                (match_id, kind, body.decode())
+                for kind, bodies in fetched.items()
+                for match_id, body in bodies.items()
+            ],
+            schema={"match_id": pl.String(), "kind": pl.String(), "body": pl.String()},
+            orient="row",
         )
         return result
 
@@ -391,12 +491,12 @@ class _BatchWriter:
                         {"version": EXTRACTION_VERSION},
                     )
                 if frames["b_json"].height:
-                    kind = {"kind": STATS_DOCUMENT}
-                    new = bool(conn.execute(_DOCUMENTS_ALL_NEW, kind).fetchall()[0][0])
+                    new = bool(conn.execute(_DOCUMENTS_ALL_NEW).fetchall()[0][0])
                     conn.execute(
                         _DOCUMENT_INSERT if new else _DOCUMENT_UPSERT,
-                        {**kind, "source": self.source_name},
+                        {"source": self.source_name},
                     )
+                    conn.execute(_FAILURES_RESOLVED)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -472,6 +572,8 @@ async def backfill_player(
     options = [OPTIONS_BY_NAME[name] for name in wanted]
     report = PlayerBackfillReport(player=player, xuid=owner_xuid, options=[o.name for o in options])
     selections = {o.name: select_matches(conn, o, wanted[o.name]) for o in options}
+    if request.match_ids is not None:
+        selections = {name: ids & request.match_ids for name, ids in selections.items()}
     union: set[str] = set().union(*selections.values()) if selections else set()
     ordered = _newest_first(conn, union)
     if request.max_matches is not None:
@@ -488,6 +590,10 @@ async def backfill_player(
         report.elapsed_seconds = time.perf_counter() - started
         return report
 
+    # Per document kind: the matches some option of that kind selected.
+    by_kind: dict[str, set[str]] = {}
+    for option in options:
+        by_kind.setdefault(option.document, set()).update(selections[option.name])
     writer = _BatchWriter(conn, options)
     source: MatchSource | None = None
     rowids = {} if request.refetch else _stored_rowids(conn)
@@ -508,21 +614,33 @@ async def backfill_player(
             # between batches, so a SIGINT/SIGTERM (delivered there, one loop turn
             # after it arrives) stops it within a batch or so, what was written kept.
             await asyncio.sleep(0)
+            stats_ids = [m for m in chunk if m in by_kind.get(STATS_DOCUMENT, ())]
             bodies: dict[str, str | bytes] = {}
             if not request.refetch:
-                bodies.update(_stored_bodies(reader, chunk, rowids))
+                bodies.update(_stored_bodies(reader, stats_ids, rowids))
             report.read_from_store += len(bodies)
-            missing = [m for m in chunk if m not in bodies]
-            fetched: dict[str, bytes] = {}
+            missing = [m for m in stats_ids if m not in bodies]
+            fetched: dict[str, dict[str, bytes]] = {}
             if missing:
                 source = source or source_provider()
                 writer.source_name = source.name
-                fetched, errors = await _fetch_bodies(source, missing, request.concurrency)
-                report.fetched_from_source += len(fetched)
-                bodies.update(fetched)
+                got, errors = await _fetch_bodies(source, missing, request.concurrency)
+                fetched[STATS_DOCUMENT] = got
+                report.fetched_from_source += len(got)
+                _count_fetched(report, STATS_DOCUMENT, len(got))
+                bodies.update(got)
                 for match_id, reason in errors.items():
                     _fail(report, match_id, reason)
-            batch = _extract_chunk(chunk, bodies, fetched, owner_xuid, options, selections, report)
+            skill_bodies: dict[str, str | bytes] = {}
+            skill_ids = [m for m in chunk if m in by_kind.get(SKILL_DOCUMENT, ())]
+            if skill_ids:
+                source = await _skill_documents(
+                    reader, skill_ids, request, source, source_provider, writer, report,
+                    skill_bodies, fetched,
+                )  # fmt: skip
+            batch = _extract_chunk(
+                chunk, bodies, skill_bodies, fetched, owner_xuid, options, selections, report
+            )
             writes.submit(writer.write, writer.frames(*batch, fetched))
             await asyncio.sleep(0)
             progress.advance(len(chunk))
@@ -533,6 +651,45 @@ async def backfill_player(
     return report
 
 
+async def _skill_documents(
+    reader: duckdb.DuckDBPyConnection,
+    match_ids: list[str],
+    request: BackfillRequest,
+    source: MatchSource | None,
+    source_provider: SourceProvider,
+    writer: _BatchWriter,
+    report: PlayerBackfillReport,
+    bodies: dict[str, str | bytes],
+    fetched: dict[str, dict[str, bytes]],
+) -> MatchSource | None:
+    """The skill documents of a batch: stored ones read, the others fetched once each
+    (for the humans stored for the match). Returns the source, built if it was needed."""
+    if not request.refetch:
+        bodies.update(_stored_documents(reader, match_ids, SKILL_DOCUMENT))
+    report.read_from_store += len(bodies)
+    missing = [m for m in match_ids if m not in bodies]
+    if not missing or report.skill_service_absent:
+        return source
+    source = source or source_provider()
+    writer.source_name = source.name
+    humans = _stored_humans(reader, missing)
+    got, errors, absent = await _fetch_skill_bodies(source, humans, missing, request.concurrency)
+    if absent:
+        report.skill_service_absent = True
+        log.warning("the source has no skill service: no skill document fetched")
+    fetched[SKILL_DOCUMENT] = got
+    report.fetched_from_source += len(got)
+    _count_fetched(report, SKILL_DOCUMENT, len(got))
+    bodies.update(got)
+    for match_id, reason in errors.items():
+        _fail(report, match_id, reason, SKILL_DOCUMENT)
+    return source
+
+
+def _count_fetched(report: PlayerBackfillReport, kind: str, count: int) -> None:
+    report.fetched_by_kind[kind] = report.fetched_by_kind.get(kind, 0) + count
+
+
 def _count_changes(report: PlayerBackfillReport, changed: dict[str, int]) -> None:
     for counter, count in changed.items():
         report.counters[counter] += count
@@ -541,44 +698,38 @@ def _count_changes(report: PlayerBackfillReport, changed: dict[str, int]) -> Non
 def _extract_chunk(
     chunk: list[str],
     bodies: dict[str, str | bytes],
-    fetched: dict[str, bytes],
+    skill_bodies: dict[str, str | bytes],
+    fetched: dict[str, dict[str, bytes]],
     owner_xuid: str | None,
     options: list[BackfillOption],
     selections: dict[str, set[str]],
     report: PlayerBackfillReport,
 ) -> tuple[list[ExtractedMatch], list[tuple[str, str]], list[tuple[str, str, bool]]]:
-    """Parse and extract each match of a batch once, for every option.
+    """Parse and extract each document of a batch once, for every option.
 
-    A document that cannot be read fails its match only (and a fetched one is
-    then not stored). Returns the extracted matches, the (match, option) pairs
-    to write and the backfill_log rows.
+    A document that cannot be read fails its match (its kind) only, and a
+    fetched one is then not stored. Returns the extracted matches, the
+    (match, option) pairs to write and the backfill_log rows.
     """
     extracted: list[ExtractedMatch] = []
     selection: list[tuple[str, str]] = []
     log_rows: list[tuple[str, str, bool]] = []
+    fetched_stats = fetched.get(STATS_DOCUMENT, {})
+    fetched_skill = fetched.get(SKILL_DOCUMENT, {})
     for match_id in chunk:
         body = bodies.pop(match_id, None)  # freed once parsed: raw bodies are large
-        if body is None:
+        skill_body = skill_bodies.pop(match_id, None)
+        if body is None and skill_body is None:
             continue
-        try:
-            doc = parse_match_json(body)
-            match = extract_stats_document(doc, owner_xuid)
-        except MatchDocumentError as exc:
-            where = "fetched" if match_id in fetched else "stored; --refetch downloads it again"
-            _fail(report, match_id, f"{exc} ({where})")
-            fetched.pop(match_id, None)
-            continue
-        if match.match_id.lower() != match_id.lower():
-            _fail(report, match_id, f"the JSON is for another match ({match.match_id})")
-            fetched.pop(match_id, None)
-            continue
-        if match_id in fetched:
-            fetched[match_id] = orjson.dumps(doc)  # stored compact, as the sync does
-        match.match_id = match_id
-        for row in match.participants:
-            row.match_id = match_id
-        if match.stats is not None:
-            match.stats.match_id = match_id
+        if body is not None:
+            match = _extract_stats(match_id, body, fetched_stats, owner_xuid, report)
+            if match is None:
+                continue
+        else:
+            match = ExtractedMatch(match_id=match_id, stats=None, participants=[])
+        has_skill = skill_body is not None and _extract_skill(
+            match, skill_body, fetched_skill, report
+        )
         if match.stats is None and any(
             o.table == STATS_TABLE and match_id in selections[o.name] for o in options
         ):
@@ -595,11 +746,67 @@ def _extract_chunk(
                 continue
             if option.table == STATS_TABLE and match.stats is None:
                 continue
+            if option.document == SKILL_DOCUMENT and not has_skill:
+                continue
+            if option.document == STATS_DOCUMENT and body is None:
+                continue
             selection.append((match_id, option.name))
             log_rows.append((match_id, option.name, _had_value(option, match)))
     return extracted, selection, log_rows
 
 
-def _fail(report: PlayerBackfillReport, match_id: str, reason: str) -> None:
+def _extract_stats(
+    match_id: str,
+    body: str | bytes,
+    fetched: dict[str, bytes],
+    owner_xuid: str | None,
+    report: PlayerBackfillReport,
+) -> ExtractedMatch | None:
+    try:
+        doc = parse_match_json(body)
+        match = extract_stats_document(doc, owner_xuid)
+    except MatchDocumentError as exc:
+        where = "fetched" if match_id in fetched else "stored; --refetch downloads it again"
+        _fail(report, match_id, f"{exc} ({where})")
+        fetched.pop(match_id, None)
+        return None
+    if match.match_id.lower() != match_id.lower():
+        _fail(report, match_id, f"the JSON is for another match ({match.match_id})")
+        fetched.pop(match_id, None)
+        return None
+    if match_id in fetched:
+        fetched[match_id] = orjson.dumps(doc)  # stored compact, as the sync does
+    match.match_id = match_id
+    for row in match.participants:
+        row.match_id = match_id
+    if match.stats is not None:
+        match.stats.match_id = match_id
+    return match
+
+
+def _extract_skill(
+    match: ExtractedMatch,
+    body: str | bytes,
+    fetched: dict[str, bytes],
+    report: PlayerBackfillReport,
+) -> bool:
+    """The skill tables' rows into `match.details`; False (a skill failure) when unreadable."""
+    match_id = match.match_id
+    try:
+        doc = parse_match_json(body)
+        match.details.update(extract_document(SKILL_DOCUMENT, doc, match_id))
+    except MatchDocumentError as exc:
+        where = "fetched" if match_id in fetched else "stored; --refetch downloads it again"
+        _fail(report, match_id, f"skill document: {exc} ({where})", SKILL_DOCUMENT)
+        fetched.pop(match_id, None)
+        return False
+    if match_id in fetched:
+        fetched[match_id] = orjson.dumps(doc)
+    return True
+
+
+def _fail(
+    report: PlayerBackfillReport, match_id: str, reason: str, kind: str = STATS_DOCUMENT
+) -> None:
     log.warning("match %s failed: %s", match_id, reason)
-    report.failures.append({"match_id": match_id, "reason": reason})
+    report.failures.append({"match_id": match_id, "kind": kind, "reason": reason})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from levelup.registry import TableSpec, table_spec
+from levelup.registry import SKILL_DOCUMENT, STATS_DOCUMENT, TableSpec, table_spec
 
 STATS_TABLE = "match_stats"
 PARTICIPANTS_TABLE = "match_participants"
@@ -63,10 +63,17 @@ class BackfillOption:
     value_columns: tuple[str, ...] = ()
     has_force: bool = True
     listed: bool = True  # False: switched on by another option only
+    # What the force variant selects (default: every match of the database).
+    force_selection_sql: str | None = None
 
     @property
     def spec(self) -> TableSpec:
         return table_spec(self.table)
+
+    @property
+    def document(self) -> str:
+        """The kind of stored document its rows are extracted from ("stats", "skill")."""
+        return self.spec.document or STATS_DOCUMENT
 
     @property
     def written_columns(self) -> tuple[str, ...]:
@@ -95,6 +102,31 @@ _SCORES = ("score", "personal_score", "rank")
 def _detail(name: str, table: str, help_text: str, *, listed: bool = True) -> BackfillOption:
     return BackfillOption(
         name=name, help=help_text, table=table, selection_sql=_without_rows(table), listed=listed
+    )
+
+
+# Matchmade matches (the only ones with a skill result) without skill rows: their
+# stored skill document is re-extracted, or fetched (one call each) when there is none.
+_MATCHMADE_WITHOUT_SKILL = (
+    "SELECT s.match_id FROM match_stats AS s WHERE s.lifecycle_mode = 3 AND NOT EXISTS "
+    "(SELECT 1 FROM match_skill AS t WHERE t.match_id = s.match_id)"
+)
+# --force-skill: every stored skill document, re-extracted (no API call).
+_STORED_SKILL = (
+    f"SELECT d.match_id FROM match_documents AS d WHERE d.kind = '{SKILL_DOCUMENT}' "
+    "AND d.body IS NOT NULL AND EXISTS (SELECT 1 FROM match_stats AS s "
+    "WHERE s.match_id = d.match_id)"
+)
+
+
+def _skill(name: str, table: str, help_text: str, *, listed: bool = True) -> BackfillOption:
+    return BackfillOption(
+        name=name,
+        help=help_text,
+        table=table,
+        selection_sql=_MATCHMADE_WITHOUT_SKILL,
+        force_selection_sql=_STORED_SKILL,
+        listed=listed,
     )
 
 
@@ -157,6 +189,21 @@ OPTIONS: tuple[BackfillOption, ...] = (
         "match_personal_scores: how every player's personal score was earned",
     ),
     _detail("teams", "match_teams", "match_teams: the team scoreboard of every match with teams"),
+    _skill(
+        "skill",
+        "match_skill",
+        "match_skill, match_team_skill, match_skill_counterfactuals: CSR, MMR and expected "
+        "kills/deaths of matchmade matches; fetches the skill document of every stored "
+        "matchmade match that has none (one call each); --force-skill re-extracts every "
+        "stored skill document (no API call)",
+    ),
+    _skill("team_skill", "match_team_skill", "(set by --skill) match_team_skill", listed=False),
+    _skill(
+        "skill_counterfactuals",
+        "match_skill_counterfactuals",
+        "(set by --skill) match_skill_counterfactuals",
+        listed=False,
+    ),
     BackfillOption(
         name="reextract",
         help="every table rewritten from the stored match JSON (no API call)",
@@ -194,6 +241,10 @@ IMPLIED: dict[str, tuple[tuple[str, bool], ...]] = {
         ("team_mode_stats", True),
         ("personal_scores", True),
         ("teams", True),
+        ("skill", True),
+        ("team_skill", True),
+        ("skill_counterfactuals", True),
     ),
     "mode_stats": (("team_mode_stats", False),),
+    "skill": (("team_skill", False), ("skill_counterfactuals", False)),
 }

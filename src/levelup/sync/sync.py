@@ -6,6 +6,17 @@ them), and this coroutine parses, extracts and hands matches to the bulk
 writer. Nothing waits for the whole history before the first write, and memory
 holds one batch, not the history.
 
+Skill: for each new matchmade match, the fetcher that got its stats asks the
+skill service right after, for exactly the match's humans (never a bot, never
+for a custom or local game), and the match's stats, participants and skill
+rows are written in the same batch transaction. A skill failure never loses
+the stats: the match is stored, its skill document is recorded as failed
+(`failed_matches`, kind `skill`), reported, and fetched again by the next sync
+(through the backfill engine, `sync.skill`). A source without a skill service
+(a recorded directory without `skill/`) stores matches without skill rows.
+Once per sync, the owner's rank in each ranked playlist they played is asked
+and stored as a `csr_snapshots` row.
+
 Resume rule: the walk stops at the first match already stored only when
 everything older is known to be stored: an earlier walk of the same or a
 broader `--match-type` completed, and no walk sharing matches with this one
@@ -29,7 +40,13 @@ import orjson
 
 from levelup.errors import unwrapped_task_errors
 from levelup.extract.match import ExtractedMatch, MatchDocumentError, parse_match_json
-from levelup.registry import STATS_DOCUMENT, extract_document, extract_stats_document
+from levelup.extract.skill import skill_request
+from levelup.registry import (
+    SKILL_DOCUMENT,
+    STATS_DOCUMENT,
+    extract_document,
+    extract_stats_document,
+)
 from levelup.sources.base import (
     AuthError,
     HistoryPage,
@@ -58,6 +75,7 @@ from levelup.sync.career import (
 from levelup.sync.names import fill_names, remember_gamertags
 from levelup.sync.neighbours import Neighbours
 from levelup.sync.progress import ProgressBar
+from levelup.sync.skill import retry_failed_skill, store_csr_snapshots
 from levelup.sync.warnings_counter import WarningCounter
 from levelup.threads import prompt_gil_handoff
 
@@ -83,6 +101,8 @@ class SyncOptions:
     # service records at the end (levelup.sync.career).
     fetch_career: bool = True
     progress: bool | None = None
+    # Ask the skill service for every new matchmade match (`--no-skill`: never).
+    skill: bool = True
 
 
 @dataclass
@@ -103,6 +123,7 @@ class SyncReport:
     resumed: bool = False
     api: dict = field(default_factory=dict)
     names: dict = field(default_factory=dict)
+    skill: SkillReport = field(default_factory=lambda: SkillReport())
     elapsed_seconds: float = 0.0
     # The pace of the API requests: fixed, or where `--requests-per-second auto`
     # settled (empty for a source without pacing, a recorded directory).
@@ -120,11 +141,12 @@ class SyncReport:
 
     @property
     def matches_failed(self) -> int:
-        return len(self.failures)
+        """Matches whose stats could not be stored (skill failures are counted apart)."""
+        return sum(1 for f in self.failures if f.get("kind", "stats") == "stats")
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failures or self.errors else 0
+        return 1 if self.failures or self.errors or self.skill.errors else 0
 
     def as_dict(self) -> dict:
         return {
@@ -143,6 +165,7 @@ class SyncReport:
             "resumed": self.resumed,
             "api": self.api,
             "names": self.names,
+            "skill": self.skill.as_dict(),
             "elapsed_seconds": round(self.elapsed_seconds, 3),
             "pace": self.pace,
             "matches_counted": self.matches_counted,
@@ -150,6 +173,37 @@ class SyncReport:
             "career": self.career,
             "career_errors": self.career_errors,
             "shared": self.shared,
+        }
+
+
+@dataclass
+class SkillReport:
+    """What the sync did with the skill service (`--json`: the `skill` object).
+
+    `service`: "on", "off" (`--no-skill`) or "absent" (the source has none).
+    """
+
+    service: str = "on"
+    requested: int = 0
+    stored: int = 0
+    failed: int = 0
+    retried: int = 0
+    not_matchmade: int = 0
+    snapshots: int = 0
+    snapshot_playlists: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "service": self.service,
+            "requested": self.requested,
+            "stored": self.stored,
+            "failed": self.failed,
+            "retried": self.retried,
+            "not_matchmade": self.not_matchmade,
+            "csr_snapshots": self.snapshots,
+            "csr_playlists": self.snapshot_playlists,
+            "errors": self.errors,
         }
 
 
@@ -163,11 +217,10 @@ class _Walk:
         self.queued: set[str] = set()
         # The matches this walk will fetch, from the API's count (None: unknown).
         self.expected: int | None = None
-        # Other tracked players' databases to copy stored matches from, the queue
-        # copied documents go to (as if fetched), and their non-stats documents.
+        # Other tracked players' databases to copy stored matches from, and the
+        # queue copied documents go to (as if fetched, their other kinds with them).
         self.neighbours: Neighbours | None = None
         self.results: asyncio.Queue | None = None
-        self.other_documents: dict[str, dict[str, bytes]] = {}
 
 
 async def _walk_history(
@@ -219,9 +272,12 @@ async def _walk(
                 walk.queued.add(copy.match_id)
                 progress.set_total(max(len(walk.queued), walk.expected or 0))
                 others = {k: v for k, v in copy.documents.items() if k != STATS_DOCUMENT}
-                if others:
-                    walk.other_documents[copy.match_id] = others
-                await results.put((copy.match_id, copy.documents[STATS_DOCUMENT], None))
+                item = _Fetched(copy.match_id, others=others)
+                try:
+                    item.doc = parse_match_json(copy.documents[STATS_DOCUMENT])
+                except MatchDocumentError as exc:
+                    item.error = str(exc)
+                await results.put(item)
         for match_id in new:
             if match_id not in walk.queued:
                 await enqueue(match_id)
@@ -272,25 +328,54 @@ async def _walk(
         page = await page_at(start)
 
 
-_Result = tuple[str, bytes | None, str | None]  # (match id, body, failure reason)
+@dataclass(slots=True)
+class _Fetched:
+    """One match as the fetchers hand it over: its stats document (parsed once, or
+    the reason it could not be) and, for a matchmade match, its skill body."""
+
+    match_id: str
+    doc: dict | None = None
+    error: str | None = None
+    skill_body: bytes | None = None
+    skill_error: str | None = None
+    # Documents of other kinds copied with the match from a neighbour's database.
+    others: dict[str, bytes] = field(default_factory=dict)
 
 
 async def _fetch(
-    source: MatchSource, queue: asyncio.Queue, results: asyncio.Queue, held: list[_Result]
+    source: MatchSource,
+    queue: asyncio.Queue,
+    results: asyncio.Queue,
+    held: list[_Fetched],
+    skill: SkillReport,
 ) -> None:
-    """Fetch queued ids until `_DONE`. A fetcher cancelled while waiting to hand a
-    result over leaves it in `held`, so a stopped run still writes it."""
+    """Fetch queued ids until `_DONE`: stats, then (matchmade matches) skill for
+    exactly the humans of the stats just fetched. A fetcher cancelled after the
+    stats arrived leaves the match in `held`, so a stopped run still writes it."""
     while True:
         match_id = await queue.get()
         if match_id is _DONE:
             await results.put(_DONE)
             return
+        item = _Fetched(match_id)
         try:
-            item: _Result = (match_id, await source.match_stats_raw(match_id), None)
+            body = await source.match_stats_raw(match_id)
         except AuthError:
             raise
         except SourceError as exc:
-            item = (match_id, None, str(exc))
+            item.error = str(exc)
+        else:
+            try:
+                item.doc = parse_match_json(body)
+            except MatchDocumentError as exc:
+                item.error = str(exc)
+            if item.doc is not None and skill.service == "on":
+                try:
+                    await _fetch_skill(source, item, skill)
+                except asyncio.CancelledError:
+                    item.skill_error = "the run stopped before the skill service answered"
+                    held.append(item)
+                    raise
         try:
             await results.put(item)
         except asyncio.CancelledError:
@@ -298,7 +383,31 @@ async def _fetch(
             raise
 
 
-def _fetched_but_not_stored(results: asyncio.Queue, held: list[_Result]) -> list[_Result]:
+async def _fetch_skill(source: MatchSource, item: _Fetched, skill: SkillReport) -> None:
+    assert item.doc is not None
+    humans = skill_request(item.doc)
+    if humans is None:
+        skill.not_matchmade += 1
+        return
+    if not humans:
+        item.skill_error = "no human player to ask the skill service about"
+        return
+    skill.requested += 1
+    try:
+        body = await source.match_skill_raw(item.match_id, humans)
+    except AuthError:
+        raise
+    except SourceError as exc:
+        item.skill_error = str(exc)
+        return
+    if body is None:  # the source has no skill service: not a failure
+        skill.service = "absent"
+        skill.requested -= 1
+        return
+    item.skill_body = body
+
+
+def _fetched_but_not_stored(results: asyncio.Queue, held: list[_Fetched]) -> list[_Fetched]:
     """What the fetchers had delivered when the pipeline stopped."""
     items = list(held)
     held.clear()
@@ -341,6 +450,8 @@ async def sync_player(
     retry_ids = [
         m for m in dict.fromkeys(i.lower() for i in failed_match_ids(conn)) if m not in known
     ]
+    # Skill documents that failed in earlier runs, for matches already stored.
+    skill_retry_ids = [m for m in failed_match_ids(conn, SKILL_DOCUMENT) if m in known]
     resume = options.full or not can_stop_at_known(conn, options.match_type)
     report.resumed = resume and not options.full and bool(known)
     if owner.gamertag:
@@ -348,12 +459,17 @@ async def sync_player(
     mark_walk(conn, options.match_type, complete=False)
     run_id = start_run(conn, "sync")
 
-    pending_failures: list[tuple[str, str]] = []
+    pending_failures: list[tuple[str, str, str]] = []
+    if not options.skill:
+        report.skill.service = "off"
 
-    def fail(match_id: str, reason: str) -> None:
-        log.warning("match %s failed: %s", match_id, reason)
-        report.failures.append({"match_id": match_id, "reason": reason})
-        pending_failures.append((match_id, reason))
+    def fail(match_id: str, reason: str, kind: str = "stats") -> None:
+        what = "" if kind == "stats" else f" ({kind})"
+        log.warning("match %s failed%s: %s", match_id, what, reason)
+        report.failures.append({"match_id": match_id, "kind": kind, "reason": reason})
+        pending_failures.append((match_id, reason, kind))
+        if kind == SKILL_DOCUMENT:
+            report.skill.failed += 1
 
     def on_flush(_ids: list[str]) -> None:
         record_failures(conn, pending_failures)
@@ -375,17 +491,16 @@ async def sync_player(
         walk.neighbours = neighbours
     queue: asyncio.Queue = asyncio.Queue(maxsize=max(64, options.concurrency * 4))
     results: asyncio.Queue = asyncio.Queue(maxsize=max(32, options.concurrency * 4))
-    held: list[_Result] = []
+    held: list[_Fetched] = []
     walk.results = results
     status = "failed"
 
-    def handle(item: _Result) -> None:
-        match_id, body, error = item
+    def handle(item: _Fetched) -> None:
         progress.advance()
-        if error is not None or body is None:
-            fail(match_id, error or "no body")
-        else:
-            _store(match_id, body, owner, writer, fail, walk.other_documents.pop(match_id, None))
+        if item.error is not None or item.doc is None:
+            fail(item.match_id, item.error or "no body")
+        elif _store(item, owner, writer, fail):
+            report.skill.stored += 1
 
     try:
         with (
@@ -417,7 +532,7 @@ async def sync_player(
                             )
                         )
                         for _ in range(options.concurrency):
-                            group.create_task(_fetch(source, queue, results, held))
+                            group.create_task(_fetch(source, queue, results, held, report.skill))
                         finished = 0
                         while finished < options.concurrency:
                             item = await results.get()
@@ -438,6 +553,11 @@ async def sync_player(
             writer.flush()
             record_failures(conn, pending_failures)
             pending_failures.clear()
+            if report.skill.service == "on":
+                await retry_failed_skill(conn, source, owner, skill_retry_ids, report, fail)
+                record_failures(conn, pending_failures)
+                pending_failures.clear()
+                await store_csr_snapshots(conn, source, owner, report)
             if options.fetch_names:
                 names = await fill_names(conn, source)
                 report.names = names.as_dict()
@@ -447,10 +567,12 @@ async def sync_player(
                 )
                 report.career = snapshot.as_dict()
             report.value_warnings = warnings.count
+        # A skill failure leaves the walk complete: the match is stored, and its
+        # skill document is fetched again through `failed_matches`.
         report.walk_complete = (
             (walk.reached_end or walk.stopped_at_known)
             and not walk.cut_by_max
-            and not report.failures
+            and not report.matches_failed
             and not report.errors
         )
         mark_walk(conn, options.match_type, complete=report.walk_complete)
@@ -533,34 +655,49 @@ def source_pace(source: MatchSource) -> dict:
 
 
 def _store(
-    match_id: str,
-    body: bytes,
+    item: _Fetched,
     owner: PlayerIdentity,
     writer: MatchWriter,
-    fail: Callable[[str, str], None],
-    others: dict[str, bytes] | None = None,
-) -> None:
-    """Parse and extract one body (and the match's other documents, e.g. a skill
-    document copied from a neighbour); a bad stats document fails this match only."""
+    fail: Callable[..., None],
+) -> bool:
+    """Extract one match (and its skill document); a bad stats document fails this
+    match only, a bad or failed skill document fails its skill only. Returns
+    whether a skill document is stored with the match."""
+    match_id, doc = item.match_id, item.doc
+    assert doc is not None
     try:
-        doc = parse_match_json(body)
         extracted = extract_stats_document(doc, owner.xuid)
     except MatchDocumentError as exc:
         fail(match_id, str(exc))
-        return
+        return False
     except Exception as exc:  # a value no rule foresaw must fail its match only
         log.debug("match %s could not be extracted", match_id, exc_info=True)
         fail(match_id, f"cannot be extracted ({type(exc).__name__}: {exc})")
-        return
+        return False
     if extracted.match_id.lower() != match_id.lower():
         fail(match_id, f"the body is for another match ({extracted.match_id})")
-        return
+        return False
     if extracted.stats is None:
         fail(match_id, f"the owner xuid({owner.xuid}) is not among the match's players")
-        return
-    documents = _other_documents(extracted, others) if others else None
+        return False
+    documents = _other_documents(extracted, item.others) if item.others else {}
+    if item.skill_error is not None:
+        fail(match_id, item.skill_error, SKILL_DOCUMENT)
+    elif item.skill_body is not None:
+        try:
+            skill_doc = parse_match_json(item.skill_body)
+            extracted.details.update(extract_document(SKILL_DOCUMENT, skill_doc, match_id))
+        except MatchDocumentError as exc:
+            fail(match_id, f"skill document: {exc}", SKILL_DOCUMENT)
+        except Exception as exc:  # a value no rule foresaw fails the skill document only
+            log.debug("match %s: skill could not be extracted", match_id, exc_info=True)
+            fail(match_id, f"skill document cannot be extracted ({type(exc).__name__}: {exc})",
+                 SKILL_DOCUMENT)  # fmt: skip
+        else:
+            documents[SKILL_DOCUMENT] = orjson.dumps(skill_doc)
     # Stored compact: the same document as the API sent, without its whitespace.
     writer.add(extracted, orjson.dumps(doc), other_documents=documents)
+    return SKILL_DOCUMENT in documents
 
 
 def _other_documents(extracted: ExtractedMatch, others: dict[str, bytes]) -> dict[str, bytes]:
