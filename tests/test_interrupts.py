@@ -46,7 +46,11 @@ def _env(fake: FakeWaypoint, tmp_path: Path) -> dict[str, str]:
 
 
 def _sync_args(data: Path, *extra: str) -> list[str]:
-    return ["sync", "--player", "Tester", "--source", "api", "--data-dir", str(data), *extra]
+    # --no-skill: make_recorded writes no skill documents.
+    return [
+        "sync", "--player", "Tester", "--source", "api", "--data-dir", str(data), "--no-skill",
+        *extra,
+    ]  # fmt: skip
 
 
 def _start(args: list[str], env: dict[str, str], *python_options: str) -> subprocess.Popen[str]:
