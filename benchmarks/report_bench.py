@@ -209,13 +209,17 @@ def measure(work: Path, output: str, runs: int) -> dict:
     command = [sys.executable, "-m", "levelup", "report", "--player", DEMO_OWNER.gamertag,
                "--data-dir", str(work / "data"), "--tz", "UTC", *extra]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "COLUMNS": "140"}
-    seconds = []
+    seconds, cpu = [], []
     out_bytes = 0
+    load = os.getloadavg()[0]
     for _ in range(runs):
         with open(work / f"out-{output}.txt", "wb") as sink:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             result = subprocess.run(command, stdout=sink, stderr=subprocess.PIPE, env=env)
             seconds.append(time.perf_counter() - started)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         if result.returncode != 0:
             raise SystemExit(f"report {output} failed:\n{result.stderr.decode()}")
         out_bytes = (work / f"out-{output}.txt").stat().st_size
@@ -224,6 +228,8 @@ def measure(work: Path, output: str, runs: int) -> dict:
     return {
         "seconds": statistics.median(seconds),
         "runs": seconds,
+        "cpu_seconds": statistics.median(cpu),
+        "load": load,
         "bytes": out_bytes,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6,
     }
@@ -250,17 +256,20 @@ def render(matches: int, counts: dict[str, int], synthetic: bool, results: dict,
         + ".",
         "",
         f"Each run is `python -m levelup report --player {DEMO_OWNER.gamertag}` in a new process, "
-        f"timed from start to exit; median of {runs}.",
+        f"timed from start to exit; median of {runs}. CPU = the process's user + system time "
+        "(what it costs whatever else the machine runs); load = the 1-minute load average "
+        "when the runs started.",
         "",
-        "| output | wall (s) | runs (s) | output size | peak RSS (MB) | target | status |",
-        "|---|---|---|---|---|---|---|",
+        "| output | wall (s) | runs (s) | CPU (s) | load | output size | peak RSS (MB) | target "
+        "| status |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for output, r in results.items():
         ok = r["seconds"] <= TARGET_SECONDS
         status = ("met" if ok else "**missed**") if measured_size else "not measured at this size"
         lines.append(
             f"| {output} | {r['seconds']:.2f} | {', '.join(f'{s:.2f}' for s in r['runs'])} | "
-            f"{r['bytes'] / 1e6:.2f} MB | {r['peak_rss_mb']:.0f} | <= {TARGET_SECONDS:.0f} s for "
+            f"{r['cpu_seconds']:.2f} | {r['load']:.1f} | {r['bytes'] / 1e6:.2f} MB | {r['peak_rss_mb']:.0f} | <= {TARGET_SECONDS:.0f} s for "
             f"{TARGET_MATCHES:,} matches | {status} |"
         )
     return "\n".join(lines) + "\n"

@@ -304,13 +304,21 @@ def frequent_players(
             as_opponent=(pl.col("role") == "opponent").sum(),
             shots_fired=pl.col("shots_fired").filter(known).sum(),
             shots_hit=pl.col("shots_hit").filter(known).sum(),
-            seen_gamertag=pl.col("gamertag")
-            .sort_by("start_time", nulls_last=False)
-            .drop_nulls()
-            .last(),
         )
         .sort(["matches", "xuid"], descending=[True, False])
         .head(count)
+    )
+    # The newest gamertag seen in a match, for the few players shown only.
+    seen = (
+        roles.select("xuid", "gamertag", "start_time")
+        .join(grouped.select("xuid"), on="xuid", how="semi")
+        .filter(pl.col("gamertag").is_not_null())
+        .sort("start_time", nulls_last=False)
+        .group_by("xuid")
+        .agg(seen_gamertag=pl.col("gamertag").last())
+    )
+    grouped = (
+        grouped.join(seen, on="xuid", how="left")
         .join(names.unique(subset="xuid", keep="first"), on="xuid", how="left")
         .with_columns(accuracy=accuracy_expr())
     )

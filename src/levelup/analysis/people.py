@@ -21,15 +21,22 @@ from levelup.analysis.tablespec import Column, TableSpec, View, note, table
 TOP = 10
 
 
-def _names(roles: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
-    """xuid -> display name: the name cache's, else the newest seen in a match."""
+def _names(rows: pl.DataFrame, names: pl.DataFrame, xuids: pl.DataFrame) -> pl.DataFrame:
+    """xuid -> display name for the given players: the name cache's, else the newest
+    seen in a match (only the rows of the few players shown are sorted)."""
     seen = (
-        roles.sort("start_time", nulls_last=False)
+        rows.select("xuid", "gamertag", "start_time")
+        .join(xuids, on="xuid", how="semi")
+        .filter(pl.col("gamertag").is_not_null())
+        .sort("start_time", nulls_last=False)
         .group_by("xuid")
-        .agg(seen=pl.col("gamertag").drop_nulls().last())
+        .agg(seen=pl.col("gamertag").last())
     )
-    return seen.join(names.unique(subset="xuid", keep="first"), on="xuid", how="left").select(
-        "xuid", name=pl.coalesce(pl.col("gamertag"), pl.col("seen"), pl.col("xuid"))
+    cached = names.unique(subset="xuid", keep="first").join(xuids, on="xuid", how="semi")
+    return (
+        xuids.join(cached, on="xuid", how="left")
+        .join(seen, on="xuid", how="left")
+        .select("xuid", name=pl.coalesce(pl.col("gamertag"), pl.col("seen"), pl.col("xuid")))
     )
 
 
@@ -51,8 +58,8 @@ def _record(rows: pl.DataFrame, names: pl.DataFrame, count: int) -> list[dict[st
         )
         .sort(["matches", "last_met", "xuid"], descending=[True, True, False], nulls_last=True)
         .head(count)
-        .join(names, on="xuid", how="left")
     )
+    grouped = grouped.join(_names(rows, names, grouped.select("xuid")), on="xuid", how="left")
     return [
         {
             "xuid": row["xuid"],
@@ -85,11 +92,9 @@ def _toughest(
     if rated.is_empty():
         return [], "no CSR stored for the opponents in scope (the skill data holds your rows only)"
     best = rated.group_by("xuid").agg(max_csr=pl.col("csr").max())
-    records = {
-        row["xuid"]: row
-        for row in _record(opponents.join(best, on="xuid", how="semi"), names, 1 << 30)
-    }
     ordered = best.sort(["max_csr", "xuid"], descending=[True, False]).head(TOP)
+    shown = opponents.join(ordered, on="xuid", how="semi")
+    records = {row["xuid"]: row for row in _record(shown, names, TOP)}
     return [
         {**records[row["xuid"]], "max_csr": row["max_csr"]} for row in ordered.iter_rows(named=True)
     ], None
@@ -97,7 +102,7 @@ def _toughest(
 
 def compute(ctx: Context) -> dict[str, Any]:
     roles = ctx.roles().filter(~pl.col("is_bot").fill_null(False))
-    names = _names(roles, ctx.frames.names)
+    names = ctx.frames.names
     teammates = roles.filter(pl.col("role") == "teammate")
     opponents = roles.filter(pl.col("role") == "opponent")
     toughest, toughest_note = _toughest(ctx, opponents, names)
