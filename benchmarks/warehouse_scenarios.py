@@ -278,7 +278,7 @@ def render(
     lines = [
         "## Export and SQL (issue 14)",
         "",
-        f"`levelup export --all` of the {parquet['matches']}-match database of scenario 1 "
+        f"`levelup export --all` of the synced {parquet['matches']}-match database "
         f"({export_result['database_mb']:.1f} MB), every table, run as a child process and "
         "timed whole (start-up included; CPU = user + system of every thread); the engine "
         "time is the export's own `seconds`, from attaching the first database to the last "

@@ -105,12 +105,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report_missing(report: ExportReport) -> None:
+    """One warning per distinct set of missing tables (a community's old databases
+    would otherwise print one line each), naming the first few players."""
+    by_missing: dict[tuple[str, ...], list[str]] = {}
     for player in report.players:
         if player.missing_tables:
-            _warn(
-                f"{player.gamertag or player.database}: not in this database (older layout), "
-                f"not exported: {', '.join(player.missing_tables)}"
-            )
+            label = player.gamertag or str(player.database)
+            by_missing.setdefault(tuple(player.missing_tables), []).append(label)
+    for missing, players in by_missing.items():
+        more = f" and {len(players) - 5} more" if len(players) > 5 else ""
+        shown = ", ".join(players[:5]) + more
+        _warn(
+            f"{shown}: not in {'this database' if len(players) == 1 else 'these databases'} "
+            f"(older layout), not exported: {', '.join(missing)}"
+        )
 
 
 def _print_summary(report: ExportReport) -> None:
