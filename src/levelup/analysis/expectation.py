@@ -94,11 +94,7 @@ def compute(ctx: Context) -> dict[str, Any]:
     rows = rows.with_columns(
         kill_diff=pl.col("kills") - pl.col("expected_kills"),
         death_diff=pl.col("deaths") - pl.col("expected_deaths"),
-    ).with_columns(
-        net=pl.col("kill_diff") - pl.col("death_diff"),
-        rolling_kills=pl.col("kill_diff").rolling_mean(ROLLING, min_samples=1),
-        rolling_deaths=pl.col("death_diff").rolling_mean(ROLLING, min_samples=1),
-    )
+    ).with_columns(net=pl.col("kill_diff") - pl.col("death_diff"))
     ctx.series["expectation"] = rows
     windows = {}
     for window in WINDOWS:
@@ -212,8 +208,8 @@ def chart(report: Report) -> svg.Chart:
         .agg(
             kill_diff=pl.col("kill_diff").mean(),
             death_diff=pl.col("death_diff").mean(),
-            rolling_kills=pl.col("rolling_kills").last(),
-            rolling_deaths=pl.col("rolling_deaths").last(),
+            kill_sum=pl.col("kill_diff").sum(),
+            death_sum=pl.col("death_diff").sum(),
             n=pl.len(),
             start_time=pl.col("start_time").first(),
             match_id=pl.col("match_id").first(),
@@ -223,6 +219,14 @@ def chart(report: Report) -> svg.Chart:
             deaths=pl.col("deaths").first(),
             expected_kills=pl.col("expected_kills").first(),
             expected_deaths=pl.col("expected_deaths").first(),
+        )
+        # The lines: mean over the last ROLLING runs (ROLLING x size matches), from sums,
+        # so they stay as smooth at 20,000 matches as at 200.
+        .with_columns(
+            rolling_kills=pl.col("kill_sum").rolling_sum(ROLLING, min_samples=1)
+            / pl.col("n").rolling_sum(ROLLING, min_samples=1),
+            rolling_deaths=pl.col("death_sum").rolling_sum(ROLLING, min_samples=1)
+            / pl.col("n").rolling_sum(ROLLING, min_samples=1),
         )
         .to_dicts()
     )
@@ -268,7 +272,7 @@ def chart(report: Report) -> svg.Chart:
     legend = [
         svg.Legend("var(--team)", "kills minus expected kills"),
         svg.Legend("var(--opp)", "deaths minus expected deaths"),
-        svg.Legend("var(--muted)", f"lines: rolling mean over the last {ROLLING} matches"),
+        svg.Legend("var(--muted)", f"lines: rolling mean over the last {ROLLING * size} matches"),
     ]
     return svg.Chart("chart-expectation", title, height, shapes, legend=legend)
 

@@ -136,7 +136,7 @@ def mmr(ctx: Context, rows: pl.DataFrame) -> dict[str, Any]:
     )
     if both.is_empty():
         return {"available": False, "note": "no match in scope with both teams' MMR"}
-    both = both.with_columns(diff=pl.col("team_mmr") - pl.col("lobby_mmr"))
+    both = both.with_columns(diff=pl.col("team_mmr") - pl.col("lobby_mmr")).sort("start_time")
 
     def record(frame: pl.DataFrame) -> dict[str, Any]:
         wins = int((frame["result"] == "win").sum())
@@ -283,11 +283,17 @@ def _csr_chart(report: Report, index: int, playlist: dict[str, Any]) -> svg.Char
                 tip=f"{tier}: {start}+" if end == math.inf else f"{tier}: {start}-{end - 1}",
             )
         )
-        shapes.append(
-            svg.Shape(
-                "text", "bandlabel", svg.WIDTH - frame.right - 4, y1 + 14, text=tier, anchor="end"
+        if y2 - y1 >= 16:  # a band too thin for its name is named by its tooltip only
+            shapes.append(
+                svg.Shape(
+                    "text",
+                    "bandlabel",
+                    svg.WIDTH - frame.right - 4,
+                    y1 + 14,
+                    text=tier,
+                    anchor="end",
+                )
             )
-        )
     shapes += frame.y_grid(svg.fmt_axis_num)
     n = len(runs)
     line = " ".join(
