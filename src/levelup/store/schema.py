@@ -79,8 +79,15 @@ _BOOKKEEPING: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
 
 # name -> (columns, primary key): the registry's data tables first, then the raw
 # documents they are extracted from, then bookkeeping.
+# A detail table ("replace": a match's rows are deleted and inserted as a whole) has
+# no key constraint: its rows are unique by construction, and DuckDB keeps every key
+# index in memory, a few hundred MB for the ~2.4 million detail rows of a
+# 20,000-match history (a first sync of that size ran out of its bulk-write memory).
 TABLES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
-    **{spec.name: (spec.stored_columns, spec.key) for spec in DATA_TABLES},
+    **{
+        spec.name: (spec.stored_columns, spec.key if spec.write == "upsert" else ())
+        for spec in DATA_TABLES
+    },
     DOCUMENTS_TABLE: (DOCUMENT_COLUMNS, DOCUMENT_KEY),
     **_BOOKKEEPING,
 }
@@ -111,7 +118,8 @@ class MigrationReport:
 
 def _create_table_sql(name: str, columns: dict[str, str], key: tuple[str, ...]) -> str:
     body = ", ".join(f'"{col}" {sql_type}' for col, sql_type in columns.items())
-    return f'CREATE TABLE IF NOT EXISTS "{name}" ({body}, PRIMARY KEY ({", ".join(key)}))'
+    constraint = f", PRIMARY KEY ({', '.join(key)})" if key else ""
+    return f'CREATE TABLE IF NOT EXISTS "{name}" ({body}{constraint})'
 
 
 def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> object:
@@ -191,7 +199,8 @@ def _ensure_table(
         if col not in present:
             conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{col}" {sql_type}')
             report.added_columns.append(f"{name}.{col}")
-    _ensure_unique_key(conn, name, key, report)
+    if key:
+        _ensure_unique_key(conn, name, key, report)
 
 
 def stored_version(conn: duckdb.DuckDBPyConnection) -> int | None:
