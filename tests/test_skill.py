@@ -5,6 +5,7 @@ per (match_id, kind) and the schema 3 migration."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,12 @@ from levelup.extract.skill import (
     skill_rows,
     team_skill_rows,
 )
-from levelup.registry import SKILL_DOCUMENT, extract_document, extract_stats_document
+from levelup.registry import (
+    SKILL_DOCUMENT,
+    extract_document,
+    extract_stats_document,
+    extracted_from,
+)
 from levelup.store.bookkeeping import failed_match_ids, record_failures
 from levelup.store.database import open_player_db
 from levelup.store.schema import SCHEMA_VERSION, get_meta
@@ -172,6 +178,28 @@ def test_a_team_of_twelve_and_bad_entries() -> None:
     assert len(rows) == 24 and sum(1 for r in rows if r.team_id == 0) == 12
     assert rows[0].csr_change == 8
     assert [(t.team_id, t.mmr) for t in team_skill_rows(doc, "m")] == [(0, 1450.0), (1, 1432.25)]
+
+
+def _as_tuples(rows: list[Any]) -> list[tuple[Any, ...]]:
+    return [tuple(getattr(row, f.name) for f in dataclasses.fields(row)) for row in rows]
+
+
+def test_the_one_pass_extraction_gives_the_rows_of_each_table() -> None:
+    docs = [
+        skill_doc(entry(A), entry(B, team=1, code=3), entry(C, performances={})),
+        skill_doc(entry(A, pre=csr(-1, "", 0, remaining=2), post=csr(-1, "", 0, remaining=1))),
+        skill_doc(),
+    ]
+    if FIXTURES.is_dir():
+        docs.append(orjson.loads((FIXTURES / "get_match_skill.json").read_bytes()))
+    for doc in docs:
+        tables = extract_document(SKILL_DOCUMENT, doc, "m")
+        assert tables["match_skill"] == _as_tuples(skill_rows(doc, "m"))
+        assert tables["match_team_skill"] == _as_tuples(team_skill_rows(doc, "m"))
+        assert tables["match_skill_counterfactuals"] == _as_tuples(counterfactual_rows(doc, "m"))
+        for spec in extracted_from(SKILL_DOCUMENT):  # the registry's own extractors too
+            assert spec.extractor(doc, "m") == tables[spec.name]
+            assert all(len(row) == len(spec.columns) for row in tables[spec.name])
 
 
 def test_documents_that_are_not_skill_answers() -> None:

@@ -334,7 +334,8 @@ def extract_document(kind: str, doc: dict[str, Any], match_id: str) -> dict[str,
         MatchDocumentError: the document does not have the kind's shape.
     """
     if kind == SKILL_DOCUMENT:
-        skill.check_skill_document(doc)
+        # One pass for the kind's three tables (the same rows as their extractors).
+        return skill.extract_all(skill.check_skill_document(doc), match_id)
     return {spec.name: spec.extractor(doc, match_id) for spec in detail_tables(kind)}  # type: ignore[misc]
 
 

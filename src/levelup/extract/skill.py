@@ -15,9 +15,7 @@ entry whose `ResultCode` is not 0 keeps its row (with its code) and NULLs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from dataclasses import fields
-from operator import attrgetter
+from collections.abc import Iterator
 from typing import Any
 
 from levelup.extract.match import MatchDocumentError, player_key
@@ -156,29 +154,87 @@ def _performance(
     )
 
 
-def _tuples(row_type: type) -> Callable[[list[Any]], list[tuple[Any, ...]]]:
-    values = attrgetter(*(f.name for f in fields(row_type)))
-    return lambda rows: [values(row) for row in rows]
-
-
-_SKILL_TUPLES = _tuples(MatchSkillRow)
-_TEAM_TUPLES = _tuples(MatchTeamSkillRow)
-_COUNTERFACTUAL_TUPLES = _tuples(MatchSkillCounterfactualRow)
-
-
 def match_skill(doc: dict[str, Any], match_id: str) -> list[tuple[Any, ...]]:
     """`match_skill` rows as tuples in column order (the registry's extractor shape)."""
-    return _SKILL_TUPLES(skill_rows(doc, match_id))
+    return extract_all(doc, match_id)["match_skill"]
 
 
 def team_skill(doc: dict[str, Any], match_id: str) -> list[tuple[Any, ...]]:
     """`match_team_skill` rows as tuples in column order."""
-    return _TEAM_TUPLES(team_skill_rows(doc, match_id))
+    return extract_all(doc, match_id)["match_team_skill"]
 
 
 def counterfactuals(doc: dict[str, Any], match_id: str) -> list[tuple[Any, ...]]:
     """`match_skill_counterfactuals` rows as tuples in column order."""
-    return _COUNTERFACTUAL_TUPLES(counterfactual_rows(doc, match_id))
+    return extract_all(doc, match_id)["match_skill_counterfactuals"]
+
+
+def extract_all(doc: dict[str, Any], match_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """The three tables' rows from one pass over the entries, as tuples in column
+    order: what a sync stores for every matchmade match, so it is built without a
+    dataclass per row (the same rows as `skill_rows`, `team_skill_rows` and
+    `counterfactual_rows`, which tests compare)."""
+    players: list[tuple[Any, ...]] = []
+    teams: dict[int, tuple[Any, ...]] = {}
+    tiers: list[tuple[Any, ...]] = []
+    for xuid, entry in _entries(doc):
+        code = parse_int(entry.get("ResultCode"), match_id, "ResultCode")
+        if not _ok(entry):
+            players.append((match_id, xuid, code, *_NULLS))
+            continue
+        result = entry["Result"]
+        recap = _dict(result.get("RankRecap"))
+        pre = _Csr(recap.get("PreMatchCsr"), match_id, "PreMatchCsr")
+        post = _Csr(recap.get("PostMatchCsr"), match_id, "PostMatchCsr")
+        change = (
+            post.value - pre.value if pre.value is not None and post.value is not None else None
+        )
+        kills = _performance(result, "Kills", match_id)
+        deaths = _performance(result, "Deaths", match_id)
+        players.append(
+            (
+                match_id, xuid, code,
+                parse_int(result.get("TeamId"), match_id, "TeamId"),
+                parse_float(result.get("TeamMmr"), match_id, "TeamMmr"),
+                pre.value, post.value, change,
+                pre.tier, pre.sub_tier, post.tier, post.sub_tier,
+                post.tier_start, post.next_tier, post.next_start,
+                post.remaining, post.initial,
+                kills[0], kills[1], deaths[0], deaths[1],
+            )
+        )  # fmt: skip
+        for raw_team, raw_mmr in _dict(result.get("TeamMmrs")).items():
+            team_id = parse_int(raw_team, match_id, "TeamMmrs key")
+            if team_id is not None and team_id not in teams:
+                teams[team_id] = (
+                    match_id, team_id, parse_float(raw_mmr, match_id, f"TeamMmrs.{raw_team}")
+                )  # fmt: skip
+        for tier, values in _tiers(result):
+            tiers.append(
+                (
+                    match_id, xuid, tier,
+                    parse_float(values.get("Kills"), match_id, f"{tier}.Kills"),
+                    parse_float(values.get("Deaths"), match_id, f"{tier}.Deaths"),
+                )
+            )  # fmt: skip
+    return {
+        "match_skill": players,
+        "match_team_skill": [teams[t] for t in sorted(teams)],
+        "match_skill_counterfactuals": tiers,
+    }
+
+
+_NULLS = (None,) * 18  # every match_skill column after (match_id, xuid, result_code)
+
+
+def _tiers(result: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(tier, {Kills, Deaths}) of an entry's counterfactuals, `Self` first."""
+    found = _dict(result.get("Counterfactuals"))
+    if isinstance(found.get("SelfCounterfactuals"), dict):
+        yield SELF_TIER, found["SelfCounterfactuals"]
+    for tier, values in _dict(found.get("TierCounterfactuals")).items():
+        if isinstance(tier, str) and tier and isinstance(values, dict):
+            yield tier, values
 
 
 def skill_rows(doc: dict[str, Any], match_id: str) -> list[MatchSkillRow]:
@@ -234,14 +290,7 @@ def counterfactual_rows(doc: dict[str, Any], match_id: str) -> list[MatchSkillCo
     for xuid, entry in _entries(doc):
         if not _ok(entry):
             continue
-        found = _dict(entry["Result"].get("Counterfactuals"))
-        tiers: list[tuple[str, Any]] = []
-        if isinstance(found.get("SelfCounterfactuals"), dict):
-            tiers.append((SELF_TIER, found["SelfCounterfactuals"]))
-        tiers.extend(_dict(found.get("TierCounterfactuals")).items())
-        for tier, values in tiers:
-            if not isinstance(tier, str) or not tier or not isinstance(values, dict):
-                continue
+        for tier, values in _tiers(entry["Result"]):
             rows.append(
                 MatchSkillCounterfactualRow(
                     match_id=match_id,

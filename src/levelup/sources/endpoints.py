@@ -189,6 +189,10 @@ def players_answer(body: bytes, players: Iterable[str]) -> bytes:
     out. A body that is not a `{"Value": [...]}` object is returned unchanged
     (a corrupt recording must reach the parser, which reports it).
     """
+    wanted = list(dict.fromkeys(wrap_xuid(p).lower() for p in players))
+    # The common case, every player of the recording asked: no parse needed.
+    if body.count(b'"Id"') == len(wanted) and all(f'"Id":"{w}"'.encode() in body for w in wanted):
+        return body
     try:
         doc: Any = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -197,8 +201,7 @@ def players_answer(body: bytes, players: Iterable[str]) -> bytes:
     if not isinstance(values, list):
         return body
     by_id = {str(v.get("Id", "")).lower(): v for v in values if isinstance(v, dict)}
-    wanted = [wrap_xuid(p).lower() for p in players]
-    if len(wanted) == len(by_id) and set(wanted) == set(by_id):
+    if len(wanted) == len(by_id) == len(values) and set(wanted) == set(by_id):
         return body
-    doc["Value"] = [by_id[p] for p in dict.fromkeys(wanted) if p in by_id]
+    doc["Value"] = [by_id[p] for p in wanted if p in by_id]
     return orjson.dumps(doc)
