@@ -114,3 +114,28 @@ def test_a_match_without_the_owner_is_refused(tmp_path):
     with pytest.raises(ValueError, match="no owner row"):
         MatchWriter(conn).add(extracted, raw)
     conn.close()
+
+
+def test_the_bulk_memory_limit_grows_with_the_file(tmp_path, monkeypatch) -> None:
+    """A first sync starts from an empty file: the limit set then (128 MiB) must grow
+    as the file does, or the key indexes run out of room at the end of a long sync."""
+    from levelup.store import database
+
+    conn, _ = database.open_player_db(tmp_path / "db.duckdb")
+
+    def limit() -> str:
+        return conn.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    default = limit()
+    database.grow_bulk_memory(conn)  # outside a bulk phase: nothing
+    assert limit() == default
+    with database.bulk_writes(conn):
+        assert limit() == "128.0 MiB"
+        monkeypatch.setattr(database.os.path, "getsize", lambda _path: 300 * 2**20)
+        database.grow_bulk_memory(conn)
+        assert limit() == "600.0 MiB"
+        monkeypatch.setattr(database.os.path, "getsize", lambda _path: 10 * 2**20)
+        database.grow_bulk_memory(conn)  # never lowered
+        assert limit() == "600.0 MiB"
+    assert limit() not in ("128.0 MiB", "600.0 MiB")  # restored (DuckDB rounds the text)
+    conn.close()

@@ -174,7 +174,11 @@ def bulk_writes(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
       machine's memory, which is most of the sync's memory beyond Python's
       (measured: ~30 MiB less peak RSS for ~2% fewer matches per second). Twice
       the file leaves room for the key indexes and the batch being written at
-      any size; operations that need more spill to disk.
+      any size; operations that need more spill to disk. The file grows while
+      the phase runs (a first sync starts from an empty one), so the writer
+      raises the limit with it before each batch (`grow_bulk_memory`): the key
+      indexes of every table stay in memory, and a limit fixed at the start
+      ran out at the end of a 5,000-match sync with skill documents.
 
     Both are restored on exit: migrations and other work run with DuckDB's
     defaults.
@@ -184,12 +188,31 @@ def bulk_writes(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
         "SELECT " + ", ".join(f"current_setting('{name}')" for name in names)
     ).fetchall()[0]
     conn.execute(f"SET checkpoint_threshold = '{_BULK_CHECKPOINT_THRESHOLD}'")
-    conn.execute(f"SET memory_limit = '{_bulk_memory_mib(conn)}MiB'")
+    limit = _bulk_memory_mib(conn)
+    conn.execute(f"SET memory_limit = '{limit}MiB'")
+    _BULK_LIMITS[id(conn)] = limit
     try:
         yield
     finally:
+        _BULK_LIMITS.pop(id(conn), None)
         for name, value in zip(names, previous, strict=True):
             conn.execute(f"SET {name} = '{value}'")
+
+
+# Connection -> the memory limit (MiB) `bulk_writes` set on it, while it lasts.
+_BULK_LIMITS: dict[int, int] = {}
+
+
+def grow_bulk_memory(conn: duckdb.DuckDBPyConnection) -> None:
+    """Raise a bulk phase's memory limit to twice the file as it is now (never lower
+    it; nothing outside `bulk_writes`). Called before each batch is written."""
+    current = _BULK_LIMITS.get(id(conn))
+    if current is None:
+        return
+    wanted = _bulk_memory_mib(conn)
+    if wanted > current:
+        conn.execute(f"SET memory_limit = '{wanted}MiB'")
+        _BULK_LIMITS[id(conn)] = wanted
 
 
 def _bulk_memory_mib(conn: duckdb.DuckDBPyConnection) -> int:

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from levelup.extract.match import ExtractedMatch
 from levelup.registry import DOCUMENTS_TABLE, RUN_COLUMN, STATS_DOCUMENT, TABLES, TableSpec
+from levelup.store.database import grow_bulk_memory
 
 log = logging.getLogger("levelup.writer")
 
@@ -403,6 +404,7 @@ def _write_batch(conn: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
     frames["batch_matches"] = pl.DataFrame(
         {"match_id": batch.match_ids}, schema={"match_id": pl.String()}
     )
+    grow_bulk_memory(conn)  # the file grows batch after batch: so does the room it needs
     for name, frame in frames.items():
         conn.register(name, frame)
     try:

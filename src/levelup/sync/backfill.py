@@ -43,7 +43,7 @@ from levelup.registry import (
     extract_stats_document,
 )
 from levelup.sources.base import AuthError, MatchSource, SourceError
-from levelup.store.database import bulk_writes
+from levelup.store.database import bulk_writes, grow_bulk_memory
 from levelup.store.schema import existing_columns
 from levelup.sync.backfill_options import (
     ALL_MATCHES_SQL,
@@ -470,6 +470,7 @@ class _BatchWriter:
     def write(self, frames: dict[str, pl.DataFrame]) -> dict[str, int]:
         """Run the batch's statements in one transaction; rows changed per counter."""
         conn = self._conn
+        grow_bulk_memory(conn)
         for name, frame in frames.items():
             conn.register(name, frame)
         changed: dict[str, int] = {}
