@@ -83,8 +83,10 @@ def build_database(work: Path, matches: int) -> Path:
     if db.exists():
         return db
     recorded = work / "recorded"
-    print(f"generating {matches} matches ...", flush=True)
-    write_recorded_dir(recorded, matches)
+    files = recorded / "matches"
+    if not files.is_dir() or sum(1 for _ in files.iterdir()) != matches:
+        print(f"generating {matches} matches ...", flush=True)
+        write_recorded_dir(recorded, matches)  # deterministic: a kept directory is the same
 
     async def sync() -> int:
         source = RecordedSource(recorded)
@@ -166,7 +168,7 @@ def add_skill_rows(db: Path) -> bool:
         )
         conn.execute(
             f"""
-            INSERT INTO match_team_skill
+            INSERT INTO match_team_skill (match_id, team_id, mmr)
             SELECT s.match_id, t.team_id, s.team_mmr + CASE WHEN t.team_id = s.team_id THEN 0
                 ELSE ((hash(s.match_id || t.team_id::VARCHAR) % 120)::INTEGER) - 60 END
             FROM match_skill s JOIN (SELECT DISTINCT match_id, team_id FROM match_participants
@@ -176,7 +178,9 @@ def add_skill_rows(db: Path) -> bool:
         )
         conn.execute(
             f"""
-            INSERT INTO csr_snapshots
+            INSERT INTO csr_snapshots (xuid, playlist_id, fetched_at, current_csr, current_tier,
+                current_sub_tier, current_matches_remaining, season_max_csr, season_max_tier,
+                season_max_sub_tier, all_time_max_csr, all_time_max_tier, all_time_max_sub_tier)
             SELECT '{owner}', playlist_id, TIMESTAMP '2025-03-02', max_by(post_csr, start_time),
                 {TIER_SQL.format(c="max_by(post_csr, start_time)")}, 2, 0, max(post_csr),
                 {TIER_SQL.format(c="max(post_csr)")}, 2, max(post_csr),
@@ -272,6 +276,9 @@ def render(matches: int, counts: dict[str, int], synthetic: bool, results: dict,
             f"{r['cpu_seconds']:.2f} | {r['load']:.1f} | {r['bytes'] / 1e6:.2f} MB | {r['peak_rss_mb']:.0f} | <= {TARGET_SECONDS:.0f} s for "
             f"{TARGET_MATCHES:,} matches | {status} |"
         )
+    analysis = HERE / "REPORT_ANALYSIS.md"
+    if analysis.exists():
+        lines += ["", analysis.read_text()]
     return "\n".join(lines) + "\n"
 
 
