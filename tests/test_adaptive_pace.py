@@ -16,6 +16,7 @@ from levelup.commands.common import source_options
 from levelup.sources.http import Backoff, RateLimiter
 from levelup.sources.pace import AdaptivePace, PaceSettings
 from levelup.testing.fake_waypoint import FakeWaypoint, TokenBucket
+from tests.helpers import needs_fixtures
 from tests.test_waypoint_client import TOKEN, make_recorded, make_source, mid, raw_env
 
 
@@ -121,6 +122,7 @@ def test_token_bucket_refills_at_its_rate() -> None:
     assert bucket.take(t + 0.101) is None and bucket.limited == 1
 
 
+@needs_fixtures  # make_recorded copies the shared ranked match
 def test_auto_against_the_fake_hidden_limit_cuts_and_honours_retry_after(
     tmp_path: Path,
 ) -> None:
