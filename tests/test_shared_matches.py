@@ -235,3 +235,36 @@ def test_sync_all_usage_and_text_report(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "sync Alpha" in result.stdout and "sync Bravo" in result.stdout
     assert "sync --all: totals" in result.stdout and "API calls saved" in result.stdout
+
+
+def test_a_copied_match_without_skill_asks_only_the_skill_service(tmp_path: Path) -> None:
+    """Alpha's database holds stats documents only (synced from a directory without a
+    skill service); Bravo's sync copies their shared matches and asks the skill service
+    for them, never their stats: Bravo's rows equal a sync of Bravo alone."""
+    import shutil
+
+    from levelup.demo.generator import DEMO_OWNER, roster
+    from levelup.demo.generator import write_recorded_dir as generate
+
+    with_skill = tmp_path / "gen"
+    generate(with_skill, 40, seed=5)
+    without = tmp_path / "gen_noskill"
+    shutil.copytree(with_skill, without, ignore=shutil.ignore_patterns("skill", "playlist_csr"))
+    owner = PlayerIdentity(DEMO_OWNER.xuid, DEMO_OWNER.gamertag)
+    data = tmp_path / "data"
+    sync_into(data, owner, RecordedSource(without))
+    index = RecordedSource(with_skill).directory
+    mates = [p for p in roster(5) if p.xuid != owner.xuid]
+    counts = {p.xuid: index.history_entries(p.xuid, 0, 25).result_count for p in mates}
+    mate = max(mates, key=lambda p: counts[p.xuid])
+    friend = PlayerIdentity(mate.xuid, "Friend")
+    assert counts[friend.xuid] > 0
+    source = RecordedSource(with_skill)
+    report = sync_into(data, friend, source)
+    copied = report["shared"]["matches_copied"]
+    assert copied > 0 and report["failures"] == []
+    assert source.counters.calls["match_stats"] == report["matches_written"] - copied
+    assert source.counters.calls["match_skill"] == report["skill"]["requested"] > 0
+    solo = tmp_path / "solo"
+    sync_into(solo, friend, RecordedSource(with_skill), share=False)
+    assert rows(db_of(data, friend)) == rows(db_of(solo, friend))

@@ -277,6 +277,14 @@ async def _walk(
                     item.doc = parse_match_json(copy.documents[STATS_DOCUMENT])
                 except MatchDocumentError as exc:
                     item.error = str(exc)
+                if (
+                    item.doc is not None
+                    and SKILL_DOCUMENT not in others
+                    and report.skill.service == "on"
+                ):
+                    # The neighbour stored no skill document: only that is asked for
+                    # (every human's rows are missing), the stats call is saved.
+                    await _fetch_skill(source, item, report.skill)
                 await results.put(item)
         for match_id in new:
             if match_id not in walk.queued:
