@@ -244,12 +244,27 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     except LevelUpError as exc:
         print(f"levelup: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        raise  # a reader that stopped early: a normal end (see `run_command`)
+    except OSError as exc:  # the file system refused (read-only, full, a file in the way)
+        print(f"levelup: error: {_describe_os_error(exc)}", file=sys.stderr)
+        return 2
     except BaseExceptionGroup as group:  # a task group that escaped its own unwrapping
         found = first_user_error(group)
         if found is None:
             raise
         print(f"levelup: error: {found}", file=sys.stderr)
         return found.exit_code
+
+
+def _describe_os_error(exc: OSError) -> str:
+    """ "<what went wrong>: <file>", without importing the storage layer at start-up."""
+    from levelup.store.database import describe_os_error
+
+    where = exc.filename or ""
+    if exc.filename2:
+        where = f"{where} -> {exc.filename2}"
+    return f"{describe_os_error(exc)}: {where}" if where else describe_os_error(exc)
 
 
 def _reader_gone() -> int:

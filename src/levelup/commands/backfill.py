@@ -38,7 +38,7 @@ from levelup.errors import ConfigError, LevelUpError, UsageError
 from levelup.interrupts import run_interruptibly
 from levelup.sources.base import MatchSource
 from levelup.sources.factory import SourceOptions, make_source
-from levelup.store.database import PlayerDatabase, connect, resolve_data_dir
+from levelup.store.database import PlayerDatabase, connect, database_errors, resolve_data_dir
 from levelup.store.schema import get_meta, migrate
 from levelup.sync.backfill import BackfillRequest, PlayerBackfillReport, backfill_player
 from levelup.sync.backfill_options import CLI_OPTIONS
@@ -196,21 +196,25 @@ async def _backfill_one(
 ) -> PlayerBackfillReport:
     conn = connect(db.path)
     try:
-        # A dry run writes nothing, migration included: it all happens in a
-        # transaction that is rolled back.
-        conn.execute("BEGIN TRANSACTION")
-        migrate(conn)
-        owner = await _owner(conn, db, xuid, lazy, request)
-        if request.dry_run:
-            report = await backfill_player(
+        with database_errors(db.path):  # a full disk, a damaged file: one line, exit 2
+            # A dry run writes nothing, migration included: it all happens in a
+            # transaction that is rolled back.
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                migrate(conn)
+            except ConfigError as exc:
+                raise ConfigError(f"the database {db.path}: {exc}") from None
+            owner = await _owner(conn, db, xuid, lazy, request)
+            if request.dry_run:
+                report = await backfill_player(
+                    conn, player=db.label, owner_xuid=owner, request=request, source_provider=lazy
+                )
+                conn.execute("ROLLBACK")
+                return report
+            conn.execute("COMMIT")
+            return await backfill_player(
                 conn, player=db.label, owner_xuid=owner, request=request, source_provider=lazy
             )
-            conn.execute("ROLLBACK")
-            return report
-        conn.execute("COMMIT")
-        return await backfill_player(
-            conn, player=db.label, owner_xuid=owner, request=request, source_provider=lazy
-        )
     finally:
         conn.close()
 

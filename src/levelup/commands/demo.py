@@ -17,11 +17,14 @@ from levelup.commands import COMMANDS
 from levelup.commands.common import add_data_dir, key_value_table, positive_int, stdout_console
 from levelup.demo.career import write_career_documents
 from levelup.demo.generator import DEMO_OWNER, write_recorded_dir
+from levelup.errors import ConfigError
 from levelup.interrupts import run_interruptibly
 from levelup.sources.base import PlayerIdentity
 from levelup.sources.recorded import RecordedSource
 from levelup.store.database import (
     connect,
+    database_errors,
+    describe_os_error,
     new_player_db_path,
     open_player_db,
     resolve_data_dir,
@@ -49,10 +52,16 @@ def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     recorded = data_dir / "demo" / "recorded"
     db_path = new_player_db_path(data_dir, DEMO_OWNER.gamertag, DEMO_OWNER.xuid)
-    _start_clean(recorded, db_path)
-    summary = write_recorded_dir(recorded, args.matches, seed=args.seed)
-    # The count and service records the API would give (complete by construction).
-    write_career_documents(recorded, DEMO_OWNER.xuid)
+    try:
+        _start_clean(recorded, db_path)
+        summary = write_recorded_dir(recorded, args.matches, seed=args.seed)
+        # The count and service records the API would give (complete by construction).
+        write_career_documents(recorded, DEMO_OWNER.xuid)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the demo under {data_dir}: {describe_os_error(exc)} "
+            f"({exc.filename or recorded})"
+        ) from None
     report = run_interruptibly(_sync(recorded, db_path))
     _show(db_path, recorded, summary.count, report)
     return report.exit_code
@@ -82,9 +91,10 @@ async def _sync(recorded: Path, db_path: Path) -> SyncReport:
     source = RecordedSource(recorded)
     conn, _ = open_player_db(db_path)
     try:
-        claim_database(conn, PlayerIdentity(DEMO_OWNER.xuid, DEMO_OWNER.gamertag), db_path)
-        identity = await source.resolve_player(gamertag=DEMO_OWNER.gamertag)
-        return await sync_player(conn, source, identity, SyncOptions())
+        with database_errors(db_path):
+            claim_database(conn, PlayerIdentity(DEMO_OWNER.xuid, DEMO_OWNER.gamertag), db_path)
+            identity = await source.resolve_player(gamertag=DEMO_OWNER.gamertag)
+            return await sync_player(conn, source, identity, SyncOptions())
     finally:
         conn.close()
         await source.aclose()

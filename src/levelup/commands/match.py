@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 import duckdb
+from polars.exceptions import ComputeError
 
 from levelup.analysis.load import load_frames, load_scoreboards, match_ids_starting
 from levelup.analysis.scope import prepare_matches
@@ -21,7 +22,14 @@ from levelup.commands import COMMANDS
 from levelup.commands.common import add_data_dir, print_json
 from levelup.commands.report import console_for, find_database
 from levelup.errors import ConfigError, DatabaseBusyError
-from levelup.store.database import PlayerDatabase, connect, list_player_dbs, resolve_data_dir
+from levelup.store.database import (
+    PlayerDatabase,
+    connect,
+    is_damaged,
+    list_player_dbs,
+    read_error,
+    resolve_data_dir,
+)
 from levelup.store.schema import get_meta
 
 
@@ -48,7 +56,11 @@ def _candidates(database: PlayerDatabase, prefix: str) -> list[str]:
     try:
         return match_ids_starting(conn, prefix)
     except duckdb.Error as exc:
-        raise ConfigError(f"cannot read the database {database.path}: {exc}") from None
+        raise read_error(exc, database.path) from None
+    except ComputeError as exc:  # Polars reading DuckDB's stream of a damaged file
+        if not is_damaged(exc):
+            raise
+        raise read_error(exc, database.path) from None
     finally:
         conn.close()
 
@@ -92,7 +104,11 @@ def scoreboard(database: PlayerDatabase, match_id: str) -> dict[str, Any]:
             boards = load_scoreboards(conn, [match_id])
             gamertag = get_meta(conn, "owner_gamertag") or database.gamertag
         except duckdb.Error as exc:
-            raise ConfigError(f"cannot read the database {database.path}: {exc}") from None
+            raise read_error(exc, database.path) from None
+        except ComputeError as exc:  # Polars reading DuckDB's stream of a damaged file
+            if not is_damaged(exc):
+                raise
+            raise read_error(exc, database.path) from None
     finally:
         conn.close()
     board = build_scoreboards(frames, boards, prepare_matches(frames), [match_id])[match_id]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from polars.exceptions import ComputeError
 
 from levelup.analysis.completeness import completeness, describe
 from levelup.analysis.frames import ReportFrames
@@ -40,7 +41,9 @@ from levelup.store.database import (
     PlayerDatabase,
     connect,
     find_player_db,
+    is_damaged,
     list_player_dbs,
+    read_error,
     resolve_data_dir,
 )
 from levelup.store.schema import get_meta
@@ -200,7 +203,11 @@ def _build(
             if with_scoreboards and not report.empty:
                 attach_scoreboards(report, frames, load_scoreboards(conn, scoreboard_ids(report)))
         except duckdb.Error as exc:
-            raise ConfigError(f"cannot read the database {database.path}: {exc}") from None
+            raise read_error(exc, database.path) from None
+        except ComputeError as exc:  # Polars reading DuckDB's stream of a damaged file
+            if not is_damaged(exc):
+                raise
+            raise read_error(exc, database.path) from None
     finally:
         conn.close()
     return report, frames

@@ -31,6 +31,7 @@ from levelup.sources.base import MATCH_TYPES, MatchSource, PlayerIdentity
 from levelup.sources.factory import make_source
 from levelup.store.database import (
     PlayerDatabase,
+    database_errors,
     find_player_db,
     list_player_dbs,
     open_player_db,
@@ -144,11 +145,12 @@ async def _sync_database(
     """One player's sync into the database at `path`, sharing with its neighbours."""
     conn, _ = open_player_db(path)
     try:
-        if identity is not None:
-            claim_database(conn, identity, path)
-        owner = await ensure_owner(conn, requested=player, xuid_option=xuid, source=source)
-        neighbours = Neighbours.of(data_dir, path)
-        return await sync_player(conn, source, owner, options, neighbours=neighbours)
+        with database_errors(path):  # a full disk, a damaged file: one line, exit 2
+            if identity is not None:
+                claim_database(conn, identity, path)
+            owner = await ensure_owner(conn, requested=player, xuid_option=xuid, source=source)
+            neighbours = Neighbours.of(data_dir, path)
+            return await sync_player(conn, source, owner, options, neighbours=neighbours)
     finally:
         conn.close()
 

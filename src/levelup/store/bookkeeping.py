@@ -127,7 +127,14 @@ def mark_walk(conn: duckdb.DuckDBPyConnection, match_type: str, *, complete: boo
 
 
 def start_run(conn: duckdb.DuckDBPyConnection, command: str) -> str:
+    """Record a run as "running"; runs still "running" become "abandoned".
+
+    Only one process writes to a database at a time, so a run still marked
+    running when another starts ended without recording its end (killed, or
+    stopped by a disk that was full).
+    """
     run_id = uuid.uuid4().hex
+    conn.execute("UPDATE sync_runs SET status = 'abandoned' WHERE status = 'running'")
     conn.execute(
         "INSERT INTO sync_runs (run_id, command, started_at, status) VALUES (?, ?, ?, 'running')",
         [run_id, command, utc_now()],

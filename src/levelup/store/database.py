@@ -15,6 +15,7 @@ and xuid their database stores, so the folder name is only a readable label.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import unicodedata
@@ -125,7 +126,12 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if read_only and not path.exists():
         raise PlayerNotFoundError(f"no database at {path}")
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the folder {path.parent} for the database: {describe_os_error(exc)}"
+            ) from None
     try:
         conn = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -134,7 +140,11 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
                 f"the database {path} is in use by another LevelUp process "
                 "(DuckDB allows one writer at a time); wait for it to finish and retry"
             ) from None
-        raise ConfigError(f"cannot open the database {path}: {exc}") from None
+        if is_damaged(exc) or is_no_room(exc):
+            raise StorageError(describe_database_error(exc, path)) from None
+        raise ConfigError(f"cannot open the database {path}: {_first_line(exc)}") from None
+    except duckdb.Error as exc:
+        raise StorageError(describe_database_error(exc, path)) from None
     if not read_only:
         _tune_for_bulk_writes(conn)
     return conn
@@ -227,16 +237,130 @@ def _bulk_memory_mib(conn: duckdb.DuckDBPyConnection) -> int:
 
 
 def open_player_db(path: Path) -> tuple[duckdb.DuckDBPyConnection, MigrationReport]:
-    """Open for writing and bring the schema up to date in one transaction."""
+    """Open for writing and bring the schema up to date in one transaction.
+
+    Raises:
+        DatabaseBusyError: another process writes to it.
+        ConfigError: it cannot be created, or it is damaged, or not LevelUp's.
+    """
     conn = connect(path)
     try:
-        conn.execute("BEGIN TRANSACTION")
-        report = migrate(conn)
-        conn.execute("COMMIT")
+        with database_errors(path):
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                report = migrate(conn)
+            except ConfigError as exc:
+                raise ConfigError(f"the database {path}: {exc}") from None
+            conn.execute("COMMIT")
     except BaseException:
         conn.close()
         raise
     return conn, report
+
+
+class StorageError(ConfigError):
+    """A database file is damaged, or the disk is full: the run stops (exit 2) with
+    what it committed kept."""
+
+
+# errno values meaning "no room to write": disk full, quota, a file size limit.
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NO_ROOM_TEXT = ("no space left on device", "disk quota exceeded", "file too large")
+_DAMAGED_TEXT = (
+    "could not read enough bytes",
+    "not a valid duckdb database",
+    "corrupt",
+    "checksum",
+    "invalid block",
+    "the file is not a",
+)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An `OSError` as a short phrase ("read-only file system", "not a directory")."""
+    if exc.errno in _NO_ROOM:
+        return "the disk is full (or a size limit was reached)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EROFS:
+        return "read-only file system"
+    if exc.errno == errno.ENOTDIR:
+        return "a file is in the way where a folder should be"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the name is too long for the file system"
+    return exc.strerror or _first_line(exc)
+
+
+def is_no_room(exc: BaseException) -> bool:
+    """Whether `exc` (from DuckDB or the file system) means the disk is full."""
+    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        return True
+    text = str(exc).lower()
+    return any(marker in text for marker in _NO_ROOM_TEXT)
+
+
+def describe_database_error(exc: BaseException, path: Path) -> str:
+    """A DuckDB failure on `path` as one line a user can act on."""
+    if is_no_room(exc):
+        return (
+            f"disk full while writing {path}: what was committed is kept (the file is not "
+            "damaged); free some space and run the command again"
+        )
+    text = str(exc).lower()
+    if isinstance(exc, duckdb.SerializationException | duckdb.InternalException) or any(
+        marker in text for marker in _DAMAGED_TEXT
+    ):
+        return (
+            f"the database file {path} is damaged and cannot be read ({_first_line(exc)}); "
+            "restore it from a copy, or move it away and sync again"
+        )
+    return f"the database {path} failed: {_first_line(exc)}"
+
+
+def read_error(exc: BaseException, path: Path) -> ConfigError:
+    """The one-line error for a failed read of `path` (saying so when the file is damaged)."""
+    if is_damaged(exc) or isinstance(exc, _STORAGE_FAILURES):
+        return StorageError(describe_database_error(exc, path))
+    return ConfigError(f"cannot read the database {path}: {_first_line(exc)}")
+
+
+@contextlib.contextmanager
+def database_errors(path: Path) -> Iterator[None]:
+    """Work on the database at `path`, turning the failures a user can act on
+    (a damaged file, a full disk, a database DuckDB invalidated after one) into
+    `StorageError` (one line, exit 2) instead of a traceback. Other DuckDB errors
+    are bugs and go through."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if isinstance(exc, _STORAGE_FAILURES) or is_no_room(exc) or is_damaged(exc):
+            raise StorageError(describe_database_error(exc, path)) from None
+        raise
+    except OSError as exc:
+        if is_no_room(exc):
+            raise StorageError(describe_database_error(exc, path)) from None
+        raise
+
+
+# DuckDB raises these when the file or the disk fails (FatalException also after a
+# write failed half-way: the database is then invalidated until reopened).
+_STORAGE_FAILURES = (
+    duckdb.IOException,
+    duckdb.FatalException,
+    duckdb.SerializationException,
+    duckdb.InternalException,
+)
+
+
+def is_damaged(exc: BaseException) -> bool:
+    """Whether `exc` (from DuckDB, or Polars reading DuckDB's stream) says the file is damaged."""
+    text = str(exc).lower()
+    return "invalidated" in text or any(marker in text for marker in _DAMAGED_TEXT)
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,15 @@ def stored_version(conn: duckdb.DuckDBPyConnection) -> int | None:
     if not existing_columns(conn, "levelup_meta"):
         return None
     value = scalar(conn, "SELECT value FROM levelup_meta WHERE key = 'schema_version'")
-    return int(value) if value is not None else None
+    if value is None:
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ConfigError(
+            f"levelup_meta.schema_version is {value!r}, not a version number: the database "
+            "is damaged or was not written by LevelUp"
+        ) from None
 
 
 def _normalize_participant_ids(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
