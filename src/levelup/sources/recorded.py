@@ -331,6 +331,7 @@ class _MatchIndex:
         self._loaded_from_disk = False
         self._persisted_stale = False  # the persisted file lists files that are gone
         self._rows_cache: dict[str, list[_HistoryRow] | None] = {}
+        self._merged_cache: dict[str, list[_HistoryRow]] = {}
         self.generation = 0
         self.files_parsed = 0  # observable by tests: how many match files the scans parsed
         self.bad_files: dict[str, str] = {}
@@ -395,6 +396,7 @@ class _MatchIndex:
         self.bad_files = bad
         self._dir_mtime = dir_mtime
         self._rows_cache = {}
+        self._merged_cache = {}
         self.generation += 1
         if parsed or removed:
             self._save_persisted()
@@ -485,6 +487,20 @@ class _MatchIndex:
                 else None
             )
             return rows
+
+    def rows_with_unreadable(self, xuid: str) -> list[_HistoryRow]:
+        """The player's rows and the unreadable files' rows, newest first (cached
+        per player and index generation, like `rows_for`)."""
+        rows = self.rows_for(xuid) or []
+        with self._lock:
+            if not self.bad_files:
+                return rows
+            merged = self._merged_cache.get(xuid)
+        if merged is None:
+            merged = _sorted_rows([*rows, *self.unreadable_rows()])
+            with self._lock:
+                self._merged_cache[xuid] = merged
+        return merged
 
     def unreadable_rows(self) -> list[_HistoryRow]:
         """One row per match file that cannot be read as a match.
@@ -578,7 +594,10 @@ class RecordedDirectory:
         self._players: list[PlayerIdentity] | None = None
         self._profiles: dict[str, dict[str, Any]] | None = None
         self._history_cache: dict[str, tuple[tuple[Any, ...], list[_HistoryRow]]] = {}
-        self._unreadable: dict[str, str] = {}  # lower-case match id -> reason
+        # Lower-case match id -> why it cannot be read: bad match files, and bad rows
+        # of each player's history files.
+        self._unreadable_files: dict[str, str] = {}
+        self._unreadable_rows: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -850,6 +869,9 @@ class RecordedDirectory:
         rows = _sorted_rows(by_id.values())
         with self._lock:
             self._history_cache[xuid] = (key, rows)
+            self._unreadable_rows[xuid] = {
+                r.match_id.lower(): r.unreadable for r in rows if r.unreadable
+            }
         return rows
 
     def _history_rows(self, xuid: str | int, match_type: str) -> list[_HistoryRow]:
@@ -864,16 +886,10 @@ class RecordedDirectory:
             rows = self._rows_from_history_files(digits, files)
         else:
             index = self._fresh_index()
-            rows = index.rows_for(digits) or []
+            rows = index.rows_with_unreadable(digits)
             unreadable = index.unreadable_rows()
-            if unreadable:
-                rows = _sorted_rows([*rows, *unreadable])
-        with self._lock:
-            for row in rows:
-                if row.unreadable:
-                    self._unreadable[row.match_id.lower()] = row.unreadable
-                else:
-                    self._unreadable.pop(row.match_id.lower(), None)
+            with self._lock:  # replaced whole: a repaired file is readable again
+                self._unreadable_files = {r.match_id.lower(): r.unreadable for r in unreadable}
         modes = LIFECYCLE_BY_MATCH_TYPE[match_type]
         if modes is None:
             return rows
@@ -883,8 +899,12 @@ class RecordedDirectory:
     def unreadable_reason(self, match_id: str) -> str | None:
         """Why a match listed in a history this directory served cannot be read, if so
         (a sync asks for the history before it fetches any match)."""
+        key = match_id.lower()
         with self._lock:
-            return self._unreadable.get(match_id.lower())
+            reason = self._unreadable_files.get(key)
+            for rows in self._unreadable_rows.values():
+                reason = reason or rows.get(key)
+            return reason
 
     def _page_bounds(self, start: int, count: int) -> tuple[int, int]:
         if start < 0 or count < 0:
