@@ -13,6 +13,7 @@ import difflib
 import importlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -20,7 +21,7 @@ from typing import Any, NoReturn
 from levelup import __version__
 from levelup.commands import COMMANDS
 from levelup.errors import Interrupted, LevelUpError, first_user_error
-from levelup.interrupts import Terminated, install_termination_handler
+from levelup.interrupts import Terminated, install_termination_handler, signal_received
 
 log = logging.getLogger("levelup")
 
@@ -194,9 +195,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(parser, argv)
 
 
-def stopped(exc: KeyboardInterrupt | Terminated) -> int:
+def stopped(exc: BaseException) -> int:
     """One line and the signal's exit status, for a stop outside an interruptible run."""
-    signal_name, status = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("SIGINT", 130)
+    terminated = isinstance(exc, Terminated) or (
+        not isinstance(exc, KeyboardInterrupt) and signal_received() == signal.SIGTERM
+    )
+    signal_name, status = ("SIGTERM", 143) if terminated else ("SIGINT", 130)
     print(f"levelup: interrupted by {signal_name}; what was committed is kept", file=sys.stderr)
     return status
 
@@ -244,6 +248,11 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     except LevelUpError as exc:
         print(f"levelup: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except RuntimeError as exc:
+        # DuckDB replaces a signal's exception raised during a query with this one.
+        if signal_received() is not None and "interrupted" in str(exc).lower():
+            return stopped(exc)
+        raise
     except BrokenPipeError:
         raise  # a reader that stopped early: a normal end (see `run_command`)
     except OSError as exc:  # the file system refused (read-only, full, a file in the way)

@@ -11,6 +11,9 @@ process, whatever the cleanup is doing.
 Outside such a run (parsing, imports, a report), `install_termination_handler`
 makes SIGTERM raise `Terminated` the way SIGINT raises KeyboardInterrupt, so
 both end with one line and their exit status instead of a traceback or silence.
+Both handlers also remember the signal (`signal_received`): DuckDB, when a
+signal's exception is raised while it runs a query, drops it and raises
+`RuntimeError("Query interrupted")` instead, which the CLI then maps back.
 """
 
 from __future__ import annotations
@@ -31,13 +34,30 @@ class Terminated(BaseException):
     """SIGTERM outside an interruptible run (a BaseException, like KeyboardInterrupt)."""
 
 
+_received: list[int] = []
+
+
+def signal_received() -> int | None:
+    """The last SIGINT or SIGTERM this process received, if any."""
+    return _received[-1] if _received else None
+
+
 def _raise_terminated(signum: int, _frame: object) -> None:
+    _received.append(signum)
     raise Terminated(signum)
 
 
+def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
+    _received.append(signum)
+    raise KeyboardInterrupt
+
+
 def install_termination_handler() -> None:
-    """SIGTERM raises `Terminated` in the main thread from now on."""
+    """SIGTERM raises `Terminated`, SIGINT KeyboardInterrupt, in the main thread from
+    now on, both remembering the signal."""
     signal.signal(signal.SIGTERM, _raise_terminated)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
 
 
 def run_interruptibly(coro: Coroutine[Any, Any, T]) -> T:
@@ -56,8 +76,9 @@ async def _guarded(coro: Coroutine[Any, Any, T]) -> T:
     received: list[signal.Signals] = []
     # After the run (or its first signal): Ctrl-C raises KeyboardInterrupt again,
     # SIGTERM does what it did before.
+    ours = signal.getsignal(signal.SIGINT) is _raise_keyboard_interrupt
     after = {
-        signal.SIGINT: signal.default_int_handler,
+        signal.SIGINT: _raise_keyboard_interrupt if ours else signal.default_int_handler,
         signal.SIGTERM: signal.getsignal(signal.SIGTERM),
     }
 
@@ -68,6 +89,7 @@ async def _guarded(coro: Coroutine[Any, Any, T]) -> T:
 
     def on_signal(sig: signal.Signals) -> None:
         received.append(sig)
+        _received.append(int(sig))
         remove_handlers()
         task.cancel()
 
