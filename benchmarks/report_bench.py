@@ -4,12 +4,11 @@
     python benchmarks/report_bench.py --matches 500 --runs 1 --out /tmp/REPORT.md   # a smoke run
 
 The dataset is the generator's history synced through the real path (every
-participant, medal, mode-stat and team row the sync stores). When the
-database has no skill rows yet (the skill service's tables are filled by
-their own sync), they are added in bulk SQL, in the registry contract's
-tables and columns, so the rank, expectation and toughest-opponent sections
-are measured too: a CSR that moves with the results, expected kills and
-deaths near the actual ones, every participant rated, both teams' MMR.
+participant, medal, mode-stat, team and skill row the sync stores, CSR
+snapshots included). A database whose sync stored no skill rows (one made
+with `--no-skill`, or before the skill sync existed) gets them in bulk SQL, in
+the registry's tables and columns, so the rank, expectation and
+toughest-opponent sections are always measured.
 
 Each measured run is `python -m levelup report ...` in its own process, timed
 from start to exit (interpreter start-up, imports, loading, figures,
@@ -46,7 +45,6 @@ from levelup.store.schema import existing_columns, scalar, set_meta  # noqa: E40
 
 TARGET_SECONDS = 3.0
 TARGET_MATCHES = 20_000
-SYNC_CHUNK = 2500
 OUTPUTS = {
     "terminal": [],
     "html": ["--html", "{work}/report.html"],
@@ -84,7 +82,11 @@ def build_database(work: Path, matches: int) -> Path:
         return db
     recorded = work / "recorded"
     files = recorded / "matches"
-    if not files.is_dir() or sum(1 for _ in files.iterdir()) != matches:
+    if (
+        not files.is_dir()
+        or sum(1 for _ in files.iterdir()) != matches
+        or not (recorded / "skill").is_dir()
+    ):
         print(f"generating {matches} matches ...", flush=True)
         write_recorded_dir(recorded, matches)  # deterministic: a kept directory is the same
 
@@ -95,8 +97,7 @@ def build_database(work: Path, matches: int) -> Path:
             set_meta(conn, "owner_xuid", DEMO_OWNER.xuid)
             set_meta(conn, "owner_gamertag", DEMO_OWNER.gamertag)
             identity = await source.resolve_player(gamertag=DEMO_OWNER.gamertag)
-            options = SyncOptions(progress=False, max_matches=SYNC_CHUNK)
-            report = await sync_player(conn, source, identity, options)
+            report = await sync_player(conn, source, identity, SyncOptions(progress=False))
             return report.matches_written
         finally:
             conn.close()
@@ -104,11 +105,7 @@ def build_database(work: Path, matches: int) -> Path:
 
     print("syncing ...", flush=True)
     started = time.perf_counter()
-    # In chunks: one sync of the whole history in a single run ran out of its bulk-write
-    # memory limit (sized from the file when the run starts) at this size; each run sizes
-    # it again. The report measured below does not depend on how the rows got there.
-    while asyncio.run(sync()):
-        pass
+    asyncio.run(sync())
     print(f"synced in {time.perf_counter() - started:.1f} s", flush=True)
     return db
 

@@ -467,3 +467,18 @@ def test_match_search_goes_past_a_busy_database(tmp_path: Path) -> None:
         assert f"{other}: in use by a sync, not searched" in missing.stderr
     finally:
         holder.communicate(input="", timeout=30)
+
+
+def test_the_report_starts_without_the_sync_stack() -> None:
+    """Start-up is most of a report's time: it must not pull in what only syncs need
+    (pyarrow and numpy through the writer, aiohttp and spnkr through the sources)."""
+    code = (
+        "import sys, levelup.commands.report, levelup.commands.match; "
+        "print(sorted(m for m in ('pyarrow', 'numpy', 'aiohttp', 'spnkr', "
+        "'levelup.store.writer', 'levelup.sync.names') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

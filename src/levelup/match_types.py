@@ -17,6 +17,15 @@ LIFECYCLE_BY_MATCH_TYPE: dict[str, frozenset[int] | None] = {
 }
 
 
+# Service record match type -> the `lifecycle_mode` of its matches in match_stats
+# (here, below everything, so the report's completeness check needs no sync module).
+LIFECYCLE_BY_RECORD_TYPE: dict[str, frozenset[int] | None] = {
+    "matchmade": LIFECYCLE_BY_MATCH_TYPE["matchmaking"],
+    "custom": LIFECYCLE_BY_MATCH_TYPE["custom"],
+    "local": LIFECYCLE_BY_MATCH_TYPE["local"],
+}
+
+
 def narrower_match_types(match_type: str) -> tuple[str, ...]:
     """The filters whose history is part of `match_type`'s (itself included)."""
     return MATCH_TYPES if match_type == "all" else (match_type,)

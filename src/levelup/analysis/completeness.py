@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from levelup.sync.career import LIFECYCLE_BY_RECORD_TYPE
+from levelup.match_types import LIFECYCLE_BY_RECORD_TYPE
 
 __all__ = ["COMPARED", "completeness", "describe"]
 

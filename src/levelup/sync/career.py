@@ -24,6 +24,7 @@ import orjson
 from levelup.clock import utc_now
 from levelup.extract.rows import MatchCountSnapshotRow, ServiceRecordSnapshotRow
 from levelup.match_types import LIFECYCLE_BY_MATCH_TYPE
+from levelup.match_types import LIFECYCLE_BY_RECORD_TYPE as LIFECYCLE_BY_RECORD_TYPE  # re-exported
 from levelup.sources.base import AuthError, MatchSource, SourceError
 from levelup.sources.endpoints import SERVICE_RECORD_TYPES
 from levelup.sync.names import store_name_rows
@@ -39,12 +40,6 @@ COUNT_FIELDS = {
 }
 # --match-type -> the count that covers it.
 COUNT_FOR_FILTER = {"all": "all", "matchmaking": "matchmade", "custom": "custom", "local": "local"}
-# Service record match type -> the `lifecycle_mode` of its matches in match_stats.
-LIFECYCLE_BY_RECORD_TYPE = {
-    "matchmade": LIFECYCLE_BY_MATCH_TYPE["matchmaking"],
-    "custom": LIFECYCLE_BY_MATCH_TYPE["custom"],
-    "local": LIFECYCLE_BY_MATCH_TYPE["local"],
-}
 
 _DURATION_RE = re.compile(
     r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?"
