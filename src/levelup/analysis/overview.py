@@ -158,7 +158,6 @@ CSR_TABLE = TableSpec(
         Column("tier_label", "Tier"),
         Column("season_max_label", "Season best"),
         Column("all_time_max_label", "All-time best"),
-        Column("fetched_at", "As of (UTC)", "datetime"),
     ),
     terminal_rows=None,
 )
@@ -202,7 +201,10 @@ def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
     ]
     result = [key_values("overview-figures", "Overview", pairs)]
     if figures["csr"]:
-        result.append(table(CSR_TABLE, figures["csr"]))
+        dates = sorted({row["fetched_at"][:16].replace("T", " ") for row in figures["csr"]
+                        if row["fetched_at"]})  # fmt: skip
+        when = f"As of {dates[-1]} UTC (the last sync's snapshot)." if dates else ""
+        result.append(table(CSR_TABLE, figures["csr"], when))
     else:
         result.append(note("Current rank: " + (figures["csr_note"] or "no ranked playlist")))
     unknown = _unknown_note(figures)
