@@ -17,7 +17,7 @@ from levelup.sources.http import Backoff, RateLimiter
 from levelup.sources.pace import AdaptivePace, PaceSettings
 from levelup.testing.fake_waypoint import FakeWaypoint, TokenBucket
 from tests.helpers import needs_fixtures
-from tests.test_waypoint_client import TOKEN, make_recorded, make_source, mid, raw_env
+from tests.http_helpers import TOKEN, make_recorded, make_source, mid, raw_env
 
 
 def busy(p: AdaptivePace, start: float, seconds: float) -> float:

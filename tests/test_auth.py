@@ -28,7 +28,7 @@ from levelup.sources.auth import extract_code
 from levelup.sources.base import AuthError
 from levelup.testing.fake_waypoint import FakeWaypoint, Fault
 from tests.helpers import last_json, run_cli
-from tests.test_waypoint_client import (
+from tests.http_helpers import (
     CLIENT_SECRET,
     REFRESH,
     STATS_RE,
@@ -39,9 +39,6 @@ from tests.test_waypoint_client import (
     raw_env,
     run,
 )
-from tests.test_waypoint_client import fake as fake  # a fixture
-from tests.test_waypoint_client import pytestmark as pytestmark
-from tests.test_waypoint_client import recorded_dir as recorded_dir  # a fixture
 
 
 def _mode(path: Path) -> int:

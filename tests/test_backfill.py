@@ -36,8 +36,6 @@ from tests.helpers import (
 )
 from tests.old_layout import make_old_database
 
-pytestmark = needs_fixtures
-
 BODIES = [p.read_bytes() for p in MATCH_FILES]
 IDS = [orjson.loads(b)["MatchId"] for b in BODIES]
 PARTICIPANTS = sum(len(orjson.loads(b)["Players"]) for b in BODIES)
@@ -70,6 +68,7 @@ def _backfill(data: Path, *args: str, **kw):
     return run_cli("backfill", "--data-dir", str(data), *args, **kw)
 
 
+@needs_fixtures
 def test_old_database_is_migrated_then_backfilled_for_both_tables(tmp_path):
     data, db = _old(tmp_path)
     recorded = fixture_recorded_dir(tmp_path / "rec")
@@ -120,6 +119,7 @@ def test_old_database_is_migrated_then_backfilled_for_both_tables(tmp_path):
     assert forced_report["shots_updated"] == forced_report["participants_shots_updated"] == 0
 
 
+@needs_fixtures
 def test_owner_xuid_is_looked_up_through_the_source_when_not_stored(tmp_path):
     data, db = _old(tmp_path, "FixturePlayer")
     recorded = fixture_recorded_dir(tmp_path / "rec")
@@ -131,6 +131,7 @@ def test_owner_xuid_is_looked_up_through_the_source_when_not_stored(tmp_path):
     assert _q(db, "SELECT value FROM levelup_meta WHERE key = 'owner_xuid'") == [(FIXTURE_PLAYER,)]
 
 
+@needs_fixtures
 def test_dry_run_writes_nothing_and_lists_the_matches(tmp_path):
     data, db = _old(tmp_path)
     recorded = fixture_recorded_dir(tmp_path / "rec")
@@ -158,6 +159,7 @@ def _synced(tmp_path: Path) -> tuple[Path, Path, Path]:
     return recorded, data, data / "players" / "FixturePlayer" / "stats.duckdb"
 
 
+@needs_fixtures
 def test_stored_json_is_used_without_any_source_or_credentials(tmp_path):
     _, data, db = _synced(tmp_path)
     with duckdb.connect(str(db)) as conn:
@@ -179,6 +181,7 @@ def test_stored_json_is_used_without_any_source_or_credentials(tmp_path):
     ) == [(0,)]
 
 
+@needs_fixtures
 def test_counters_equal_the_rows_really_changed_and_only_own_columns_change(tmp_path):
     _, data, db = _synced(tmp_path)
     with duckdb.connect(str(db)) as conn:
@@ -214,6 +217,7 @@ def test_counters_equal_the_rows_really_changed_and_only_own_columns_change(tmp_
     assert _q(db, f"SELECT kills FROM match_stats WHERE match_id = '{IDS[0]}'") != [(999,)]
 
 
+@needs_fixtures
 def test_float_accuracy_of_an_old_database_is_compared_in_its_own_type(tmp_path):
     data, db = _old(tmp_path)
     recorded = fixture_recorded_dir(tmp_path / "rec")
@@ -230,6 +234,7 @@ def test_float_accuracy_of_an_old_database_is_compared_in_its_own_type(tmp_path)
     assert types["accuracy"] == "FLOAT"
 
 
+@needs_fixtures
 def test_participants_shots_inserts_missing_participant_rows(tmp_path):
     _, data, db = _synced(tmp_path)
     with duckdb.connect(str(db)) as conn:
@@ -245,6 +250,7 @@ def test_participants_shots_inserts_missing_participant_rows(tmp_path):
     ) == [(expected,)]
 
 
+@needs_fixtures
 def test_a_bad_match_among_good_ones(tmp_path):
     _, data, db = _synced(tmp_path)
     with duckdb.connect(str(db)) as conn:
@@ -292,6 +298,7 @@ def test_a_json_without_a_valid_value_is_not_selected_again_unless_forced(tmp_pa
     assert forced["selected"] == {"shots": 2}
 
 
+@needs_fixtures
 def test_all_players_and_max_matches(tmp_path):
     data = tmp_path / "data"
     make_old_database(data / "players" / "A" / "stats.duckdb", BODIES, FIXTURE_PLAYER)
@@ -311,6 +318,7 @@ def test_all_players_and_max_matches(tmp_path):
     assert ids == sorted(starts, key=starts.__getitem__, reverse=True)[:2]
 
 
+@needs_fixtures
 def test_usage_errors(tmp_path):
     data, _ = _old(tmp_path)
     no_option = _backfill(data, "--player", "Old")
@@ -333,6 +341,7 @@ class _CountingSource(RecordedSource):
         return await super().match_stats_raw(match_id)
 
 
+@needs_fixtures
 @pytest.mark.parametrize("refetch", [False, True])
 def test_each_selected_match_is_read_once_whatever_the_options(tmp_path, refetch):
     _, db = _old(tmp_path)
@@ -371,6 +380,7 @@ def _docstring_examples() -> list[list[str]]:
     return [shlex.split(c)[2:] for c in commands]
 
 
+@needs_fixtures
 def test_the_plans_examples_run_as_written(tmp_path):
     examples = _docstring_examples()
     assert len(examples) >= 5
@@ -397,6 +407,7 @@ def test_the_plans_examples_run_as_written(tmp_path):
     ) == [(0,)]
 
 
+@needs_fixtures
 def test_participants_scores_and_accuracy_options(tmp_path):
     _, data, db = _synced(tmp_path)
     with duckdb.connect(str(db)) as conn:

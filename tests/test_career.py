@@ -21,7 +21,7 @@ from levelup.sync.sync import SyncOptions, sync_player
 from levelup.testing.fake_waypoint import FakeWaypoint
 from tests.helpers import FIXTURES, core, last_json, match, needs_fixtures, player, run_cli
 from tests.helpers import write_recorded_dir as write_dir
-from tests.test_waypoint_client import TOKEN, make_source, raw_env
+from tests.http_helpers import TOKEN, make_source, raw_env
 
 OWNER = PlayerIdentity("2533274800000001", "Owner")
 OTHER = "2533274800000002"

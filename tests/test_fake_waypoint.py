@@ -35,8 +35,8 @@ from levelup.testing.fake_waypoint import (
     Fault,
     rewrite_url,
 )
+from tests.helpers import FIXTURES, require_shared_fixtures
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "halo_api"
 PLAYER = "2535445291321133"  # in every shared fixture match
 OTHER = "2533274800000002"
 STATS = "halostats.svc.halowaypoint.com"
@@ -46,12 +46,10 @@ TOKEN = "test-spartan-token"
 APP = AzureApp("client-id", "client-secret")
 BASE = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)  # after the real match
 
-pytestmark = pytest.mark.skipif(
-    not FIXTURES.is_dir(), reason=f"shared API fixtures not found at {FIXTURES}"
-)
-
 
 def _fixture(name: str) -> Any:
+    """A shared fixture file (the calling test is skipped when they are absent)."""
+    require_shared_fixtures()
     return orjson.loads((FIXTURES / name).read_bytes())
 
 

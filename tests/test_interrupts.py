@@ -26,9 +26,7 @@ import pytest
 from levelup.sources.recorded import RecordedSource
 from levelup.testing.fake_waypoint import FakeWaypoint, Fault
 from tests.helpers import last_json, run_cli
-from tests.test_sync_http import delivered, snapshot, sync_into
-from tests.test_waypoint_client import STATS_RE, TOKEN, make_recorded, mid
-from tests.test_waypoint_client import pytestmark as pytestmark
+from tests.http_helpers import STATS_RE, TOKEN, delivered, make_recorded, mid, snapshot, sync_into
 
 CLEARANCE = "raw-clearance-token"
 

@@ -11,14 +11,13 @@ from levelup.store.schema import SCHEMA_VERSION, TABLES, existing_columns, migra
 from tests.helpers import FIXTURE_PLAYER, MATCH_FILES, needs_fixtures
 from tests.old_layout import make_old_database
 
-pytestmark = needs_fixtures
-
 
 def _snapshot(conn, table):
     cols = list(existing_columns(conn, table))
     return cols, sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=str)
 
 
+@needs_fixtures
 @pytest.mark.parametrize("with_keys", [True, False], ids=["with-keys", "without-keys"])
 def test_old_layout_is_upgraded_without_losing_anything(tmp_path, with_keys):
     path = tmp_path / "players" / "Old" / "stats.duckdb"

@@ -24,7 +24,7 @@ from levelup.sync.sync import SyncOptions, sync_player
 from levelup.testing.fake_waypoint import FakeWaypoint
 from tests.helpers import core, last_json, match, needs_fixtures, player, run_cli
 from tests.helpers import write_recorded_dir as write_dir
-from tests.test_waypoint_client import TOKEN
+from tests.http_helpers import TOKEN
 
 A = PlayerIdentity("2533274800000001", "Alpha")
 B = PlayerIdentity("2533274800000002", "Bravo")

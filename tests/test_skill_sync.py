@@ -22,7 +22,7 @@ from levelup.store.database import open_player_db
 from levelup.sync.sync import SyncOptions, SyncReport, sync_player
 from levelup.testing.fake_waypoint import FakeWaypoint, Fault
 from tests.helpers import last_json, run_cli
-from tests.test_waypoint_client import TOKEN, make_source, raw_env
+from tests.http_helpers import TOKEN, make_source, raw_env
 
 OWNER = PlayerIdentity(DEMO_OWNER.xuid, DEMO_OWNER.gamertag)
 SKILL_RE = r"^/hi/matches/[^/]+/skill$"

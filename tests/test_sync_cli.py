@@ -24,8 +24,6 @@ from tests.helpers import (
     write_recorded_dir,
 )
 
-pytestmark = needs_fixtures
-
 
 def _db(data: Path, folder: str = "FixturePlayer") -> Path:
     return data / "players" / folder / "stats.duckdb"
@@ -36,6 +34,7 @@ def _query(path: Path, sql: str):
         return conn.execute(sql).fetchall()
 
 
+@needs_fixtures
 def test_first_sync_stores_every_match_participant_and_raw_json(tmp_path):
     recorded = fixture_recorded_dir(tmp_path / "rec")
     result = run_cli("sync", "--player", "FixturePlayer", "--source", str(recorded),
@@ -176,6 +175,7 @@ def test_match_type_filter(tmp_path):
     ]
 
 
+@needs_fixtures
 def test_unknown_player_and_bad_source_are_usage_errors(tmp_path):
     recorded = fixture_recorded_dir(tmp_path / "rec")
     unknown = run_cli(
@@ -199,6 +199,7 @@ def test_missing_api_credentials_name_the_variables(tmp_path):
     assert "SPNKR_" in result.stderr and "Traceback" not in result.stderr
 
 
+@needs_fixtures
 def test_a_second_writer_gets_a_clear_message(tmp_path):
     recorded = fixture_recorded_dir(tmp_path / "rec")
     data = tmp_path / "data"
@@ -223,6 +224,7 @@ def test_a_second_writer_gets_a_clear_message(tmp_path):
         holder.wait()
 
 
+@needs_fixtures
 @pytest.mark.parametrize("who", ["FIXTUREPLAYER", FIXTURE_PLAYER, f"xuid({FIXTURE_PLAYER})"])
 def test_player_is_found_by_gamertag_case_insensitively_or_by_xuid(tmp_path, who):
     recorded = fixture_recorded_dir(tmp_path / "rec")
@@ -237,6 +239,7 @@ def test_player_is_found_by_gamertag_case_insensitively_or_by_xuid(tmp_path, who
     assert [p.name for p in (data / "players").iterdir()] == ["FixturePlayer"]
 
 
+@needs_fixtures
 def test_data_dir_comes_from_the_environment(tmp_path):
     recorded = fixture_recorded_dir(tmp_path / "rec")
     result = run_cli("sync", "--player", "FixturePlayer", "--source", str(recorded),

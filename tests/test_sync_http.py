@@ -12,92 +12,35 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from levelup.sources.base import AuthError, MatchSource, PlayerIdentity
+from levelup.sources.base import AuthError
 from levelup.sources.http import Backoff
 from levelup.sources.recorded import RecordedSource
 from levelup.store.bookkeeping import failed_match_ids
 from levelup.store.database import open_player_db
 from levelup.sync.backfill import BackfillRequest, backfill_player
-from levelup.sync.sync import SyncOptions, SyncReport, sync_player
 from levelup.testing.fake_waypoint import FakeWaypoint, Fault
 from tests.helpers import last_json, run_cli
-from tests.test_waypoint_client import (
+from tests.http_helpers import (
     PLAYER,
     STATS_RE,
     TOKEN,
     Sleeps,
     azure_env,
+    delivered,
     make_recorded,
     make_source,
     mid,
+    query,
     raw_env,
+    snapshot,
+    sync_into,
 )
-from tests.test_waypoint_client import pytestmark as pytestmark
-
-OWNER = PlayerIdentity(PLAYER, "Tester")
-
-
-def sync_into(
-    db: Path, source: MatchSource, concurrency: int = 4, *, skill: bool = False
-) -> SyncReport:
-    """A sync of `make_recorded`'s directories: copies of the real stats document with
-    no skill documents, so the skill service is off (it is tested in test_skill_sync)."""
-
-    async def go() -> SyncReport:
-        conn, _ = open_player_db(db)
-        try:
-            options = SyncOptions(progress=False, concurrency=concurrency, skill=skill)
-            return await sync_player(conn, source, OWNER, options)
-        finally:
-            conn.close()
-            await source.aclose()
-
-    return asyncio.run(go())
-
-
-def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Everything a sync stores about matches, without the write timestamps."""
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return {
-            "stats": conn.execute(
-                "SELECT * EXCLUDE (created_at, updated_at, sync_run_id) FROM match_stats ORDER BY match_id"
-            ).fetchall(),
-            "participants": conn.execute(
-                "SELECT * EXCLUDE (created_at, updated_at, sync_run_id) FROM match_participants "
-                "ORDER BY match_id, xuid"
-            ).fetchall(),
-            "json": conn.execute(
-                "SELECT match_id, body FROM match_documents ORDER BY match_id"
-            ).fetchall(),
-            "names": conn.execute(
-                "SELECT xuid, gamertag FROM player_names ORDER BY xuid"
-            ).fetchall(),
-            "assets": conn.execute(
-                "SELECT asset_type, asset_id, version_id, public_name FROM asset_names ORDER BY ALL"
-            ).fetchall(),
-        }
-
-
-def delivered(fake: FakeWaypoint) -> Counter[str]:
-    """Successful stats responses the client received, by path (a truncated body or
-    a slow answer the client gave up on does not count)."""
-    return Counter(
-        r.path
-        for r in fake.requests
-        if r.path.endswith("/stats") and r.status == 200 and r.fault is None
-    )
-
-
-def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
 
 
 @pytest.fixture()

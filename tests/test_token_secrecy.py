@@ -20,8 +20,7 @@ from levelup.sources.base import AuthError, FetchError, SourceError
 from levelup.sources.http import Backoff
 from levelup.testing.fake_waypoint import FakeWaypoint, Fault
 from tests.helpers import last_json, run_cli
-from tests.test_sync_http import sync_into
-from tests.test_waypoint_client import (
+from tests.http_helpers import (
     CLEARANCE,
     CLIENT_SECRET,
     REFRESH,
@@ -33,8 +32,8 @@ from tests.test_waypoint_client import (
     make_source,
     mid,
     raw_env,
+    sync_into,
 )
-from tests.test_waypoint_client import pytestmark as pytestmark
 
 FAST = Backoff(base=0.01, max_delay=0.02, timeout=0.5, attempts=3)
 

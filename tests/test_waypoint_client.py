@@ -9,13 +9,10 @@ a fake server fixture, and a source factory with fast retries.
 from __future__ import annotations
 
 import asyncio
-import copy
 import datetime as dt
 import itertools
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -36,125 +33,26 @@ from levelup.sources.http import (
 )
 from levelup.sources.waypoint import WaypointSource
 from levelup.testing.fake_waypoint import FakeWaypoint, Fault
-
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "halo_api"
-PLAYER = "2535445291321133"  # in every shared fixture match
-STATS_RE = r"^/hi/matches/[^/]+/stats$"
-TOKEN = "raw-spartan-token-0123456789"
-CLEARANCE = "raw-clearance-token-0123456789"
-CLIENT_SECRET = "azure-client-secret-0123456789"
-REFRESH = "oauth-refresh-token-0123456789"
-BASE = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
-# Fast retries for tests; the production numbers are the defaults of Backoff.
-FAST = Backoff(base=0.01, factor=2.0, max_delay=0.05, timeout=1.0)
-
-pytestmark = pytest.mark.skipif(
-    not FIXTURES.is_dir(), reason=f"shared API fixtures not found at {FIXTURES}"
+from tests.helpers import FIXTURES
+from tests.http_helpers import (
+    BASE,
+    FAST,
+    PLAYER,
+    STATS_RE,
+    TOKEN,
+    Sleeps,
+    azure_env,
+    make_recorded,
+    make_source,
+    mid,
+    raw_env,
+    run,
 )
-
-
-def mid(i: int) -> str:
-    return f"00000000-0000-4000-8000-{i:012d}"
-
-
-def make_recorded(root: Path, count: int, *, recent: int = 0) -> Path:
-    """`count` copies of the real ranked match (ids mid(0..count-1), mid(0) oldest),
-    for the player `PLAYER` ("Tester"). The `recent` newest ones ended 5 minutes ago."""
-    template = orjson.loads((FIXTURES / "get_match_stats.json").read_bytes())
-    (root / "matches").mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.UTC)
-    for i in range(count):
-        doc = copy.deepcopy(template)
-        doc["MatchId"] = mid(i)
-        if i >= count - recent:
-            start = now - dt.timedelta(minutes=15 + (count - i))
-            end = now - dt.timedelta(minutes=5)
-        else:
-            start = BASE + dt.timedelta(hours=i)
-            end = start + dt.timedelta(minutes=10)
-        doc["MatchInfo"]["StartTime"] = start.isoformat().replace("+00:00", "Z")
-        doc["MatchInfo"]["EndTime"] = end.isoformat().replace("+00:00", "Z")
-        (root / "matches" / f"{mid(i)}.json").write_bytes(orjson.dumps(doc))
-    (root / "players.json").write_bytes(orjson.dumps([{"gamertag": "Tester", "xuid": PLAYER}]))
-    (root / "profiles.json").write_bytes((FIXTURES / "get_users.json").read_bytes())
-    map_doc = orjson.loads((FIXTURES / "get_map.json").read_bytes())
-    asset_dir = root / "assets" / map_doc["AssetId"]
-    asset_dir.mkdir(parents=True, exist_ok=True)
-    (asset_dir / f"{map_doc['VersionId']}.json").write_bytes(orjson.dumps(map_doc))
-    return root
-
-
-class Sleeps:
-    """A `sleep` for the session that records the delays and does not wait."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-        await asyncio.sleep(0)
-
-
-def raw_env(config_dir: Path) -> dict[str, str]:
-    return {
-        "SPNKR_SPARTAN_TOKEN": TOKEN,
-        "SPNKR_CLEARANCE_TOKEN": CLEARANCE,
-        "LEVELUP_CONFIG_DIR": str(config_dir),
-    }
-
-
-def azure_env(config_dir: Path, refresh: str = REFRESH) -> dict[str, str]:
-    return {
-        "SPNKR_AZURE_CLIENT_ID": "client-id",
-        "SPNKR_AZURE_CLIENT_SECRET": CLIENT_SECRET,
-        "SPNKR_OAUTH_REFRESH_TOKEN": refresh,
-        "LEVELUP_CONFIG_DIR": str(config_dir),
-    }
-
-
-def make_source(
-    fake: FakeWaypoint,
-    env: dict[str, str],
-    *,
-    rps: float = 500,
-    concurrency: int = 4,
-    backoff: Backoff = FAST,
-    sleep: Any = None,
-    **kwargs: Any,
-) -> WaypointSource:
-    return WaypointSource.from_environment(
-        requests_per_second=rps,
-        concurrency=concurrency,
-        host_map=fake.host_map(),
-        sleep=sleep or Sleeps(),
-        backoff=backoff,
-        env=env,
-        **kwargs,
-    )
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 @pytest.fixture(autouse=True)
 def _fresh_index_cache() -> None:
     recorded._INDEXES.clear()
-
-
-@pytest.fixture()
-def recorded_dir(tmp_path: Path) -> Path:
-    return make_recorded(tmp_path / "rec", 30)
-
-
-@pytest.fixture()
-def fake(recorded_dir: Path) -> Iterator[FakeWaypoint]:
-    server = FakeWaypoint.start_in_thread(recorded_dir)
-    server.accept_token(TOKEN)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 # --------------------------------------------------------------------- pure helpers
