@@ -548,3 +548,39 @@ def test_command_line_entry(recorded_dir: Path) -> None:
         timeout=30,
     )
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_stopping_with_a_request_in_flight_leaves_no_pending_task(tmp_path: Path) -> None:
+    """A client gives up on a "slow" answer and the server is stopped while its handler
+    still waits: the server's loop must end that task, or the interpreter reports
+    "Task was destroyed but it is pending!" at exit (at the end of every pytest run).
+    A child process, so its exit is observed; generated data, no shared fixture."""
+    script = f"""
+import asyncio
+import aiohttp
+from levelup.demo.generator import write_recorded_dir
+from levelup.testing.fake_waypoint import FakeWaypoint, Fault
+
+root = write_recorded_dir({str(tmp_path / "rec")!r}, 2).path
+with FakeWaypoint.start_in_thread(root) as fake:
+    fake.add_fault(Fault(r"/stats$", "slow", times=None, delay=5))
+    url = fake.host_map()["{STATS}"] + "/hi/matches/x/stats"
+
+    async def give_up() -> None:
+        timeout = aiohttp.ClientTimeout(total=0.3)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            try:
+                async with session.get(url) as response:
+                    await response.read()
+            except TimeoutError:
+                print("gave up")
+
+    asyncio.run(give_up())
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "gave up"
+    assert "Task was destroyed" not in result.stderr, result.stderr
+    assert result.stderr == ""

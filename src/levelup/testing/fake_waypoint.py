@@ -268,6 +268,21 @@ class _Route:
     needs_spartan: bool
 
 
+def _finish_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is still running on the server's own loop and let it end.
+
+    Why: closing the server cancels the handlers of requests in flight (a "slow"
+    fault a client gave up on, say) but does not wait for them; a loop closed with
+    them pending leaves "Task was destroyed but it is pending!" at interpreter exit.
+    `asyncio.run` does the same for the loops it owns.
+    """
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
 class FakeWaypoint:
     """The fake Halo Waypoint server. See the module docstring for usage.
 
@@ -397,6 +412,8 @@ class FakeWaypoint:
                 loop.run_forever()
             finally:
                 loop.run_until_complete(fake.close())
+                _finish_tasks(loop)
+                loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.run_until_complete(loop.shutdown_default_executor())
                 loop.close()
 
