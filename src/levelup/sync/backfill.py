@@ -41,6 +41,7 @@ from levelup.registry import (
     STATS_DOCUMENT,
     extract_document,
     extract_stats_document,
+    table_spec,
 )
 from levelup.sources.base import AuthError, MatchSource, SourceError
 from levelup.store.database import bulk_writes, grow_bulk_memory
@@ -442,7 +443,7 @@ class _BatchWriter:
     ) -> dict[str, pl.DataFrame]:
         result: dict[str, pl.DataFrame] = {}
         for table in self._tables:
-            spec = OPTIONS_BY_NAME[next(o.name for o in self._options if o.table == table)].spec
+            spec = table_spec(table)
             result[_frame(table)] = pl.DataFrame(
                 [spec.row_values(row) for m in extracted for row in m.rows(table)],
                 schema=spec.polars_schema,
