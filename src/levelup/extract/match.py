@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from levelup.clock import parse_timestamp
 from levelup.extract.rows import MatchParticipantRow, MatchStatsRow
 from levelup.extract.values import (
     INT_MAX,
@@ -146,19 +147,20 @@ def player_key(player_id: str) -> tuple[str, bool] | None:
 
 
 def _parse_time(value: Any, match_id: str, field: str) -> dt.datetime | None:
+    """A document's timestamp as naive UTC (the TIMESTAMP columns' convention), or None
+    with a warning naming the match and the field."""
     if not isinstance(value, str) or not value:
         if value is not None:
             log.warning("match %s: field %s is not a timestamp: %r", match_id, field, value)
         return None
+    parsed = parse_timestamp(value)
     try:
-        parsed = dt.datetime.fromisoformat(value)
-        if parsed.tzinfo is not None:
-            # 0001-01-01T00:00:00+14:00 is before year 1 in UTC: OverflowError.
-            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    except (ValueError, OverflowError):
-        log.warning("match %s: field %s is not a timestamp: %r", match_id, field, value)
-        return None
-    return parsed
+        if parsed is not None:
+            return parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+        pass
+    log.warning("match %s: field %s is not a timestamp: %r", match_id, field, value)
+    return None
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from spnkr.auth.app import AzureApp
 from spnkr.auth.core import XSTS_V3_HALO_AUDIENCE, XSTS_V3_XBOX_AUDIENCE
 from spnkr.errors import OAuth2Error
 
+from levelup.clock import parse_timestamp
 from levelup.config import (
     ENV_SPARTAN_TOKEN,
     Credentials,
@@ -112,12 +113,11 @@ class SignIn:
 def _spartan_expiry(raw: dict[str, Any], now: dt.datetime) -> dt.datetime:
     """ExpiresUtc.ISO8601Date (7 fraction digits in the wild), else TokenDuration."""
     try:
-        text = str(raw["ExpiresUtc"]["ISO8601Date"]).strip()
-        text = re.sub(r"(\.\d{6})\d+", r"\1", text)
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    except (KeyError, TypeError, ValueError):
-        pass
+        when = parse_timestamp(str(raw["ExpiresUtc"]["ISO8601Date"]).strip())
+    except (KeyError, TypeError):
+        when = None
+    if when is not None:
+        return when
     match = re.fullmatch(r"PT(\d+(?:\.\d+)?)S", str(raw.get("TokenDuration", "")))
     if match:
         return now + dt.timedelta(seconds=float(match.group(1)))

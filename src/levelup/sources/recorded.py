@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import tempfile
@@ -48,6 +47,7 @@ from typing import Any
 
 import orjson
 
+from levelup.clock import parse_timestamp
 from levelup.errors import ConfigError, PlayerNotFoundError, UsageError
 from levelup.sources.base import (
     LIFECYCLE_BY_MATCH_TYPE,
@@ -107,15 +107,8 @@ _PLACEHOLDER_GAMERPIC = {
 def _time_key(start_time: str | None) -> float:
     """Sort key of an ISO-8601 start time: plain string order is wrong when the
     fraction has a varying number of digits ("...27Z" vs "...27.1Z")."""
-    if not start_time:
-        return float("-inf")
-    try:
-        parsed = dt.datetime.fromisoformat(start_time)
-    except ValueError:
-        return float("-inf")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.timestamp()
+    parsed = parse_timestamp(start_time)
+    return float("-inf") if parsed is None else parsed.timestamp()
 
 
 def _xuid_or_none(value: Any) -> str | None:

@@ -26,6 +26,7 @@ from spnkr import HaloInfiniteClient
 from spnkr.errors import InvalidXuidError
 from spnkr.xuid import unwrap_xuid
 
+from levelup.clock import parse_timestamp
 from levelup.config import Credentials, load_credentials
 from levelup.errors import PlayerNotFoundError, UsageError
 from levelup.sources.auth import DEFAULT_REFRESH_MARGIN, TokenManager
@@ -66,14 +67,8 @@ _MATCH_ID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,63}$")
 
 
 def _parse_time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    """A history row's time (text, maybe padded) as an aware datetime, or None."""
+    return parse_timestamp(value.strip()) if isinstance(value, str) else None
 
 
 def _humans(xuids: Sequence[str]) -> list[str]:
