@@ -31,6 +31,18 @@ PROFILE = "profile.svc.halowaypoint.com"
 DISCOVERY = "discovery-infiniteugc.svc.halowaypoint.com"
 GAMECMS = "gamecms-hacs.svc.halowaypoint.com"
 SETTINGS = "settings.svc.halowaypoint.com"
+LOGIN = "login.live.com"
+USER_AUTH = "user.auth.xboxlive.com"
+XSTS = "xsts.auth.xboxlive.com"
+
+# Hosts whose requests carry the spartan and clearance headers (and only those:
+# the sign-in hosts get exactly the headers of each request, so a spartan token
+# is never sent to login.live.com or the Xbox services).
+HALO_HOSTS = frozenset({HALOSTATS, SKILL, PROFILE, DISCOVERY, GAMECMS})
+# The sign-in chain: OAuth, Xbox user and XSTS tokens, then the spartan and
+# clearance tokens from the settings service.
+SIGN_IN_HOSTS = frozenset({LOGIN, USER_AUTH, XSTS, SETTINGS})
+ALL_HOSTS = (HALOSTATS, SKILL, PROFILE, DISCOVERY, GAMECMS, SETTINGS, LOGIN, USER_AUTH, XSTS)
 
 _PARAM_RE = re.compile(r"\{(\w+)\}")
 # File-name-safe ids only: ids arrive from URLs in the fake server and must never

@@ -15,7 +15,9 @@
   read whole and parsed before it is returned), with bounded attempts; a 404 on
   the stats of a match that ended less than an hour ago is retried on the
   game's own policy (see `RECENT_404_RETRIES`); a 401 renews the spartan token
-  once and retries once; a 403 or a second 401 stops the run (`AuthError`);
+  once and retries once; a 403 or a second 401 stops the run (`AuthError`).
+  Which answer gets which is decided by `classify` alone (a pure function);
+  `WaypointSession.request` only carries the decision out;
 - counters: successes in ``counters.calls[endpoint]``, retries in
   ``counters.retries[endpoint]``, endpoint names as in `levelup.sources.base`.
 
@@ -49,7 +51,7 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import aiohttp
 import orjson
@@ -57,13 +59,20 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from levelup.config import remember_secret, scrub
 from levelup.errors import ConfigError
-from levelup.sources.base import AuthError, FetchError, MatchNotFoundError, SourceCounters
+from levelup.sources.base import (
+    AuthError,
+    FetchError,
+    MatchNotFoundError,
+    SourceCounters,
+    SourceError,
+)
 from levelup.sources.endpoints import (
     DISCOVERY,
     GAMECMS,
+    HALO_HOSTS,
     HALOSTATS,
     PROFILE,
-    SETTINGS,
+    SIGN_IN_HOSTS,
     SKILL,
     endpoint_for,
 )
@@ -93,16 +102,9 @@ log = logging.getLogger("levelup.http")
 HOST_MAP_ENV = "LEVELUP_HOST_MAP"
 
 
-# Hosts whose requests carry the spartan and clearance headers (and only those:
-# the sign-in hosts get exactly the headers of each request, so a spartan token
-# is never sent to login.live.com or the Xbox services).
-HALO_HOSTS = frozenset({HALOSTATS, SKILL, PROFILE, DISCOVERY, GAMECMS})
-SIGN_IN_HOSTS = frozenset(
-    {"login.live.com", "user.auth.xboxlive.com", "xsts.auth.xboxlive.com", SETTINGS}
-)
-SENSITIVE_HEADERS = frozenset(
-    {"x-343-authorization-spartan", "343-clearance", "authorization", "cookie"}
-)
+SPARTAN_HEADER = "x-343-authorization-spartan"
+CLEARANCE_HEADER = "343-clearance"
+SENSITIVE_HEADERS = frozenset({SPARTAN_HEADER, CLEARANCE_HEADER, "authorization", "cookie"})
 
 # The game's own policy for GET /hi/matches/{matchId}/stats: endpoint
 # `Stats_GetMatchStats` uses retry policy `linearretry404retry` in the Halo
@@ -123,6 +125,10 @@ _HISTORY_RE = re.compile(r"^/hi/players/[^/]+/matches$")
 Sleep = Callable[[float], Awaitable[Any]]
 
 
+# Counter names of the requests no described endpoint covers, by host.
+_HOST_ENDPOINTS = {SKILL: "skill", PROFILE: "profile", DISCOVERY: "discovery", GAMECMS: "gamecms"}
+
+
 def endpoint_name(host: str, path: str) -> str:
     """The counter name of a request: a described endpoint's name
     (`levelup.sources.endpoints`: "match_stats", "match_skill", "playlist_csr",
@@ -133,21 +139,11 @@ def endpoint_name(host: str, path: str) -> str:
     described = endpoint_for(host, path)
     if described is not None:
         return described.name
-    if host == SKILL:
-        return "skill"
-    if host == PROFILE:
-        return "profile"
-    if host == DISCOVERY:
-        return "discovery"
-    if host == GAMECMS:
-        return "gamecms"
     if host == HALOSTATS:
         if _MATCH_STATS_RE.match(path):
             return "match_stats"
-        if _HISTORY_RE.match(path):
-            return "history"
-        return "stats"
-    return "other"
+        return "history" if _HISTORY_RE.match(path) else "stats"
+    return _HOST_ENDPOINTS.get(host, "other")
 
 
 def rewrite_url(url: str, host_map: Mapping[str, str]) -> str:
@@ -533,6 +529,110 @@ def _auth_error_code(body: bytes) -> str:
     return ""
 
 
+# ----------------------------------------------------------------- classification
+
+
+@dataclass
+class _Call:
+    """One request over all its attempts: what it is, and what it used of its retries."""
+
+    method: str
+    target: str  # the URL really requested (after the host map)
+    where: str  # "host/path", no query, for messages
+    endpoint: str
+    label: str
+    needs_token: bool
+    can_renew: bool
+    recent: bool
+    failures: int = 0
+    not_found: int = 0
+    reauthorized: bool = False
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Another attempt, as `classify` asks for it.
+
+    `kind`: "backoff" (`reason` says why; a 429 is `rate_limited`: every start is
+    held back for its `retry_after`, else for the backoff delay), "renew" the
+    spartan token once, or "recent_404" (a match that just ended: the game's policy).
+    """
+
+    kind: Literal["backoff", "renew", "recent_404"] = "backoff"
+    reason: str = ""
+    rate_limited: bool = False
+    retry_after: float | None = None
+
+
+def classify(
+    call: _Call, status: int, headers: CIMultiDict[str], body: bytes, recent_404_retries: int
+) -> BufferedResponse | SourceError | Retry:
+    """The retry policy in one place: the answer to return, the error to raise, or
+    the retry to make. Pure (no waiting, no counting): the mechanics stay apart."""
+    if 200 <= status < 300:
+        return _read_body(call, status, headers, body)
+    if status == 429:
+        return Retry(rate_limited=True, retry_after=parse_retry_after(headers.get("Retry-After")))
+    if status >= 500 or status == 408:
+        return Retry(reason=f"HTTP {status}")
+    if status in (401, 403) and call.needs_token:
+        if status == 401 and call.can_renew and not call.reauthorized:
+            return Retry("renew")
+        what = "refused the renewed credentials" if call.reauthorized else "refused access"
+        return AuthError(
+            f"{call.label}: the Halo Waypoint service {what} (HTTP {status}); "
+            "run `levelup auth` to sign in again"
+        )
+    if call.endpoint == "auth":
+        return AuthError(
+            f"sign-in request {call.where} refused (HTTP {status}"
+            f"{scrub(_auth_error_code(body))}); run `levelup auth` to sign in again"
+        )
+    if status != 404:
+        return HttpStatusError(f"{call.label}: HTTP {status} ({call.method} {call.where})", status)
+    recent = call.recent and call.endpoint in _RECENT_404_ENDPOINTS
+    if recent and call.not_found < recent_404_retries:
+        return Retry("recent_404")
+    if call.endpoint == "match_stats":
+        tried = f", after {call.not_found} retries" if call.not_found else ""
+        return MatchNotFoundError(
+            f"{call.label}: missing from the Halo stats service (HTTP 404{tried})"
+        )
+    return NotFoundError(f"{call.label}: not found (HTTP 404, {call.where})", 404)
+
+
+def _read_body(
+    call: _Call, status: int, headers: CIMultiDict[str], body: bytes
+) -> BufferedResponse | Retry:
+    """A 2xx answer parsed whole: a truncated or invalid JSON body is retried (from
+    an unknown endpoint only when it says it is JSON; it may be empty)."""
+    parsed = _UNSET
+    if body or call.endpoint != "other":
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            if call.endpoint != "other" or "json" in headers.get("Content-Type", ""):
+                return Retry(reason=f"invalid JSON body ({len(body)} bytes)")
+    return BufferedResponse(
+        method=call.method,
+        where=call.where,
+        status=status,
+        headers=headers,
+        body=body,
+        # Match stats are returned as bytes: do not keep the tree.
+        data=_UNSET if call.endpoint == "match_stats" else parsed,
+    )
+
+
+def transport_reason(exc: TimeoutError | aiohttp.ClientError, timeout: float) -> str:
+    """Why an attempt got no answer, without the exception's text (it may hold a URL)."""
+    if isinstance(exc, TimeoutError):
+        return f"no complete answer within {timeout:g} s"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "the response body was cut short"
+    return f"connection failed ({type(exc).__name__})"
+
+
 # ----------------------------------------------------------------- the session
 
 
@@ -594,11 +694,11 @@ class WaypointSession:
 
     def set_tokens(self, spartan: str, clearance: str | None) -> None:
         """Set the headers the Halo hosts require (the token manager calls this)."""
-        self.headers["x-343-authorization-spartan"] = spartan
+        self.headers[SPARTAN_HEADER] = spartan
         if clearance:
-            self.headers["343-clearance"] = clearance
+            self.headers[CLEARANCE_HEADER] = clearance
         else:
-            self.headers.pop("343-clearance", None)
+            self.headers.pop(CLEARANCE_HEADER, None)
 
     def _session(self) -> aiohttp.ClientSession:
         if self._closed:
@@ -655,154 +755,141 @@ class WaypointSession:
             HttpStatusError: another status retrying cannot fix.
             FetchError: retries exhausted.
         """
-        url = str(url)
+        client = self._session()
+        call = self._call(method, str(url))
+        while True:
+            generation, send = await self._headers_for(call, headers)
+            try:
+                status, answer_headers, body = await self._send(
+                    client, call, send, params=params, json=json, data=data
+                )
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                outcome: BufferedResponse | SourceError | Retry = Retry(
+                    reason=transport_reason(exc, self.backoff.timeout)
+                )
+            else:
+                retries = self.backoff.recent_404_retries
+                outcome = classify(call, status, answer_headers, body, retries)
+            if isinstance(outcome, BufferedResponse):
+                self.counters.calls[call.endpoint] += 1
+                return outcome
+            if isinstance(outcome, SourceError):
+                raise outcome
+            if outcome.kind == "renew":
+                await self._renew(call, generation)
+            elif outcome.kind == "recent_404":
+                await self._await_recent(call)
+            else:
+                await self._back_off(call, outcome)
+
+    def _call(self, method: str, url: str) -> _Call:
         parts = urllib.parse.urlsplit(url)
         host = (parts.hostname or "").lower()
         path = parts.path or "/"
-        endpoint = endpoint_name(host, path)
-        where = f"{host}{path}"
-        target = rewrite_url(url, self.host_map)
-        needs_token = host in HALO_HOSTS
         context = _CONTEXT.get()
-        label = context.label or f"{method} {where}"
+        return _Call(
+            method=method,
+            target=rewrite_url(url, self.host_map),
+            where=f"{host}{path}",
+            endpoint=endpoint_name(host, path),
+            label=context.label or f"{method} {host}{path}",
+            needs_token=host in HALO_HOSTS,
+            can_renew=self.tokens is not None,
+            recent=context.recent,
+        )
+
+    async def _headers_for(
+        self, call: _Call, extra: Mapping[str, str] | None
+    ) -> tuple[int, dict[str, str]]:
+        """One attempt's headers and the token generation they carry. The spartan and
+        clearance headers go to the Halo hosts only, never to the sign-in hosts."""
+        generation = 0
+        send: dict[str, str] = {}
+        if call.needs_token:
+            if self.tokens is not None:
+                await self.tokens.ensure_fresh()
+                generation = self.tokens.generation
+            send.update(self.headers)
+        return generation, {**send, **(extra or {})}
+
+    async def _send(
+        self, client: aiohttp.ClientSession, call: _Call, headers: dict[str, str], **payload: Any
+    ) -> tuple[int, CIMultiDict[str], bytes]:
+        """One attempt in its start slot, read whole; the pace learns how it was answered."""
+        started = time.monotonic()
+        async with (
+            self.limiter.slot() as began,
+            client.request(
+                call.method,
+                call.target,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.backoff.timeout),
+                allow_redirects=False,
+                **payload,
+            ) as response,
+        ):
+            status, body = response.status, await response.read()
+            answer_headers = CIMultiDict(response.headers)
+        took = (time.monotonic() - started) * 1000
+        log.debug(
+            "%s %s -> %d (%d bytes, %.0f ms)", call.method, call.where, status, len(body), took
+        )
+        if status == 429:
+            self.limiter.rate_limited(began)
+        else:
+            self.limiter.answered(began)
+        return status, answer_headers, body
+
+    async def _renew(self, call: _Call, generation: int) -> None:
+        """The one renewal a request gets for a 401."""
+        assert self.tokens is not None
+        call.reauthorized = True
+        self.counters.retries[call.endpoint] += 1
+        log.info("%s: HTTP 401, renewing the spartan token and retrying once", call.label)
+        await self.tokens.handle_unauthorized(generation)
+
+    async def _await_recent(self, call: _Call) -> None:
+        """Wait before asking again for a just-ended match (the game's own policy)."""
+        call.not_found += 1
+        self.counters.retries[call.endpoint] += 1
+        total = self.backoff.recent_404_retries
+        log.info(
+            "%s: HTTP 404 on a match that just ended; retry %d of %d",
+            call.label,
+            call.not_found,
+            total,
+        )
+        await self._sleep(self.backoff.recent_404_delay + self._rng.uniform(0, RECENT_404_JITTER))
+
+    async def _back_off(self, call: _Call, retry: Retry) -> None:
+        """Spend one of the request's attempts and wait; FetchError when none is left.
+
+        A 429 does not sleep: it holds every request start back (this one included),
+        since it says the whole client is too fast.
+        """
         backoff = self.backoff
-        failures = 0
-        not_found = 0
-        reauthorized = False
-        timeout = aiohttp.ClientTimeout(total=backoff.timeout)
-        client = self._session()
-
-        while True:
-            generation = 0
-            send: dict[str, str] = {}
-            if needs_token:
-                if self.tokens is not None:
-                    await self.tokens.ensure_fresh()
-                    generation = self.tokens.generation
-                send.update(self.headers)
-            if headers:
-                send.update(headers)
-            reason = ""
-            wait: float | None = None  # None: exponential backoff through `sleep`
-            started = time.monotonic()
-            try:
-                async with (
-                    self.limiter.slot() as began,
-                    client.request(
-                        method,
-                        target,
-                        params=params,
-                        headers=send,
-                        json=json,
-                        data=data,
-                        timeout=timeout,
-                        allow_redirects=False,
-                    ) as response,
-                ):
-                    status = response.status
-                    response_headers = CIMultiDict(response.headers)
-                    body = await response.read()
-            except TimeoutError:
-                reason = f"no complete answer within {backoff.timeout:g} s"
-            except aiohttp.ClientPayloadError:
-                reason = "the response body was cut short"
-            except aiohttp.ClientError as exc:
-                reason = f"connection failed ({type(exc).__name__})"
-            else:
-                log.debug(
-                    "%s %s -> %d (%d bytes, %.0f ms)",
-                    method,
-                    where,
-                    status,
-                    len(body),
-                    (time.monotonic() - started) * 1000,
-                )
-                if status != 429:
-                    self.limiter.answered(began)
-                if 200 <= status < 300:
-                    parsed = _UNSET
-                    if body or endpoint != "other":
-                        try:
-                            parsed = orjson.loads(body)
-                        except orjson.JSONDecodeError:
-                            if endpoint != "other" or "json" in response_headers.get(
-                                "Content-Type", ""
-                            ):
-                                reason = f"invalid JSON body ({len(body)} bytes)"
-                    if not reason:
-                        self.counters.calls[endpoint] += 1
-                        return BufferedResponse(
-                            method=method,
-                            where=where,
-                            status=status,
-                            headers=response_headers,
-                            body=body,
-                            # Match stats are returned as bytes: do not keep the tree.
-                            data=_UNSET if endpoint == "match_stats" else parsed,
-                        )
-                elif status == 429:
-                    self.limiter.rate_limited(began)
-                    after = parse_retry_after(response_headers.get("Retry-After"))
-                    wait = after if after is not None else backoff.delay(failures + 1, self._rng)
-                    wait = min(wait, backoff.max_retry_after)
-                    reason = f"HTTP 429 (rate limited, waiting {wait:.2f} s)"
-                elif status >= 500 or status == 408:
-                    reason = f"HTTP {status}"
-                elif status == 401 and needs_token and self.tokens is not None and not reauthorized:
-                    reauthorized = True
-                    self.counters.retries[endpoint] += 1
-                    log.info("%s: HTTP 401, renewing the spartan token and retrying once", label)
-                    await self.tokens.handle_unauthorized(generation)
-                    continue
-                elif status in (401, 403) and needs_token:
-                    what = "refused the renewed credentials" if reauthorized else "refused access"
-                    raise AuthError(
-                        f"{label}: the Halo Waypoint service {what} (HTTP {status}); "
-                        "run `levelup auth` to sign in again"
-                    )
-                elif endpoint == "auth":
-                    raise AuthError(
-                        f"sign-in request {where} refused (HTTP {status}"
-                        f"{scrub(_auth_error_code(body))}); run `levelup auth` to sign in again"
-                    )
-                elif status == 404:
-                    if (
-                        endpoint in _RECENT_404_ENDPOINTS
-                        and context.recent
-                        and not_found < backoff.recent_404_retries
-                    ):
-                        not_found += 1
-                        self.counters.retries[endpoint] += 1
-                        log.info(
-                            "%s: HTTP 404 on a match that just ended; retry %d of %d",
-                            label,
-                            not_found,
-                            backoff.recent_404_retries,
-                        )
-                        await self._sleep(
-                            backoff.recent_404_delay + self._rng.uniform(0, RECENT_404_JITTER)
-                        )
-                        continue
-                    if endpoint == "match_stats":
-                        tried = f", after {not_found} retries" if not_found else ""
-                        raise MatchNotFoundError(
-                            f"{label}: missing from the Halo stats service (HTTP 404{tried})"
-                        )
-                    raise NotFoundError(f"{label}: not found (HTTP 404, {where})", 404)
-                else:
-                    raise HttpStatusError(f"{label}: HTTP {status} ({method} {where})", status)
-
-            failures += 1
-            if failures >= backoff.attempts:
-                raise FetchError(
-                    f"{label}: gave up after {failures} attempts; last: {reason} ({method} {where})"
-                )
-            self.counters.retries[endpoint] += 1
-            # A long wait is worth telling the user about: the run looks stuck otherwise.
-            level = logging.WARNING if wait is not None and wait >= 10 else logging.INFO
-            log.log(level, "%s: %s; retry %d of %d", label, reason, failures, backoff.attempts - 1)
-            if wait is not None:
-                # A 429 slows the whole client: hold every start back, this one included.
-                self.limiter.pause(wait)
-            else:
-                await self._sleep(backoff.delay(failures, self._rng))
+        call.failures += 1
+        wait: float | None = None
+        reason = retry.reason
+        if retry.rate_limited:
+            wait = retry.retry_after
+            wait = min(
+                backoff.max_retry_after,
+                wait if wait is not None else backoff.delay(call.failures, self._rng),
+            )
+            reason = f"HTTP 429 (rate limited, waiting {wait:.2f} s)"
+        if call.failures >= backoff.attempts:
+            raise FetchError(
+                f"{call.label}: gave up after {call.failures} attempts; last: {reason} "
+                f"({call.method} {call.where})"
+            )
+        self.counters.retries[call.endpoint] += 1
+        # A long wait is worth telling the user about: the run looks stuck otherwise.
+        level = logging.WARNING if wait is not None and wait >= 10 else logging.INFO
+        log.log(
+            level, "%s: %s; retry %d of %d", call.label, reason, call.failures, backoff.attempts - 1
+        )
+        if wait is not None:
+            self.limiter.pause(wait)
+        else:
+            await self._sleep(backoff.delay(call.failures, self._rng))
