@@ -1,8 +1,10 @@
-"""Process-wide thread settings: how the parsing thread and a writer thread share the GIL."""
+"""Process-wide runtime settings for bulk work: how the parsing thread and a writer
+thread share the GIL, and when the cyclic garbage collector runs."""
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 from collections.abc import Iterator
 
@@ -28,3 +30,33 @@ def prompt_gil_handoff() -> Iterator[None]:
         yield
     finally:
         sys.setswitchinterval(previous)
+
+
+@contextlib.contextmanager
+def young_collections_only() -> Iterator[None]:
+    """Pause the cyclic garbage collector's automatic runs for the duration.
+
+    A sync or backfill allocates millions of short-lived containers (parsed
+    JSON documents, row tuples), none of them in a cycle: reference counting
+    frees them all. The collector, triggered every few hundred allocations,
+    would scan them anyway, and its older generations scan every live object
+    (the whole batch being built), again and again: in a long sync that is a
+    third of the parsing thread's time for nothing. The caller runs
+    `collect_young` once per batch instead, which frees any cycle made since
+    (asyncio's futures and exceptions do make some) at the cost of one scan of
+    what was allocated since. A full collection runs on exit; the collector's
+    previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
+
+
+def collect_young() -> None:
+    """Collect the objects allocated since the last collection (see `young_collections_only`)."""
+    gc.collect(0)

@@ -179,16 +179,16 @@ def bulk_writes(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
       then writes a large commit straight into the database file instead of
       into the WAL first and the file at the next checkpoint (measured on
       20,000 matches: ~7% more matches per second, ~20 MiB less peak RSS).
-    - `memory_limit` max(128 MiB, twice the file): DuckDB's buffer manager
+    - `memory_limit` max(128 MiB, half the file): DuckDB's buffer manager
       otherwise keeps every block it touched cached up to 80% of the
-      machine's memory, which is most of the sync's memory beyond Python's
-      (measured: ~30 MiB less peak RSS for ~2% fewer matches per second). Twice
-      the file leaves room for the key indexes and the batch being written at
-      any size; operations that need more spill to disk. The file grows while
-      the phase runs (a first sync starts from an empty one), so the writer
-      raises the limit with it before each batch (`grow_bulk_memory`): the key
-      indexes of every table stay in memory, and a limit fixed at the start
-      ran out at the end of a 5,000-match sync with skill documents.
+      machine's memory, which is most of the sync's memory beyond Python's.
+      Half the file leaves room for the key indexes (only the upsert tables
+      have them) and the batch being written; operations that need more
+      spill to disk. The file grows while the phase runs (a first sync
+      starts from an empty one), so the writer raises the limit with it
+      before each batch (`grow_bulk_memory`): the key indexes of every table
+      stay in memory, and a limit fixed at the start ran out at the end of a
+      5,000-match sync with skill documents.
 
     Both are restored on exit: migrations and other work run with DuckDB's
     defaults.
@@ -214,7 +214,7 @@ _BULK_LIMITS: dict[int, int] = {}
 
 
 def grow_bulk_memory(conn: duckdb.DuckDBPyConnection) -> None:
-    """Raise a bulk phase's memory limit to twice the file as it is now (never lower
+    """Raise a bulk phase's memory limit to half the file as it is now (never lower
     it; nothing outside `bulk_writes`). Called before each batch is written."""
     current = _BULK_LIMITS.get(id(conn))
     if current is None:
@@ -233,7 +233,7 @@ def _bulk_memory_mib(conn: duckdb.DuckDBPyConnection) -> int:
         size = os.path.getsize(rows[0][0]) if rows and rows[0][0] else 0
     except OSError:
         size = 0
-    return max(_BULK_MIN_MEMORY_MIB, 2 * size // 2**20)
+    return max(_BULK_MIN_MEMORY_MIB, size // 2 // 2**20)
 
 
 def open_player_db(path: Path) -> tuple[duckdb.DuckDBPyConnection, MigrationReport]:

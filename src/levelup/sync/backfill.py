@@ -56,7 +56,7 @@ from levelup.sync.backfill_options import (
 from levelup.sync.names import fill_personal_score_names
 from levelup.sync.progress import ProgressBar
 from levelup.sync.warnings_counter import WarningCounter
-from levelup.threads import prompt_gil_handoff
+from levelup.threads import collect_young, prompt_gil_handoff, young_collections_only
 
 log = logging.getLogger("levelup.backfill")
 
@@ -607,6 +607,7 @@ async def backfill_player(
         WarningCounter() as warnings,
         ProgressBar(f"backfill {player}", enabled=request.progress) as progress,
         prompt_gil_handoff(),
+        young_collections_only(),
         bulk_writes(conn),
         _WriteBehind(lambda changed: _count_changes(report, changed)) as writes,
     ):
@@ -616,6 +617,7 @@ async def backfill_player(
             # between batches, so a SIGINT/SIGTERM (delivered there, one loop turn
             # after it arrives) stops it within a batch or so, what was written kept.
             await asyncio.sleep(0)
+            collect_young()
             stats_ids = [m for m in chunk if m in by_kind.get(STATS_DOCUMENT, ())]
             bodies: dict[str, str | bytes] = {}
             if not request.refetch:

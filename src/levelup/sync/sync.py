@@ -77,7 +77,7 @@ from levelup.sync.neighbours import Neighbours
 from levelup.sync.progress import ProgressBar
 from levelup.sync.skill import retry_failed_skill, store_csr_snapshots
 from levelup.sync.warnings_counter import WarningCounter
-from levelup.threads import prompt_gil_handoff
+from levelup.threads import collect_young, prompt_gil_handoff, young_collections_only
 
 log = logging.getLogger("levelup.sync")
 
@@ -482,6 +482,7 @@ async def sync_player(
     def on_flush(_ids: list[str]) -> None:
         record_failures(conn, pending_failures)
         pending_failures.clear()
+        collect_young()
 
     writer = MatchWriter(
         conn,
@@ -515,6 +516,7 @@ async def sync_player(
             WarningCounter() as warnings,
             ProgressBar(f"sync {report.player}", enabled=options.progress) as progress,
             prompt_gil_handoff(),
+            young_collections_only(),
             bulk_writes(conn),
             writer,  # listed last: the batch in flight ends before the settings are restored
         ):
