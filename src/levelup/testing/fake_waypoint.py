@@ -8,8 +8,10 @@ endpoint described in `levelup.sources.endpoints` is served from its
 description (one generic route each); only computed answers (history, counts,
 profiles) and the sign-in chain have their own handlers.
 
-Routing: host H's path P is served at ``http://127.0.0.1:PORT/H/P``. A client
-rewrites ``https://H[:443]/P?q`` to ``host_map()[H] + "/P?q"`` (see `rewrite_url`).
+Routing: host H's path P is served at ``http://127.0.0.1:PORT/H/P`` (aiohttp's
+router); one middleware logs each request and applies the hidden rate limit, the
+injected faults and the token check. A client rewrites ``https://H[:443]/P?q`` to
+``host_map()[H] + "/P?q"`` (`levelup.sources.http.rewrite_url`).
 
 Usage::
 
@@ -35,8 +37,7 @@ import re
 import sys
 import threading
 import time
-import urllib.parse
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,17 +47,20 @@ from aiohttp import web
 from levelup.errors import LevelUpError, PlayerNotFoundError, UsageError
 from levelup.sources.base import MatchNotFoundError, PlayerIdentity, normalize_xuid
 from levelup.sources.endpoints import (
-    DISCOVERY,
+    ALL_HOSTS,
     ENDPOINTS,
-    GAMECMS,
+    HALO_HOSTS,
     HALOSTATS,
+    LOGIN,
     MATCH_COUNT,
     PROFILE,
     SETTINGS,
-    SKILL,
+    USER_AUTH,
+    XSTS,
     Endpoint,
     players_answer,
 )
+from levelup.sources.http import SPARTAN_HEADER, rewrite_url
 from levelup.sources.recorded import MAX_PAGE_SIZE, RecordedDirectory
 
 __all__ = [
@@ -70,36 +74,14 @@ __all__ = [
     "rewrite_url",
 ]
 
-LOGIN = "login.live.com"
-USER_AUTH = "user.auth.xboxlive.com"
-XSTS = "xsts.auth.xboxlive.com"
-
-ALL_HOSTS = (HALOSTATS, SKILL, PROFILE, DISCOVERY, GAMECMS, SETTINGS, LOGIN, USER_AUTH, XSTS)
-# Hosts whose every endpoint requires a valid x-343-authorization-spartan header.
-HALO_HOSTS = frozenset({HALOSTATS, SKILL, PROFILE, DISCOVERY, GAMECMS})
-
 XBOX_RELYING_PARTY = "http://xboxlive.com"
 HALO_RELYING_PARTY = "https://prod.xsts.halowaypoint.com/"
-SPARTAN_HEADER = "x-343-authorization-spartan"
-CLEARANCE_HEADER = "343-clearance"
+_CLEARANCE_PATH = "/oban/flight-configurations/titles/hi/audiences/RETAIL"
+# The described endpoints served as recorded (the match count has its own handler).
+_RECORDED = tuple(e for e in ENDPOINTS if e is not MATCH_COUNT)
 
 FaultKind = Literal["429", "500", "503", "404_then_ok", "slow", "truncated", "401"]
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "503", "404_then_ok", "slow", "truncated", "401")
-
-_JSON = "application/json; charset=utf-8"
-
-
-def rewrite_url(url: str, host_map: Mapping[str, str]) -> str:
-    """Map ``https://H[:443]/P?q`` to ``host_map[H] + "/P?q"``; other URLs are unchanged.
-
-    Used by tests (and usable by clients) to point absolute API URLs at the fake.
-    """
-    parts = urllib.parse.urlsplit(url)
-    base = host_map.get(parts.hostname or "")
-    if base is None:
-        return url
-    rewritten = base + (parts.path or "/")
-    return f"{rewritten}?{parts.query}" if parts.query else rewritten
 
 
 @dataclass
@@ -168,6 +150,19 @@ class Fault:
                 return False
         return True
 
+    def reply(self) -> web.Response:
+        """The answer that replaces the normal one ("slow" and "truncated" have none)."""
+        if self.kind == "404_then_ok":
+            return _error(404, "not found (injected)")
+        if self.kind != "429":  # "500", "503", "401"
+            return _error(int(self.kind), f"injected {self.kind}")
+        reply = _error(429, "rate limit exceeded (injected)")
+        if self.retry_after is not None:
+            seconds = self.retry_after
+            whole = float(seconds).is_integer()
+            reply.headers["Retry-After"] = str(int(seconds)) if whole else str(seconds)
+        return reply
+
     def _take(self, path: str) -> bool:
         """Consume one use for `path`; False when no use is left."""
         if self.counts_per_path:
@@ -194,13 +189,6 @@ class RequestRecord:
     end: float | None = None
     fault: str | None = None  # kind of the fault applied, if any
     retry_after: float | None = None  # seconds a 429 of the rate limit said to wait
-
-
-@dataclass
-class _Reply:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class TokenBucket:
@@ -231,11 +219,15 @@ class TokenBucket:
         return max(0.01, math.ceil((1 - self._tokens) / self.rate * 100) / 100)
 
 
-def _json_reply(data: Any, status: int = 200) -> _Reply:
-    return _Reply(status, orjson.dumps(data), {"Content-Type": _JSON})
+def _json_reply(data: Any, status: int = 200) -> web.Response:
+    return _body_reply(orjson.dumps(data), status)
 
 
-def _error(status: int, message: str, code: str | None = None) -> _Reply:
+def _body_reply(body: bytes, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=body, content_type="application/json", charset="utf-8")
+
+
+def _error(status: int, message: str, code: str | None = None) -> web.Response:
     """An error body shaped like the Halo services' (status, title, detail)."""
     title = {
         400: "Bad Request",
@@ -256,16 +248,7 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-_Handler = Callable[..., Awaitable[_Reply]]
-
-
-@dataclass(frozen=True)
-class _Route:
-    host: str
-    method: str
-    regex: re.Pattern[str]
-    handler: _Handler
-    needs_spartan: bool
+_Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 def _finish_tasks(loop: asyncio.AbstractEventLoop) -> None:
@@ -292,6 +275,12 @@ class FakeWaypoint:
     been invalidated by `expire_tokens`. ``343-clearance`` is accepted, not required.
     The sign-in chain checks that each step gets a token from the previous one.
     """
+
+    port: int | None = None  # once started
+    _runner: web.AppRunner | None = None
+    _loop: asyncio.AbstractEventLoop | None = None  # with start_in_thread
+    _thread: threading.Thread | None = None
+    _sign_in_routes: frozenset[web.AbstractRoute] = frozenset()
 
     def __init__(
         self,
@@ -348,11 +337,6 @@ class FakeWaypoint:
         self._revoked_refresh_tokens: set[str] = set()
         self.issued_refresh_tokens: list[str] = []
         self.issued_spartan_tokens: list[str] = []
-        self._runner: web.AppRunner | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self.port: int | None = None
-        self._routes = self._build_routes()
         self.bucket = TokenBucket(rate_limit, rate_burst) if rate_limit else None
 
     # ------------------------------------------------------------ lifecycle
@@ -361,8 +345,15 @@ class FakeWaypoint:
         """Bind and start serving on the running event loop."""
         if self._runner is not None:
             raise RuntimeError("FakeWaypoint is already started")
-        app = web.Application(client_max_size=4 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+
+        @web.middleware
+        async def middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
+            """Every request goes through `_dispatch` (log, rate limit, faults, token
+            check), which ends in the matched handler (`_route`: ``request.match_info``)."""
+            return await self._dispatch(request)
+
+        app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[middleware])
+        self._add_routes(app.router)
         # A short shutdown timeout: "slow" faults must not hold up stop().
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
@@ -534,37 +525,30 @@ class FakeWaypoint:
 
     # ------------------------------------------------------------ dispatch
 
-    def _build_routes(self) -> list[_Route]:
-        def route(host: str, method: str, pattern: str, handler: _Handler, spartan: bool) -> _Route:
-            return _Route(host, method, re.compile(pattern), handler, spartan)
-
-        return [
-            route(
-                HALOSTATS, "GET", r"^/hi/players/(?P<player>[^/]+)/matches$", self._history, True
-            ),
-            route(
-                HALOSTATS,
-                "GET",
-                r"^/hi/players/(?P<player>[^/]+)/matches/count$",
-                self._count,
-                True,
-            ),
-            route(PROFILE, "GET", r"^/users$", self._users, True),
-            route(PROFILE, "GET", r"^/users/(?P<user>[^/]+)$", self._user, True),
-            *(_Route(e.host, "GET", e.regex, self._document_handler(e), True) for e in ENDPOINTS),
-            route(SETTINGS, "POST", r"^/spartan-token$", self._spartan_token, False),
-            route(
-                SETTINGS,
-                "GET",
-                r"^/oban/flight-configurations/titles/hi/audiences/RETAIL"
-                r"(?:/players/[^/]+)?/active$",
-                self._clearance,
-                True,
-            ),
-            route(LOGIN, "POST", r"^/oauth20_token\.srf$", self._oauth_token, False),
-            route(USER_AUTH, "POST", r"^/user/authenticate$", self._user_token, False),
-            route(XSTS, "POST", r"^/xsts/authorize$", self._xsts_token, False),
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        """Every endpoint on its real path under ``/<host>``. Every route needs a
+        valid spartan token except the sign-in chain's, which issue the tokens."""
+        guarded = [
+            ("GET", HALOSTATS, "/hi/players/{player}/matches", self._history),
+            ("GET", HALOSTATS, MATCH_COUNT.path, self._count),
+            ("GET", PROFILE, "/users", self._users),
+            ("GET", PROFILE, "/users/{user}", self._user),
+            *(("GET", e.host, e.path, self._document_handler(e)) for e in _RECORDED),
+            ("GET", SETTINGS, f"{_CLEARANCE_PATH}/active", self._clearance),
+            ("GET", SETTINGS, f"{_CLEARANCE_PATH}/players/{{player}}/active", self._clearance),
         ]
+        sign_in = [
+            ("POST", SETTINGS, "/spartan-token", self._spartan_token),
+            ("POST", LOGIN, "/oauth20_token.srf", self._oauth_token),
+            ("POST", USER_AUTH, "/user/authenticate", self._user_token),
+            ("POST", XSTS, "/xsts/authorize", self._xsts_token),
+        ]
+        for method, host, path, handler in guarded:
+            router.add_route(method, f"/{host}{path}", handler)
+        self._sign_in_routes = frozenset(
+            router.add_route(method, f"/{host}{path}", handler)
+            for method, host, path, handler in sign_in
+        )
 
     def _take_fault(self, method: str, host: str, path: str) -> Fault | None:
         with self._lock:
@@ -574,33 +558,29 @@ class FakeWaypoint:
         return None
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        """The middleware's work on every request: log it, then answer it (a bug in
+        the fake still answers, with a 500 saying what happened)."""
         _, _, rest = request.path.partition("/")
         host, slash, tail = rest.partition("/")
         path = slash + tail if slash else "/"
-        record = RequestRecord(
-            start=time.monotonic(),
-            method=request.method,
-            host=host,
-            path=path,
-            query=request.query_string,
-        )
+        record = RequestRecord(time.monotonic(), request.method, host, path, request.query_string)
         with self._lock:
             self._records.append(record)
         try:
             reply = await self._answer(request, record)
-        except Exception as exc:  # a bug in the fake: still answer, and say what happened
+        except Exception as exc:
             reply = _error(500, f"fake server error: {type(exc).__name__}: {exc}")
         record.status = reply.status
         record.end = time.monotonic()
-        return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+        return reply
 
     def set_rate_limit(self, rate: float | None, burst: float | None = None) -> None:
         """Install (or remove, with None) the hidden rate limit of the Halo hosts."""
         with self._lock:
             self.bucket = TokenBucket(rate, burst) if rate else None
 
-    def _rate_limited(self, host: str, record: RequestRecord) -> _Reply | None:
-        if host not in HALO_HOSTS:
+    def _rate_limited(self, record: RequestRecord) -> web.Response | None:
+        if record.host not in HALO_HOSTS:
             return None
         with self._lock:
             bucket = self.bucket
@@ -613,60 +593,40 @@ class FakeWaypoint:
         reply.headers["Retry-After"] = f"{wait:g}"
         return reply
 
-    async def _answer(self, request: web.Request, record: RequestRecord) -> _Reply:
-        method, host, path = record.method, record.host, record.path
-        limited = self._rate_limited(host, record)
+    async def _answer(self, request: web.Request, record: RequestRecord) -> web.Response:
+        """The hidden rate limit first, then the first fault that applies, then the route."""
+        limited = self._rate_limited(record)
         if limited is not None:
             return limited
+        method, host, path = record.method, record.host, record.path
         fault = self._take_fault(method, host, path)
-        truncate = False
         if fault is not None:
             record.fault = fault.kind
             if fault.kind == "slow":
                 await asyncio.sleep(fault.delay)
-            elif fault.kind == "truncated":
-                truncate = True
-            elif fault.kind == "429":
-                reply = _error(429, "rate limit exceeded (injected)")
-                if fault.retry_after is not None:
-                    seconds = fault.retry_after
-                    reply.headers["Retry-After"] = (
-                        str(int(seconds)) if float(seconds).is_integer() else str(seconds)
-                    )
-                return reply
-            elif fault.kind == "404_then_ok":
-                return _error(404, "not found (injected)")
-            else:  # "500", "503", "401"
-                return _error(int(fault.kind), f"injected {fault.kind}")
+            elif fault.kind != "truncated":
+                return fault.reply()
         reply = await self._route(request, method, host, path)
-        if truncate:
-            cut = reply.body[: len(reply.body) // 2]
-            return _Reply(200, cut, {"Content-Type": _JSON})
+        if fault is not None and fault.kind == "truncated":
+            return _body_reply(reply.body[: len(reply.body) // 2])
         return reply
 
-    async def _route(self, request: web.Request, method: str, host: str, path: str) -> _Reply:
+    async def _route(self, request: web.Request, method: str, host: str, path: str) -> web.Response:
+        """The answer of the route aiohttp's router found, once its token is checked."""
         if host not in ALL_HOSTS:
             return _error(404, f"unknown host {host!r}: the fake serves {', '.join(ALL_HOSTS)}")
-        wrong_method = False
-        for route in self._routes:
-            if route.host != host:
-                continue
-            match = route.regex.match(path)
-            if match is None:
-                continue
-            if route.method != method:
-                wrong_method = True
-                continue
-            if route.needs_spartan:
-                denied = self._check_spartan(request)
-                if denied is not None:
-                    return denied
-            return await route.handler(request, **match.groupdict())
-        if wrong_method:
-            return _error(405, f"{method} not allowed on {path}")
-        return _error(404, f"no such endpoint: {host}{path}")
+        found = request.match_info
+        if found.http_exception is not None:
+            if found.http_exception.status == 405:
+                return _error(405, f"{method} not allowed on {path}")
+            return _error(404, f"no such endpoint: {host}{path}")
+        if found.route not in self._sign_in_routes:
+            denied = self._check_spartan(request)
+            if denied is not None:
+                return denied
+        return await found.handler(request)
 
-    def _check_spartan(self, request: web.Request) -> _Reply | None:
+    def _check_spartan(self, request: web.Request) -> web.Response | None:
         token = request.headers.get(SPARTAN_HEADER)
         if not token:
             return _error(401, f"missing {SPARTAN_HEADER} header", "MissingToken")
@@ -697,8 +657,8 @@ class FakeWaypoint:
                 return player
             raise
 
-    async def _history(self, request: web.Request, player: str) -> _Reply:
-        query = request.query
+    async def _history(self, request: web.Request) -> web.Response:
+        query, player = request.query, request.match_info["player"]
         try:
             start = int(query.get("start", "0"))
             count = min(int(query.get("count", str(MAX_PAGE_SIZE))), MAX_PAGE_SIZE)
@@ -716,11 +676,12 @@ class FakeWaypoint:
             return _error(400, str(exc))
         return _json_reply(body)
 
-    async def _count(self, request: web.Request, player: str) -> _Reply:
+    async def _count(self, request: web.Request) -> web.Response:
         """The recorded count when the directory records counts (`MATCH_COUNT`), else
         one computed from its history: the real service always has a count."""
         if self.directory.has_service(MATCH_COUNT):
-            return await self._document_handler(MATCH_COUNT)(request, player=player)
+            return await self._document_handler(MATCH_COUNT)(request)
+        player = request.match_info["player"]
         try:
             xuid = await self._in_thread(self._player_xuid, player)
             body = await self._in_thread(self.directory.match_counts, xuid)
@@ -730,7 +691,7 @@ class FakeWaypoint:
             return _error(400, str(exc))
         return _json_reply(body)
 
-    async def _users(self, request: web.Request) -> _Reply:
+    async def _users(self, request: web.Request) -> web.Response:
         raw: list[str] = []
         for value in request.query.getall("xuids", []):
             raw.extend(v for v in value.split(",") if v.strip())
@@ -742,7 +703,8 @@ class FakeWaypoint:
             return _error(400, str(exc))
         return _json_reply(self.directory.profiles(xuids))
 
-    async def _user(self, request: web.Request, user: str) -> _Reply:
+    async def _user(self, request: web.Request) -> web.Response:
+        user = request.match_info["user"]
         lowered = user.lower()
         try:
             if lowered == "me":
@@ -767,7 +729,7 @@ class FakeWaypoint:
         (every one must be an xuid: the skill service rejects bots' ids).
         """
 
-        async def handler(request: web.Request, **params: str) -> _Reply:
+        async def handler(request: web.Request) -> web.Response:
             players: list[str] = []
             if endpoint.per_player:
                 raw = [v for value in request.query.getall("players", []) for v in value.split(",")]
@@ -778,7 +740,7 @@ class FakeWaypoint:
                 except ValueError as exc:
                     return _error(400, f"players: {exc}")
             try:
-                body = self.directory.document(endpoint, **params)
+                body = self.directory.document(endpoint, **request.match_info)
             except MatchNotFoundError as exc:
                 return _error(404, str(exc), "NotFound")
             except LevelUpError as exc:
@@ -787,7 +749,7 @@ class FakeWaypoint:
                 return _error(404, f"the recorded directory has no {endpoint.name} service")
             if endpoint.per_player:
                 body = players_answer(body, players)
-            return _Reply(200, body, {"Content-Type": _JSON})
+            return _body_reply(body)
 
         return handler
 
@@ -802,7 +764,7 @@ class FakeWaypoint:
             self._signed_in = named[0] if named else PlayerIdentity("2533274800000001", "FakeUser")
         return self._signed_in
 
-    async def _oauth_token(self, request: web.Request) -> _Reply:
+    async def _oauth_token(self, request: web.Request) -> web.Response:
         form = await request.post()
         grant = str(form.get("grant_type", ""))
         if not form.get("client_id"):
@@ -852,7 +814,7 @@ class FakeWaypoint:
             return {}
         return data if isinstance(data, dict) else {}
 
-    async def _user_token(self, request: web.Request) -> _Reply:
+    async def _user_token(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
         ticket = str((body.get("Properties") or {}).get("RpsTicket", ""))
         access = ticket.split("=", 1)[1] if ticket[:2] in ("d=", "t=") else ticket
@@ -873,7 +835,7 @@ class FakeWaypoint:
             }
         )
 
-    async def _xsts_token(self, request: web.Request) -> _Reply:
+    async def _xsts_token(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
         properties = body.get("Properties") or {}
         user_tokens = properties.get("UserTokens") or []
@@ -903,7 +865,7 @@ class FakeWaypoint:
             }
         )
 
-    async def _spartan_token(self, request: web.Request) -> _Reply:
+    async def _spartan_token(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
         proofs = body.get("Proof") or []
         proof = proofs[0] if proofs and isinstance(proofs[0], dict) else {}
@@ -925,7 +887,7 @@ class FakeWaypoint:
             }
         )
 
-    async def _clearance(self, request: web.Request) -> _Reply:
+    async def _clearance(self, request: web.Request) -> web.Response:
         return _json_reply(
             {
                 "FlightConfigurationId": "fake-flight-5e9f5f43-8b7a-4b0e-9f39-1f0c3a2d7e11",
