@@ -77,7 +77,6 @@ _FILE_FIELDS = {
     "redirect_uri": ENV_REDIRECT_URI,
     "refresh_token": ENV_REFRESH_TOKEN,
 }
-_SECRET_FIELDS = frozenset({"client_secret", "refresh_token", "spartan_token", "clearance_token"})
 
 MASK = "***"
 

@@ -24,8 +24,10 @@ import asyncio
 import getpass
 import os
 import sys
+from typing import Any
 
 from spnkr.auth import oauth
+from spnkr.auth.app import AzureApp
 
 from levelup.commands import COMMANDS
 from levelup.commands.common import key_value_table, print_json, stdout_console
@@ -122,63 +124,25 @@ def _sign_in(args: argparse.Namespace) -> int:
         # new credentials are known, never lost.
         print(f"note: {exc}; it will be replaced (the old file kept as .bad)", file=sys.stderr)
         stored = {}
-    env = os.environ
-
-    def pick(option: str | None, var: str, key: str) -> str | None:
-        for value in (option, env.get(var), stored.get(key)):
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-        return None
-
-    interactive = args.code is None
-    client_id = pick(args.client_id, ENV_CLIENT_ID, "client_id")
-    secret_text = pick(args.client_secret, ENV_CLIENT_SECRET, "client_secret")
-    redirect_uri = pick(args.redirect_uri, ENV_REDIRECT_URI, "redirect_uri")
-    if client_id is None:
-        client_id = _ask("Azure app client id")
-    if secret_text is None:
-        secret_text = _ask("Azure app client secret (not echoed)", secret=True)
-    if redirect_uri is None:
-        redirect_uri = (
-            _ask("Redirect URI", default=DEFAULT_REDIRECT_URI)
-            if interactive
-            else DEFAULT_REDIRECT_URI
-        )
-    client_secret = Secret(secret_text)
+    client_id, client_secret, redirect_uri = _app_settings(args, stored)
     app = azure_app(client_id, client_secret, redirect_uri)
-    if interactive:
-        url = oauth.generate_authorization_url(app)
-        print(
-            "Open this address in a browser and sign in with the Microsoft account of "
-            "your Xbox profile:\n\n"
-            f"  {url}\n\n"
-            f"The browser is then sent to {redirect_uri}/?code=... (the page itself may "
-            "fail to load: that is expected). Copy that whole address from the address bar.",
-            file=sys.stderr,
-        )
-        pasted = _ask("Paste the address (or just the code)")
-    else:
-        pasted = args.code
-    code = extract_code(pasted)
-    result = asyncio.run(_exchange(app, code))
+    pasted = args.code if args.code is not None else _ask_for_code(app, redirect_uri)
+    result = asyncio.run(_exchange(app, extract_code(pasted)))
     if result.refresh_token is None:
         raise AuthError(
             "the sign-in returned no refresh token: check that the app asks for "
             "Xboxlive.offline_access (a personal-account app registration)"
         )
-    aside = update_config_file(
-        path,
-        {
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "redirect_uri": redirect_uri,
-            "refresh_token": result.refresh_token,
-            "gamertag": result.gamertag,
-            "xuid": result.xuid,
-        },
-        replace_corrupt=True,
-    )
-    overridden = [v for v in (ENV_REFRESH_TOKEN, ENV_SPARTAN_TOKEN) if env.get(v)]
+    saved = {
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "redirect_uri": redirect_uri,
+        "refresh_token": result.refresh_token,
+        "gamertag": result.gamertag,
+        "xuid": result.xuid,
+    }
+    aside = update_config_file(path, saved, replace_corrupt=True)
+    overridden = [v for v in (ENV_REFRESH_TOKEN, ENV_SPARTAN_TOKEN) if os.environ.get(v)]
     if args.json:
         print_json(
             {
@@ -190,18 +154,53 @@ def _sign_in(args: argparse.Namespace) -> int:
                 "overridden_by_environment": overridden,
             }
         )
-    else:
-        who = result.gamertag or "the account"
-        xuid = f" (xuid {result.xuid})" if result.xuid else ""
-        print(f"Signed in as {who}{xuid}. Credentials saved in {path} (readable by you only).")
-        if aside:
-            print(f"The unusable previous file is kept as {aside}.")
-        for var in overridden:
-            print(f"note: ${var} is set and takes precedence over the saved file.")
+        return 0
+    who = result.gamertag or "the account"
+    xuid = f" (xuid {result.xuid})" if result.xuid else ""
+    print(f"Signed in as {who}{xuid}. Credentials saved in {path} (readable by you only).")
+    if aside:
+        print(f"The unusable previous file is kept as {aside}.")
+    for var in overridden:
+        print(f"note: ${var} is set and takes precedence over the saved file.")
     return 0
 
 
-async def _exchange(app, code: str) -> SignIn:  # type: ignore[no-untyped-def]
+def _app_settings(args: argparse.Namespace, stored: dict[str, Any]) -> tuple[str, Secret, str]:
+    """The Azure app's client id, secret and redirect URI: from the option, else the
+    environment, else the saved file, else asked (without a prompt, when the code
+    was given, the redirect URI is the default)."""
+
+    def pick(option: str | None, var: str, key: str) -> str | None:
+        for value in (option, os.environ.get(var), stored.get(key)):
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return None
+
+    client_id = pick(args.client_id, ENV_CLIENT_ID, "client_id") or _ask("Azure app client id")
+    secret = pick(args.client_secret, ENV_CLIENT_SECRET, "client_secret") or _ask(
+        "Azure app client secret (not echoed)", secret=True
+    )
+    redirect_uri = pick(args.redirect_uri, ENV_REDIRECT_URI, "redirect_uri")
+    if redirect_uri is None and args.code is None:
+        redirect_uri = _ask("Redirect URI", default=DEFAULT_REDIRECT_URI)
+    return client_id, Secret(secret), redirect_uri or DEFAULT_REDIRECT_URI
+
+
+def _ask_for_code(app: AzureApp, redirect_uri: str) -> str:
+    """Show the sign-in address and read back where the browser was sent."""
+    url = oauth.generate_authorization_url(app)
+    print(
+        "Open this address in a browser and sign in with the Microsoft account of "
+        "your Xbox profile:\n\n"
+        f"  {url}\n\n"
+        f"The browser is then sent to {redirect_uri}/?code=... (the page itself may "
+        "fail to load: that is expected). Copy that whole address from the address bar.",
+        file=sys.stderr,
+    )
+    return _ask("Paste the address (or just the code)")
+
+
+async def _exchange(app: AzureApp, code: str) -> SignIn:
     session = WaypointSession(requests_per_second=5, concurrency=1, host_map=host_map_from_env())
     try:
         return await sign_in(session, app, code=code, with_identity=True)

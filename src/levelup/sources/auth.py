@@ -143,45 +143,8 @@ async def sign_in(
     """
     if (refresh_token is None) == (code is None):
         raise ValueError("give exactly one of refresh_token and code")
-    now = dt.datetime.now(dt.UTC)
     try:
-        if code is not None:
-            remember_secret(code)
-            token = await oauth.request_oauth_token(session, code, app)  # type: ignore[arg-type]
-        else:
-            assert refresh_token is not None
-            token = await oauth.refresh_oauth_token(
-                session,  # type: ignore[arg-type]
-                refresh_token.reveal(),
-                app,
-            )
-        access = token.access_token
-        remember_secret(access)
-        new_refresh = token.raw.get("refresh_token")
-        rotated = Secret(new_refresh) if isinstance(new_refresh, str) and new_refresh else None
-        user = await xbox.request_user_token(session, access)  # type: ignore[arg-type]
-        remember_secret(user.token)
-        xuid = gamertag = None
-        if with_identity:
-            xsts = await xbox.request_xsts_token(
-                session,  # type: ignore[arg-type]
-                user.token,
-                XSTS_V3_XBOX_AUDIENCE,
-            )
-            remember_secret(xsts.token)
-            claims = xsts.xui
-            xuid = str(claims.get("xid")) if claims.get("xid") else None
-            gamertag = str(claims.get("gtg")) if claims.get("gtg") else None
-        halo_xsts = await xbox.request_xsts_token(
-            session,  # type: ignore[arg-type]
-            user.token,
-            XSTS_V3_HALO_AUDIENCE,
-        )
-        remember_secret(halo_xsts.token)
-        spartan = await halo.request_spartan_token(session, halo_xsts.token)  # type: ignore[arg-type]
-        spartan_value = Secret(spartan.token)
-        clearance = await halo.request_clearance_token(session, spartan.token)  # type: ignore[arg-type]
-        clearance_value = Secret(clearance.token) if clearance.token else None
+        return await _chain(session, app, refresh_token, code, with_identity)
     except AuthError:
         raise
     except SourceError as exc:
@@ -195,14 +158,53 @@ async def sign_in(
             f"unexpected answer during sign-in ({type(exc).__name__}); "
             "try again, or run `levelup auth`"
         ) from None
+
+
+def _kept(value: str) -> str:
+    """`value`, remembered as a secret so that `scrub` blanks it from any message."""
+    remember_secret(value)
+    return value
+
+
+async def _chain(
+    session: Any,  # a WaypointSession where spnkr's functions expect an aiohttp session
+    app: AzureApp,
+    refresh_token: Secret | None,
+    code: str | None,
+    with_identity: bool,
+) -> SignIn:
+    """The chain's steps: OAuth, Xbox user token, XSTS (Halo audience), spartan, clearance."""
+    now = dt.datetime.now(dt.UTC)
+    if code is not None:
+        token = await oauth.request_oauth_token(session, _kept(code), app)
+    else:
+        assert refresh_token is not None
+        token = await oauth.refresh_oauth_token(session, refresh_token.reveal(), app)
+    access = _kept(token.access_token)
+    new_refresh = token.raw.get("refresh_token")
+    rotated = Secret(new_refresh) if isinstance(new_refresh, str) and new_refresh else None
+    user = _kept((await xbox.request_user_token(session, access)).token)
+    xuid, gamertag = await _identity(session, user) if with_identity else (None, None)
+    halo_xsts = await xbox.request_xsts_token(session, user, XSTS_V3_HALO_AUDIENCE)
+    spartan = await halo.request_spartan_token(session, _kept(halo_xsts.token))
+    spartan_token = Secret(spartan.token)
+    clearance = await halo.request_clearance_token(session, spartan.token)
     return SignIn(
-        spartan_token=spartan_value,
-        clearance_token=clearance_value,
+        spartan_token=spartan_token,
+        clearance_token=Secret(clearance.token) if clearance.token else None,
         expires_at=_spartan_expiry(spartan.raw, now),
         refresh_token=rotated,
         xuid=xuid,
         gamertag=gamertag,
     )
+
+
+async def _identity(session: Any, user_token: str) -> tuple[str | None, str | None]:
+    """The signed-in player's xuid and gamertag, from the Xbox audience's XSTS token."""
+    xsts = await xbox.request_xsts_token(session, user_token, XSTS_V3_XBOX_AUDIENCE)
+    _kept(xsts.token)
+    xuid, gamertag = xsts.xui.get("xid"), xsts.xui.get("gtg")
+    return (str(xuid) if xuid else None, str(gamertag) if gamertag else None)
 
 
 class TokenManager:
