@@ -101,7 +101,6 @@ log = logging.getLogger("levelup.http")
 
 HOST_MAP_ENV = "LEVELUP_HOST_MAP"
 
-
 SPARTAN_HEADER = "x-343-authorization-spartan"
 CLEARANCE_HEADER = "343-clearance"
 SENSITIVE_HEADERS = frozenset({SPARTAN_HEADER, CLEARANCE_HEADER, "authorization", "cookie"})
@@ -119,7 +118,6 @@ RECENT_MATCH_WINDOW = dt.timedelta(hours=1)
 
 # The skill service's `Skill_GetMatchResult` has the same policy as match stats.
 _RECENT_404_ENDPOINTS = frozenset({"match_stats", "match_skill"})
-_MATCH_STATS_RE = re.compile(r"^/hi/matches/[^/]+/stats$")
 _HISTORY_RE = re.compile(r"^/hi/players/[^/]+/matches$")
 
 Sleep = Callable[[float], Awaitable[Any]]
@@ -140,8 +138,6 @@ def endpoint_name(host: str, path: str) -> str:
     if described is not None:
         return described.name
     if host == HALOSTATS:
-        if _MATCH_STATS_RE.match(path):
-            return "match_stats"
         return "history" if _HISTORY_RE.match(path) else "stats"
     return _HOST_ENDPOINTS.get(host, "other")
 
@@ -564,9 +560,12 @@ class Retry:
     retry_after: float | None = None
 
 
+Outcome = BufferedResponse | SourceError | Retry
+
+
 def classify(
     call: _Call, status: int, headers: CIMultiDict[str], body: bytes, recent_404_retries: int
-) -> BufferedResponse | SourceError | Retry:
+) -> Outcome:
     """The retry policy in one place: the answer to return, the error to raise, or
     the retry to make. Pure (no waiting, no counting): the mechanics stay apart."""
     if 200 <= status < 300:
@@ -764,9 +763,7 @@ class WaypointSession:
                     client, call, send, params=params, json=json, data=data
                 )
             except (TimeoutError, aiohttp.ClientError) as exc:
-                outcome: BufferedResponse | SourceError | Retry = Retry(
-                    reason=transport_reason(exc, self.backoff.timeout)
-                )
+                outcome: Outcome = Retry(reason=transport_reason(exc, self.backoff.timeout))
             else:
                 retries = self.backoff.recent_404_retries
                 outcome = classify(call, status, answer_headers, body, retries)
@@ -852,12 +849,9 @@ class WaypointSession:
         """Wait before asking again for a just-ended match (the game's own policy)."""
         call.not_found += 1
         self.counters.retries[call.endpoint] += 1
-        total = self.backoff.recent_404_retries
+        total, label = self.backoff.recent_404_retries, call.label
         log.info(
-            "%s: HTTP 404 on a match that just ended; retry %d of %d",
-            call.label,
-            call.not_found,
-            total,
+            "%s: HTTP 404 on a match that just ended; retry %d of %d", label, call.not_found, total
         )
         await self._sleep(self.backoff.recent_404_delay + self._rng.uniform(0, RECENT_404_JITTER))
 
