@@ -226,3 +226,47 @@ def test_a_backfill_whose_token_is_refused_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "levelup auth" in lines[0], result.stderr
+
+
+def test_a_signal_while_skill_requests_are_in_flight_loses_no_skill_document(
+    tmp_path: Path,
+) -> None:
+    """Stopped while the skill service is slow to answer: the stats fetched are written,
+    and the rerun asks for every skill document the first run did not store (none is
+    silently left missing: the tables end equal to an uninterrupted sync's)."""
+    from levelup.demo.generator import DEMO_OWNER, write_recorded_dir
+
+    root = tmp_path / "rec"
+    write_recorded_dir(root, 60, compact=True)
+    data = tmp_path / "data"
+    args = ["sync", "--player", DEMO_OWNER.gamertag, "--source", "api", "--data-dir", str(data)]
+    db = data / "players" / DEMO_OWNER.gamertag / "stats.duckdb"
+    with FakeWaypoint.start_in_thread(root) as fake:
+        fake.accept_token(TOKEN)
+        env = _env(fake, tmp_path)
+        fast = ("--requests-per-second", "200", "--json")
+        full = run_cli(*args[:-1], str(tmp_path / "ref_data"), *fast, env=env)
+        assert full.returncode == 0, full.stderr
+        fake.reset_requests()
+        fake.add_fault(Fault(r"/skill$", "slow", times=None, delay=1.0))
+        process = _start([*args, "--requests-per-second", "40"], env)
+        try:
+            _wait_for(lambda: any(r.path.endswith("/skill") for r in fake.requests))
+            _wait_for(lambda: sum(delivered(fake).values()) >= 10)
+            process.send_signal(signal.SIGINT)
+            signalled = time.monotonic()
+            _, stderr = process.communicate(timeout=30)
+        finally:
+            process.kill()
+        assert process.returncode == 130, stderr
+        assert time.monotonic() - signalled < 5
+        assert stderr.strip().splitlines()[-1].startswith("levelup: interrupted by SIGINT")
+        assert _query(db, "SELECT status FROM sync_runs") == [("interrupted",)]
+        fake.clear_faults()
+        rerun = run_cli(*args, *fast, env=env)
+        assert rerun.returncode == 0, rerun.stderr
+    reference = tmp_path / "ref_data" / "players" / DEMO_OWNER.gamertag / "stats.duckdb"
+    for table in ("match_stats", "match_skill", "match_skill_counterfactuals", "match_medals"):
+        sql = f"SELECT count(*), count(DISTINCT match_id) FROM {table}"
+        assert _query(db, sql) == _query(reference, sql), table
+    assert _query(db, "SELECT count(*) FROM failed_matches") == [(0,)]

@@ -243,3 +243,36 @@ def test_a_missing_skill_file_is_a_skill_failure_of_that_match(
     assert [(f["match_id"], f["kind"]) for f in payload["failures"]] == [(victim, "skill")]
     assert payload["matches_written"] == MATCHES and payload["matches_failed"] == 0
     assert payload["skill"]["csr_snapshots"] == 1
+
+
+def test_a_backfill_skill_failure_is_recorded_and_fetched_by_the_next_sync(
+    generated: Path, tmp_path: Path
+) -> None:
+    root = _copy(generated, tmp_path / "rec")
+    data = tmp_path / "data"
+    common = ("--player", DEMO_OWNER.gamertag, "--data-dir", str(data))
+    synced = run_cli("sync", *common, "--source", str(root), "--no-skill", "--json")
+    assert synced.returncode == 0, synced.stderr
+    victim = sorted(p.stem for p in (root / "skill").glob("*.json"))[0]
+    kept = tmp_path / "kept.json"
+    shutil.move(root / "skill" / f"{victim}.json", kept)
+
+    filled = run_cli("backfill", *common, "--skill", "--source", str(root), "--json")
+    assert filled.returncode == 1, filled.stderr
+    failures = last_json(filled.stdout)["players"][0]["failures"]
+    assert [(f["match_id"], f["kind"]) for f in failures] == [(victim, "skill")]
+    db = data / "players" / DEMO_OWNER.gamertag / "stats.duckdb"
+    assert _query(db, "SELECT match_id, kind, attempts FROM failed_matches") == [
+        (victim, "skill", 1)
+    ]
+
+    shutil.move(kept, root / "skill" / f"{victim}.json")
+    again = run_cli("sync", *common, "--source", str(root), "--json")
+    assert again.returncode == 0, again.stderr
+    payload = last_json(again.stdout)
+    assert payload["matches_written"] == 0
+    assert payload["skill"]["retried"] == 1 and payload["skill"]["stored"] == 1
+    assert _query(db, f"SELECT count(*) > 0 FROM match_skill WHERE match_id = '{victim}'") == [
+        (True,)
+    ]
+    assert _query(db, "SELECT count(*) FROM failed_matches") == [(0,)]

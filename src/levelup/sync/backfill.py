@@ -44,6 +44,7 @@ from levelup.registry import (
     table_spec,
 )
 from levelup.sources.base import AuthError, MatchSource, SourceError
+from levelup.store.bookkeeping import record_failures
 from levelup.store.database import bulk_writes, grow_bulk_memory
 from levelup.store.schema import existing_columns
 from levelup.sync.backfill_options import (
@@ -573,6 +574,34 @@ async def backfill_player(
     wanted = request.expanded()
     options = [OPTIONS_BY_NAME[name] for name in wanted]
     report = PlayerBackfillReport(player=player, xuid=owner_xuid, options=[o.name for o in options])
+    ordered, selections = _select(conn, request, options, wanted)
+    report.selected = {name: len(ids) for name, ids in selections.items()}
+    report.counters = {o.counter: 0 for o in options}
+    if request.dry_run:
+        position = {match_id: index for index, match_id in enumerate(ordered)}
+        report.would_process = {
+            name: sorted(ids, key=position.__getitem__) for name, ids in selections.items()
+        }
+    else:
+        run = _Run(conn, request, options, selections, owner_xuid, report, source_provider)
+        try:
+            await run.all(ordered, player)
+        finally:
+            run.record_skill_failures()
+        if "personal_scores" in wanted:
+            fill_personal_score_names(conn)
+    report.elapsed_seconds = time.perf_counter() - started
+    return report
+
+
+def _select(
+    conn: duckdb.DuckDBPyConnection,
+    request: BackfillRequest,
+    options: list[BackfillOption],
+    wanted: dict[str, bool],
+) -> tuple[list[str], dict[str, set[str]]]:
+    """The matches to process, newest first (cut at `max_matches`), and each
+    option's selection among them."""
     selections = {o.name: select_matches(conn, o, wanted[o.name]) for o in options}
     if request.match_ids is not None:
         selections = {name: ids & request.match_ids for name, ids in selections.items()}
@@ -581,78 +610,120 @@ async def backfill_player(
     if request.max_matches is not None:
         ordered = ordered[: request.max_matches]
     kept = set(ordered)
-    selections = {name: ids & kept for name, ids in selections.items()}
-    report.selected = {name: len(ids) for name, ids in selections.items()}
-    report.counters = {o.counter: 0 for o in options}
-    if request.dry_run:
-        position = {match_id: index for index, match_id in enumerate(ordered)}
-        report.would_process = {
-            name: sorted(ids, key=position.__getitem__) for name, ids in selections.items()
-        }
-        report.elapsed_seconds = time.perf_counter() - started
-        return report
+    return ordered, {name: ids & kept for name, ids in selections.items()}
 
-    # Per document kind: the matches some option of that kind selected.
-    by_kind: dict[str, set[str]] = {}
-    for option in options:
-        by_kind.setdefault(option.document, set()).update(selections[option.name])
-    writer = _BatchWriter(conn, options)
-    source: MatchSource | None = None
-    rowids = {} if request.refetch else _stored_rowids(conn)
-    # Stored bodies are read through their own cursor: the main connection
-    # belongs to the write in flight.
-    reader = conn.cursor()
-    with (
-        contextlib.closing(reader),
-        WarningCounter() as warnings,
-        ProgressBar(f"backfill {player}", enabled=request.progress) as progress,
-        prompt_gil_handoff(),
-        young_collections_only(),
-        bulk_writes(conn),
-        _WriteBehind(lambda changed: _count_changes(report, changed)) as writes,
-    ):
-        progress.set_total(len(ordered))
-        for chunk in _chunks(ordered, request.batch_size):
-            # A backfill from stored JSON never waits on I/O: yield to the event loop
-            # between batches, so a SIGINT/SIGTERM (delivered there, one loop turn
-            # after it arrives) stops it within a batch or so, what was written kept.
-            await asyncio.sleep(0)
-            collect_young()
-            stats_ids = [m for m in chunk if m in by_kind.get(STATS_DOCUMENT, ())]
-            bodies: dict[str, str | bytes] = {}
-            if not request.refetch:
-                bodies.update(_stored_bodies(reader, stats_ids, rowids))
-            report.read_from_store += len(bodies)
-            missing = [m for m in stats_ids if m not in bodies]
-            fetched: dict[str, dict[str, bytes]] = {}
-            if missing:
-                source = source or source_provider()
-                writer.source_name = source.name
-                got, errors = await _fetch_bodies(source, missing, request.concurrency)
-                fetched[STATS_DOCUMENT] = got
-                report.fetched_from_source += len(got)
-                _count_fetched(report, STATS_DOCUMENT, len(got))
-                bodies.update(got)
-                for match_id, reason in errors.items():
-                    _fail(report, match_id, reason)
-            skill_bodies: dict[str, str | bytes] = {}
-            skill_ids = [m for m in chunk if m in by_kind.get(SKILL_DOCUMENT, ())]
-            if skill_ids:
-                source = await _skill_documents(
-                    reader, skill_ids, request, source, source_provider, writer, report,
-                    skill_bodies, fetched,
-                )  # fmt: skip
-            batch = _extract_chunk(
-                chunk, bodies, skill_bodies, fetched, owner_xuid, options, selections, report
-            )
-            writes.submit(writer.write, writer.frames(*batch, fetched))
-            await asyncio.sleep(0)
-            progress.advance(len(chunk))
-        report.value_warnings = warnings.count
-    if "personal_scores" in wanted:
-        fill_personal_score_names(conn)
-    report.elapsed_seconds = time.perf_counter() - started
-    return report
+
+class _Run:
+    """One player's backfill, batch after batch: what every batch needs to read,
+    fetch, extract and write, held once."""
+
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        request: BackfillRequest,
+        options: list[BackfillOption],
+        selections: dict[str, set[str]],
+        owner_xuid: str | None,
+        report: PlayerBackfillReport,
+        source_provider: SourceProvider,
+    ) -> None:
+        self.conn = conn
+        self.request = request
+        self.options = options
+        self.selections = selections
+        self.owner_xuid = owner_xuid
+        self.report = report
+        self.source_provider = source_provider
+        self.source: MatchSource | None = None
+        self.writer = _BatchWriter(conn, options)
+        # Per document kind: the matches some option of that kind selected.
+        self.by_kind: dict[str, set[str]] = {}
+        for option in options:
+            self.by_kind.setdefault(option.document, set()).update(selections[option.name])
+        self.rowids = {} if request.refetch else _stored_rowids(conn)
+        # Stored bodies are read through their own cursor: the main connection
+        # belongs to the write in flight.
+        self.reader = conn.cursor()
+
+    async def all(self, ordered: list[str], player: str) -> None:
+        report = self.report
+        with (
+            contextlib.closing(self.reader),
+            WarningCounter() as warnings,
+            ProgressBar(f"backfill {player}", enabled=self.request.progress) as progress,
+            prompt_gil_handoff(),
+            young_collections_only(),
+            bulk_writes(self.conn),
+            _WriteBehind(lambda changed: _count_changes(report, changed)) as writes,
+        ):
+            progress.set_total(len(ordered))
+            for chunk in _chunks(ordered, self.request.batch_size):
+                # A backfill from stored JSON never waits on I/O: yield to the event loop
+                # between batches, so a SIGINT/SIGTERM (delivered there, one loop turn
+                # after it arrives) stops it within a batch or so, what was written kept.
+                await asyncio.sleep(0)
+                collect_young()
+                writes.submit(self.writer.write, await self.batch(chunk))
+                await asyncio.sleep(0)
+                progress.advance(len(chunk))
+            report.value_warnings = warnings.count
+
+    async def batch(self, chunk: list[str]) -> Any:
+        """One chunk's frames, ready for `_BatchWriter.write`: its documents read
+        from the store or fetched, its rows extracted."""
+        fetched: dict[str, dict[str, bytes]] = {}
+        bodies = await self.stats_documents(chunk, fetched)
+        skill_bodies: dict[str, str | bytes] = {}
+        skill_ids = [m for m in chunk if m in self.by_kind.get(SKILL_DOCUMENT, ())]
+        if skill_ids:
+            self.source = await _skill_documents(
+                self.reader, skill_ids, self.request, self.source, self.source_provider,
+                self.writer, self.report, skill_bodies, fetched,
+            )  # fmt: skip
+        batch = _extract_chunk(
+            chunk, bodies, skill_bodies, fetched, self.owner_xuid, self.options,
+            self.selections, self.report,
+        )  # fmt: skip
+        return self.writer.frames(*batch, fetched)
+
+    async def stats_documents(
+        self, chunk: list[str], fetched: dict[str, dict[str, bytes]]
+    ) -> dict[str, str | bytes]:
+        """The chunk's stats bodies: stored ones read, the others fetched (into `fetched`)."""
+        report = self.report
+        stats_ids = [m for m in chunk if m in self.by_kind.get(STATS_DOCUMENT, ())]
+        bodies: dict[str, str | bytes] = {}
+        if not self.request.refetch:
+            bodies.update(_stored_bodies(self.reader, stats_ids, self.rowids))
+        report.read_from_store += len(bodies)
+        missing = [m for m in stats_ids if m not in bodies]
+        if missing:
+            self.source = self.source or self.source_provider()
+            self.writer.source_name = self.source.name
+            got, errors = await _fetch_bodies(self.source, missing, self.request.concurrency)
+            fetched[STATS_DOCUMENT] = got
+            report.fetched_from_source += len(got)
+            _count_fetched(report, STATS_DOCUMENT, len(got))
+            bodies.update(got)
+            for match_id, reason in errors.items():
+                _fail(report, match_id, reason)
+        return bodies
+
+    def record_skill_failures(self) -> None:
+        """Skill documents that could not be fetched or read go to `failed_matches`,
+        as a sync's do, so the next sync asks for them again (a stored one resolves
+        its failure in the batch that writes it). Runs once every write is done,
+        also after an interruption; a database error here is logged, so the error
+        that stopped the run (if any) is the one reported."""
+        failures = [
+            (f["match_id"], f["reason"], f["kind"])
+            for f in self.report.failures
+            if f["kind"] == SKILL_DOCUMENT
+        ]
+        try:
+            record_failures(self.conn, failures)
+        except duckdb.Error as exc:
+            log.warning("the skill failures of this backfill could not be recorded: %s", exc)
 
 
 async def _skill_documents(
