@@ -98,6 +98,14 @@ _MEDALS: dict[int, tuple[str, str, str, int, int]] = {
     1025827095: ("Last Spartan Standing", "mode", "heroic", 709, 0),
 }
 
+_BY_NAME = {name: name_id for name_id, (name, *_) in _MEDALS.items()}
+
+
+def medal_ids(*names: str) -> tuple[int, ...]:
+    """The NameIds of medals named in the metadata, in the order given (repeats kept),
+    so the generator's medal pools read as names and the ids live in one table."""
+    return tuple(_BY_NAME[name] for name in names)
+
 
 def medal_metadata_document() -> dict[str, Any]:
     """The generated dataset's medal metadata, shaped like the real document."""

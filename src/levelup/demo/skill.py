@@ -132,6 +132,21 @@ def summarize(match: dict[str, Any]) -> MatchSummary | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Lobby:
+    """What the expectations of a match's players are drawn from: each team's MMR and
+    the kills and deaths per player."""
+
+    team_mmr: dict[int, float]
+    share_k: float
+    share_d: float
+
+    def expect(self, mmr: float, against: float) -> tuple[float, float]:
+        """Expected kills and deaths of a player of `mmr` against a team of `against`."""
+        edge = (mmr - against) / 400
+        return self.share_k * math.exp(edge), self.share_d * math.exp(-edge)
+
+
 def _unit(*parts: object) -> float:
     """A deterministic number in [0, 1) from its parts."""
     return random.Random(":".join(str(p) for p in parts)).random()
@@ -188,72 +203,74 @@ class SkillHistory:
         summary = match if isinstance(match, MatchSummary) else summarize(match)
         if summary is None or not summary.humans:
             return None
-        match_id, humans, pve = summary.match_id, summary.humans, summary.pve
-        ranked, season = summary.playlist in self._ranked, summary.season
-        rng = random.Random(f"levelup-skill:{self._seed}:{match_id}")
-        if ranked:
-            self.current_season = season
+        humans = summary.humans
+        rng = random.Random(f"levelup-skill:{self._seed}:{summary.match_id}")
+        if summary.playlist in self._ranked:
+            self.current_season = summary.season
         players = {x: self._player(x, k, d) for x, _, k, d, _ in humans}
         mmr_now = {x: players[x].mmr + rng.gauss(0, 12) for x in players}
         teams: dict[int, list[float]] = {}
         for xuid, team, *_ in humans:
             teams.setdefault(team, []).append(mmr_now[xuid])
-        team_mmr = {team: sum(v) / len(v) for team, v in teams.items()}
-        total_kills = sum(h[2] for h in humans)
-        total_deaths = sum(h[3] for h in humans)
-        share_k = total_kills / len(humans)
-        share_d = total_deaths / len(humans)
+        lobby = _Lobby(
+            team_mmr={team: sum(v) / len(v) for team, v in teams.items()},
+            share_k=sum(h[2] for h in humans) / len(humans),
+            share_d=sum(h[3] for h in humans) / len(humans),
+        )
         values = []
-        for xuid, team, kills, deaths, outcome in humans:
-            player = players[xuid]
-            others = [m for t, m in team_mmr.items() if t != team] or [team_mmr[team]]
-            against = sum(others) / len(others)
-
-            def expect(mmr: float, share_k: float = share_k, share_d: float = share_d,
-                       against: float = against) -> tuple[float, float]:  # fmt: skip
-                edge = (mmr - against) / 400
-                return share_k * math.exp(edge), share_d * math.exp(-edge)
-
-            exp_k, exp_d = expect(mmr_now[xuid])
-            result: dict[str, Any] = {
-                "TeamMmr": team_mmr[team],
-                "RankRecap": {},
-                "StatPerformances": {},
-                "TeamId": team,
-                "TeamMmrs": {str(t): m for t, m in sorted(team_mmr.items())},
-                "RankedRewards": None,
-                "Counterfactuals": {},
-            }
-            if not pve:
-                result["StatPerformances"] = {
-                    "Kills": {
-                        "Count": kills,
-                        "Expected": exp_k,
-                        "StdDev": 1 + math.sqrt(exp_k) * 1.1,
-                    },
-                    "Deaths": {"Count": deaths, "Expected": exp_d, "StdDev": 1 + math.sqrt(exp_d)},
-                }
-                result["Counterfactuals"] = {
-                    "SelfCounterfactuals": {"Kills": exp_k, "Deaths": exp_d},
-                    "TierCounterfactuals": {
-                        tier: dict(zip(("Kills", "Deaths"), expect(mid), strict=True))
-                        for tier, mid in _TIER_MIDPOINTS.items()
-                    },
-                }
-            won = outcome == 2
-            lost = outcome in (3, 4)
-            if ranked:
-                result["RankRecap"] = self._move(
-                    xuid, player, season, won, lost, kills - exp_k, rng
-                )
-            else:
-                unranked = csr_object(None, 0, 0)
-                result["RankRecap"] = {"PreMatchCsr": unranked, "PostMatchCsr": dict(unranked)}
-            # The hidden MMR follows performance, slowly.
-            player.mmr += (12 if won else -12 if lost else 0) + 2.0 * (kills - exp_k)
-            player.mmr = min(2100.0, max(50.0, player.mmr))
+        for human in humans:
+            xuid = human[0]
+            result = self._result(summary, human, players[xuid], mmr_now[xuid], lobby, rng)
             values.append({"Id": f"xuid({xuid})", "ResultCode": 0, "Result": result})
         return {"Value": values}
+
+    def _result(
+        self,
+        summary: MatchSummary,
+        human: tuple[str, int, int, int, int | None],
+        player: _Player,
+        mmr: float,
+        lobby: _Lobby,
+        rng: random.Random,
+    ) -> dict[str, Any]:
+        """One human's skill result: expectations from the lobby, the rank's move, and
+        the hidden MMR following the performance (slowly)."""
+        xuid, team, kills, deaths, outcome = human
+        team_mmr = lobby.team_mmr
+        others = [m for t, m in team_mmr.items() if t != team] or [team_mmr[team]]
+        against = sum(others) / len(others)
+        exp_k, exp_d = lobby.expect(mmr, against)
+        result: dict[str, Any] = {
+            "TeamMmr": team_mmr[team],
+            "RankRecap": {},
+            "StatPerformances": {},
+            "TeamId": team,
+            "TeamMmrs": {str(t): m for t, m in sorted(team_mmr.items())},
+            "RankedRewards": None,
+            "Counterfactuals": {},
+        }
+        if not summary.pve:
+            result["StatPerformances"] = {
+                "Kills": {"Count": kills, "Expected": exp_k, "StdDev": 1 + math.sqrt(exp_k) * 1.1},
+                "Deaths": {"Count": deaths, "Expected": exp_d, "StdDev": 1 + math.sqrt(exp_d)},
+            }
+            result["Counterfactuals"] = {
+                "SelfCounterfactuals": {"Kills": exp_k, "Deaths": exp_d},
+                "TierCounterfactuals": {
+                    tier: dict(zip(("Kills", "Deaths"), lobby.expect(mid, against), strict=True))
+                    for tier, mid in _TIER_MIDPOINTS.items()
+                },
+            }
+        won, lost = outcome == 2, outcome in (3, 4)
+        if summary.playlist in self._ranked:
+            surplus = kills - exp_k
+            result["RankRecap"] = self._move(xuid, player, summary.season, won, lost, surplus, rng)
+        else:
+            unranked = csr_object(None, 0, 0)
+            result["RankRecap"] = {"PreMatchCsr": unranked, "PostMatchCsr": dict(unranked)}
+        player.mmr += (12 if won else -12 if lost else 0) + 2.0 * (kills - exp_k)
+        player.mmr = min(2100.0, max(50.0, player.mmr))
+        return result
 
     def _move(
         self,
