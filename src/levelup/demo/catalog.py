@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import random
 import uuid
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from levelup.demo.scoring import MODES
@@ -51,6 +53,7 @@ def _asset(
     tags: tuple[str, ...] = (),
     links: tuple[Asset, ...] = (),
 ) -> Asset:
+    """An asset whose ids are derived from its kind and name."""
     key = f"{kind}:{name}"
     return Asset(kind, uid(key), uid(key + ":v1"), name, description, tags, links)
 
@@ -176,26 +179,14 @@ RANKED_PLAYLIST_IDS = frozenset(
 """Playlists whose matches move a CSR (the skill documents' ranked playlists)."""
 
 
-def cumulative(weights: list[float]) -> list[float]:
-    """Running totals of `weights`, for drawing one item by weight."""
-    out, total = [], 0.0
-    for w in weights:
-        total += w
-        out.append(total)
-    return out
-
-
-_QUEUE_CUM = cumulative([q.weight for q in QUEUES])
-_TEAM_QUEUE_CUM = cumulative([q.weight for q in _TEAM_PVP_QUEUES])
-_MODE_CUM = {q.key: cumulative([m.weight for m in q.modes]) for q in QUEUES}
+_QUEUE_CUM = list(accumulate(q.weight for q in QUEUES))
+_TEAM_QUEUE_CUM = list(accumulate(q.weight for q in _TEAM_PVP_QUEUES))
+_MODE_CUM = {q.key: list(accumulate(m.weight for m in q.modes)) for q in QUEUES}
 
 
 def _pick(rng: random.Random, items: tuple[Any, ...], cum: list[float]) -> Any:
-    x = rng.random() * cum[-1]
-    for item, c in zip(items, cum, strict=True):
-        if x < c:
-            return item
-    return items[-1]
+    """One of `items`, drawn by weight (`cum`: the running totals of the weights)."""
+    return items[min(bisect_right(cum, rng.random() * cum[-1]), len(items) - 1)]
 
 
 def choose(rng: random.Random, team_pvp: bool) -> tuple[Queue, ModeChoice, int]:
@@ -225,6 +216,7 @@ def catalog() -> dict[tuple[str, str], Asset]:
 
 
 def _link(asset: Asset) -> dict[str, Any]:
+    """How a discovery document names another asset (and itself)."""
     return {
         "AssetId": asset.asset_id,
         "VersionId": asset.version_id,

@@ -26,9 +26,10 @@ What makes the documents useful rather than merely well-formed:
   timings mean something.
 
 This module decides who plays, on which team, for how long, and with how many
-kills, deaths, assists and points; `levelup.demo.scoring` derives every other
-number from those, mode by mode, and `levelup.demo.catalog` holds the queues,
-maps and variants a match is played on.
+kills, deaths, assists and points; `levelup.demo.roster` holds the humans it
+draws players from, `levelup.demo.scoring` derives every other number from
+those, mode by mode, and `levelup.demo.catalog` holds the queues, maps and
+variants a match is played on.
 
 Order and time: match ``index`` 0 is the **newest** match and higher indices go
 back in time, like the history endpoint where start 0 is the most recent match.
@@ -62,10 +63,8 @@ import random
 import re
 import time
 import uuid
-from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +79,19 @@ from levelup.demo.catalog import (
     asset_document,
     catalog,
     choose,
-    cumulative,
     uid,
 )
 from levelup.demo.medals import medal_metadata_document
+from levelup.demo.roster import (
+    DEMO_OWNER,
+    ROSTER_SIZE,
+    GeneratedPlayer,
+    World,
+    lobby,
+    pick_humans,
+    roster,
+    world_of,
+)
 from levelup.demo.scoring import (
     MODES,
     Entry,
@@ -111,25 +119,6 @@ __all__ = [
     "roster",
     "write_recorded_dir",
 ]
-
-
-@dataclass(frozen=True)
-class GeneratedPlayer:
-    """A human of the generated world, as the profile service would describe them.
-
-    Attributes:
-        xuid: digits only (16 of them for generated players), never "xuid(...)".
-        gamertag: the display name the profile service returns for the xuid.
-    """
-
-    xuid: str
-    gamertag: str
-
-
-DEMO_OWNER = GeneratedPlayer(xuid="2535400000000001", gamertag="DemoSpartan")
-
-ROSTER_SIZE = 300
-"""Humans in the generated world, the owner included."""
 
 
 @dataclass(frozen=True)
@@ -183,104 +172,6 @@ _OWNER_SWITCH_EVERY, _OWNER_SWITCH_AT = 100, 47
 _BOT_SKILL = {1: 0.6, 2: 0.8, 3: 1.0, 4: 0.45, 5: 0.9}  # BotDifficulty -> strength
 
 
-# ------------------------------------------------------------------------ roster
-
-_GT_FIRST = (
-    "Shadow", "Crimson", "Silent", "Iron", "Frost", "Rogue", "Nova", "Atomic", "Lucky", "Feral",
-    "Cobalt", "Static", "Hollow", "Rapid", "Lunar", "Solar", "Savage", "Quiet", "Noble", "Grim",
-    "Toxic", "Swift", "Dark", "Golden", "Wild", "Spectral", "Rusty", "Electric", "Brave", "Sly",
-    "Mighty", "Sneaky", "Cosmic", "Arctic", "Blazing", "Phantom", "Zero", "Steel", "Velvet",
-    "Omega",
-)  # fmt: skip
-_GT_SECOND = (
-    "Wolf", "Spartan", "Falcon", "Viper", "Ghost", "Reaper", "Hunter", "Warthog", "Banshee",
-    "Grunt", "Elite", "Jackal", "Sniper", "Ranger", "Knight", "Pilot", "Badger", "Otter", "Tiger",
-    "Raven", "Comet", "Storm", "Blade", "Hammer", "Arrow", "Mongoose", "Scorpion", "Wraith",
-    "Phoenix", "Lynx", "Panda", "Noodle", "Waffle", "Pickle", "Goose", "Moose", "Cobra", "Yeti",
-)  # fmt: skip
-
-
-def _gamertag(rng: random.Random) -> str:
-    first, second = rng.choice(_GT_FIRST), rng.choice(_GT_SECOND)
-    style = rng.random()
-    if style < 0.35:
-        tag = f"{first}{second}"
-    elif style < 0.6:
-        tag = f"{first} {second}{rng.randint(1, 99)}"
-    elif style < 0.75:
-        tag = f"{second}{rng.randint(100, 9999)}"
-    elif style < 0.85:
-        tag = f"xX{second}Xx"
-    elif style < 0.93:
-        tag = f"The {first} {second}"
-    else:
-        tag = f"{first}{second}{rng.choice(('TV', 'HD', 'YT', 'GG', 'x'))}"
-    return tag[:15].rstrip()
-
-
-@dataclass(frozen=True)
-class _World:
-    """The roster of one (seed, owner) with what match generation needs per player."""
-
-    players: tuple[GeneratedPlayer, ...]  # owner first, then the squad, then everybody else
-    ids: tuple[str, ...]  # "xuid(...)" per player
-    skills: tuple[float, ...]
-    cum_weights: tuple[float, ...]  # how often each non-owner, non-squad player is met
-    squad: int  # players[1 : 1 + squad] often play on the owner's team
-
-
-_SQUAD_SIZE = 4
-
-
-@lru_cache(maxsize=16)
-def _world(seed: int, owner: GeneratedPlayer) -> _World:
-    if not owner.xuid.isdigit():
-        raise ValueError(f"owner xuid must be digits only, got {owner.xuid!r}")
-    rng = random.Random(f"levelup-roster:{seed}")
-    players = [owner]
-    seen_xuids, seen_tags = {owner.xuid}, {owner.gamertag.casefold()}
-    while len(players) < ROSTER_SIZE:
-        if rng.random() < 0.45:
-            xuid = f"2533274{rng.randrange(10**9):09d}"
-        else:
-            xuid = f"2535{rng.randrange(10**12):012d}"
-        tag = _gamertag(rng)
-        if xuid in seen_xuids or tag.casefold() in seen_tags:
-            continue
-        seen_xuids.add(xuid)
-        seen_tags.add(tag.casefold())
-        players.append(GeneratedPlayer(xuid=xuid, gamertag=tag))
-    skills = [1.12] + [min(1.8, max(0.45, rng.gauss(1.0, 0.22))) for _ in players[1:]]
-    # Zipf-like: a few regulars, a long tail of players met once or twice.
-    weights = [0.0] * (1 + _SQUAD_SIZE) + [
-        1.0 / (rank + 6) ** 1.15 for rank in range(ROSTER_SIZE - 1 - _SQUAD_SIZE)
-    ]
-    return _World(
-        players=tuple(players),
-        ids=tuple(f"xuid({p.xuid})" for p in players),
-        skills=tuple(skills),
-        cum_weights=tuple(cumulative(weights)),
-        squad=_SQUAD_SIZE,
-    )
-
-
-def roster(seed: int = 7, owner: GeneratedPlayer = DEMO_OWNER) -> list[GeneratedPlayer]:
-    """The humans the generator draws players from, owner first.
-
-    Why: the profile service of a recorded directory (profiles.json) and the
-    tests need to know every human that can appear in a match, with gamertags,
-    since match documents carry xuids only.
-
-    Args:
-        seed: the same seed as the matches; the roster depends only on it and the owner.
-        owner: the player present in every match.
-
-    Returns:
-        `ROSTER_SIZE` players with distinct xuids (16 digits) and gamertags.
-    """
-    return list(_world(seed, owner).players)
-
-
 # ------------------------------------------------------------------- formatting
 
 
@@ -306,12 +197,15 @@ def _mix64(value: int) -> int:
 
 
 def _session_end_ms(index: int, seed: int) -> int:
+    """When the session of match `index` ends: sessions ~18 hours apart, newest first,
+    with a jitter hashed from (seed, session) so any match can be placed on its own."""
     session = index // _SESSION_LENGTH
     jitter = _mix64(seed * 0x1000193 + session) % _SESSION_JITTER_MS
     return _ANCHOR_MS - session * _SESSION_GAP_MS - jitter
 
 
 def _season_id(start_ms: int) -> str:
+    """The ranked season of a start time: a new one every half year from 2021."""
     t = time.gmtime(start_ms // 1000)
     quarter = (t.tm_year - 2021) * 4 + (t.tm_mon - 1) // 3
     return f"Csr/Seasons/CsrSeason{max(1, quarter // 2 + 1)}-1.json"
@@ -341,7 +235,7 @@ class _Context:
     """What every part of one match's generation shares."""
 
     rng: random.Random
-    world: _World
+    world: World
     queue: Queue
     mode: Mode
     playable_s: float = 0.0
@@ -350,33 +244,9 @@ class _Context:
 TeamResult = tuple[int, int, int, tuple[int, int, int]]  # TeamId, Outcome, Rank, rounds
 
 
-def _human(world: _World, pos: int, **how: Any) -> _Participant:
+def _human(world: World, pos: int, **how: Any) -> _Participant:
+    """The roster's human at `pos` as a participant (`how`: how they took part)."""
     return _Participant(world.ids[pos], _HUMAN, world.skills[pos], **how)
-
-
-def _pick_humans(rng: random.Random, world: _World, count: int, taken: set[int]) -> list[int]:
-    """Roster positions of `count` more humans, regulars more often than others."""
-    cum = world.cum_weights
-    total = cum[-1]
-    out: list[int] = []
-    while len(out) < count:
-        pos = bisect_right(cum, rng.random() * total, 1 + world.squad, len(cum) - 1)
-        if pos not in taken:
-            taken.add(pos)
-            out.append(pos)
-    return out
-
-
-def _lobby(
-    rng: random.Random, world: _World, total: int, squad_room: int, squad_rate: float
-) -> list[int]:
-    """Roster positions of a lobby's `total` humans: the owner, the squad mates who came
-    along (while fewer than `squad_room` are in), then others, regulars more often."""
-    positions = [0]
-    for pos in range(1, 1 + world.squad):
-        if len(positions) < squad_room and rng.random() < squad_rate:
-            positions.append(pos)
-    return positions + _pick_humans(rng, world, total - len(positions), set(positions))
 
 
 def _leave(person: _Participant, played_s: float, duration: float) -> None:
@@ -400,7 +270,7 @@ def _assign_ranks(people: list[_Participant], key: Callable[[_Participant], Any]
 # ------------------------------------------------------------ two-team PvP
 
 
-def _team_lobby(ctx: _Context, forced_switch: bool) -> tuple[list[_Participant], list[int], int]:
+def _teamlobby(ctx: _Context, forced_switch: bool) -> tuple[list[_Participant], list[int], int]:
     """The players of two teams of `size` (humans owner first, then any bots), the
     humans' roster positions, and `size`. Custom games are often small, with bots."""
     rng, rand = ctx.rng, ctx.rng.random
@@ -412,7 +282,7 @@ def _team_lobby(ctx: _Context, forced_switch: bool) -> tuple[list[_Participant],
         size, humans = ctx.queue.team_size, 2 * ctx.queue.team_size
     if forced_switch and size < 2:
         size, humans = 4, min(max(humans, 2), 8)
-    positions = _lobby(rng, ctx.world, humans, min(humans, size + 1), 0.45)
+    positions = lobby(rng, ctx.world, humans, min(humans, size + 1), 0.45)
     people = [_human(ctx.world, pos) for pos in positions]
     base = 8 + int(rand() * 4)
     for i in range(2 * size - humans):
@@ -458,7 +328,7 @@ def _mishaps(
         quitter = others[int(rand() * len(others))]
         _leave(quitter, duration * (0.1 + 0.75 * rand()), duration)
         if not custom and rand() < 0.6:
-            pos = _pick_humans(ctx.rng, ctx.world, 1, {0, *positions})[0]
+            pos = pick_humans(ctx.rng, ctx.world, 1, {0, *positions})[0]
             offset = quitter.played_s + 5 + 40 * rand()
             played = max(1.0, duration - offset)
             team = quitter.entries[0].team
@@ -563,7 +433,7 @@ def _team_match(
     ctx: _Context, owner_switch: bool, forced_switch: bool
 ) -> tuple[list[_Participant], list[TeamResult]]:
     """Two-team PvP (matchmade or custom): the participants and each team's result."""
-    people, positions, size = _team_lobby(ctx, forced_switch)
+    people, positions, size = _teamlobby(ctx, forced_switch)
     _assign_teams(ctx, people, positions, size)
     _mishaps(ctx, people, positions, owner_switch, forced_switch)
     entries_by_team: list[list[Entry]] = [[], []]
@@ -597,7 +467,7 @@ def _team_match(
 def _infection_match(ctx: _Context) -> tuple[list[_Participant], list[TeamResult]]:
     """Infection: no teams, every player on a TeamId of their own, many rounds."""
     rng, world, rand = ctx.rng, ctx.world, ctx.rng.random
-    positions = _lobby(rng, world, 10 + int(rand() * 7), 1, 0.0)
+    positions = lobby(rng, world, 10 + int(rand() * 7), 1, 0.0)
     people = [_human(world, pos) for pos in positions]
     duration = ctx.playable_s
     total_rounds = 4 + int(rand() * 3)
@@ -607,7 +477,7 @@ def _infection_match(ctx: _Context) -> tuple[list[_Participant], list[TeamResult
     if rand() < 0.35:  # a quitter whose TeamId a late joiner inherits, as in the real responses
         quitter = people[1 + int(rand() * (len(people) - 1))]
         _leave(quitter, duration * (0.3 + 0.55 * rand()), duration)
-        pos = _pick_humans(rng, world, 1, set(positions))[0]
+        pos = pick_humans(rng, world, 1, set(positions))[0]
         offset = min(quitter.played_s + 20 + 30 * rand(), duration - 30)
         entries = [Entry(quitter.entries[0].team, 1.0, world.skills[pos])]
         people.append(
@@ -650,7 +520,7 @@ def _infection_player(
 def _firefight_match(ctx: _Context) -> tuple[list[_Participant], list[TeamResult]]:
     """Firefight (PvE): four humans on team 0, the Banished as an empty team 1."""
     rand = ctx.rng.random
-    people = [_human(ctx.world, pos) for pos in _lobby(ctx.rng, ctx.world, 4, 4, 0.5)]
+    people = [_human(ctx.world, pos) for pos in lobby(ctx.rng, ctx.world, 4, 4, 0.5)]
     won = rand() < 0.8
     objectives = 5 if won else 2 + int(rand() * 3)
     duration = ctx.playable_s
@@ -682,6 +552,7 @@ def _match_length(rand: Callable[[], float], queue: Queue, mode: Mode) -> tuple[
 def _match_info(
     ctx: _Context, choice: ModeChoice, map_index: int, start_ms: int, end_ms: int, whole_s: float
 ) -> dict[str, Any]:
+    """The MatchInfo object: when, how long, and on which playlist, variant and map."""
     queue, mode = ctx.queue, ctx.mode
     map_asset, pair = choice.maps[map_index], choice.pairs[map_index]
     return {
@@ -771,7 +642,7 @@ def generate_match(
     """
     if index < 0:
         raise ValueError(f"match index must be >= 0, got {index}")
-    world = _world(seed, owner)
+    world = world_of(seed, owner)
     rng = random.Random(f"levelup-match:{seed}:{index}")
     rand = rng.random
     match_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
@@ -874,10 +745,11 @@ def write_recorded_dir(
     (path / "players.json").write_bytes(orjson.dumps(players))
     profiles = [{"xuid": p.xuid, "gamertag": p.gamertag} for p in people]
     (path / "profiles.json").write_bytes(orjson.dumps(profiles))
-    written = _write_matches(path / "matches", iter_matches(count, seed=seed, owner=owner),
-                             compact, with_skill)  # fmt: skip
-    total, on_disk, referenced, summaries = written
-    skill_count = _write_skill(path, summaries, seed, people) if with_skill else 0
+    matches = iter_matches(count, seed=seed, owner=owner)
+    total, on_disk, referenced, summaries = _write_matches(
+        path / "matches", matches, compact, with_skill
+    )
+    skill_count = _write_skill(path, summaries, seed, world_of(seed, owner)) if with_skill else 0
     return RecordedDirSummary(
         path=path,
         count=count,
@@ -917,10 +789,10 @@ def _write_matches(
     return total, on_disk, referenced, summaries
 
 
-def _write_skill(path: Path, summaries: list[Any], seed: int, people: list[GeneratedPlayer]) -> int:
+def _write_skill(path: Path, summaries: list[Any], seed: int, world: World) -> int:
     """Write the skill documents, replayed oldest match first, and the owner's and
     squad's playlist CSR after the newest; returns how many skill documents."""
-    history = SkillHistory(RANKED_PLAYLIST_IDS, seed, fresh=[people[0].xuid])
+    history = SkillHistory(RANKED_PLAYLIST_IDS, seed, fresh=[world.players[0].xuid])
     skill_dir = path / "skill"
     skill_dir.mkdir(exist_ok=True)
     written = 0
@@ -929,7 +801,7 @@ def _write_skill(path: Path, summaries: list[Any], seed: int, people: list[Gener
         written += 1
     csr_dir = path / "playlist_csr"
     csr_dir.mkdir(exist_ok=True)
-    asked = [p.xuid for p in people[: 1 + _SQUAD_SIZE]]
+    asked = [p.xuid for p in world.players[: 1 + world.squad]]
     for playlist_id in sorted(RANKED_PLAYLIST_IDS):
         (csr_dir / f"{playlist_id}.json").write_bytes(orjson.dumps(history.playlist_csr(asked)))
     return written

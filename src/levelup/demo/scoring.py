@@ -61,8 +61,8 @@ _VEHICLE_MEDALS = medal_ids(
     "Death Race", "Mount Up",
 )  # fmt: skip
 # Infection's medals; most are not in the medal metadata, on purpose (see levelup.demo.medals).
-INFECTED_MEDALS = (88914608, 1155542859, 3786134933, 1719203329, 3520382976, 3653884673)
-SURVIVOR_MEDALS = (1025827095, 3467301935, 557309779, 2717755703, 1064731598, 1646928910)
+_INFECTED_MEDALS = (88914608, 1155542859, 3786134933, 1719203329, 3520382976, 3653884673)
+_SURVIVOR_MEDALS = (1025827095, 3467301935, 557309779, 2717755703, 1064731598, 1646928910)
 
 # ---------------------------------------------------------- personal score awards
 
@@ -70,8 +70,8 @@ SURVIVOR_MEDALS = (1025827095, 3467301935, 557309779, 2717755703, 1064731598, 16
 _PS_KILL = (1024030246, 100)
 _PS_ASSIST = (638246808, 50)
 _PS_MARK = (152718958, 10)
-PS_SENSOR = (1267013266, 10)
-PS_SELF_DESTRUCTION = (249491819, -100)
+_PS_SENSOR = (1267013266, 10)
+_PS_SELF_DESTRUCTION = (249491819, -100)
 _PS_BETRAYAL = (911992497, -100)
 _PS_EMP = (221060588, 50)
 _PS_DRIVER = (963594075, 50)
@@ -88,12 +88,12 @@ _PS_CARRIER_STOPPED = (746397417, 25)
 _PS_BALL_CONTROL = (454168309, 50)
 _PS_ZONE_CAPTURED = (3507884073, 50)
 _PS_ZONE_SECURED = (709346128, 25)
-PS_HILL_CONTROL = (340198991, 25)
-PS_HILL_SCORED = (1032565232, 100)
-CUSTOM_SCORE_ID = 4294967295  # "Custom": points scripted by the mode, variable per award
+_PS_HILL_CONTROL = (340198991, 25)
+_PS_HILL_SCORED = (1032565232, 100)
+_CUSTOM_SCORE_ID = 4294967295  # "Custom": points scripted by the mode, variable per award
 
 
-def counted(pairs: tuple[tuple[tuple[int, int], int], ...]) -> list[Award]:
+def _counted(pairs: tuple[tuple[tuple[int, int], int], ...]) -> list[Award]:
     """The awards of ((NameId, points each), count) pairs, leaving out those never earned."""
     return [(name_id, count, count * points) for (name_id, points), count in pairs if count]
 
@@ -133,6 +133,10 @@ TeamScore = Callable[[Rand, int, bool], tuple[int, int, int | None]]
 @dataclass(frozen=True)
 class Mode:
     """How one game mode plays and scores.
+
+    Two-team modes are scored from this data alone (`score_team_entry`). Infection
+    and Firefight players are not shares of a team's total: their mode stats come
+    from `score_infection_entry` and `score_firefight_entry`, the rest from here.
 
     Attributes:
         key: the generator's name for the mode.
@@ -290,8 +294,8 @@ MODES: dict[str, Mode] = {
             (420.0, 360.0), medals=medal_ids("Hill Guardian", "Clock Stop"),
             stats_name="ZonesStats", stats=partial(_zone_stats, ticks_are_score=False),
             awards=(
-                (PS_HILL_CONTROL, lambda e, s: int(s["StrongholdOccupationTime"] / 10)),
-                (PS_HILL_SCORED, lambda e, s: e.score),
+                (_PS_HILL_CONTROL, lambda e, s: int(s["StrongholdOccupationTime"] / 10)),
+                (_PS_HILL_SCORED, lambda e, s: e.score),
             ),
             team_score=_first_to(4),
         ),
@@ -328,7 +332,7 @@ MODES: dict[str, Mode] = {
         ),
         Mode(
             "infection", 22, "Infection", "Survive the infected, or join them.", (300.0, 240.0),
-            teams=False, scripted=True, callout_award=PS_SENSOR, shotless_rate=0.15,
+            teams=False, scripted=True, callout_award=_PS_SENSOR, shotless_rate=0.15,
             breaks=(15.0, 12.0),
         ),
         Mode(
@@ -390,14 +394,14 @@ def score_infection_entry(
         "TimeAsLastSpartanStanding": last_standing * (5 + 25 * rand()),
         "InfectedKilled": int(e.kills * 0.6 * rand()),
     }
-    personal = [(CUSTOM_SCORE_ID, custom_count, custom_total)]
-    pool = INFECTED_MEDALS if rand() < 0.5 else SURVIVOR_MEDALS
+    personal = [(_CUSTOM_SCORE_ID, custom_count, custom_total)]
+    pool = _INFECTED_MEDALS if rand() < 0.5 else _SURVIVOR_MEDALS
     mode = MODES["infection"]
     fill_core(rand, e, played_s, mode, False, (won, rounds_here - won, 0), 0, pool, personal)
     if victim:
         deaths = e.core["Deaths"]
         e.core["Suicides"] = deaths
-        e.core["PersonalScores"] = counted(((PS_SENSOR, 1), (PS_SELF_DESTRUCTION, deaths)))
+        e.core["PersonalScores"] = _counted(((_PS_SENSOR, 1), (_PS_SELF_DESTRUCTION, deaths)))
         e.core["PersonalScore"] = 10 - 100 * deaths
     e.mode = {"InfectionStats": infection, "PvpStats": _pvp_stats(e)}
 
@@ -428,9 +432,8 @@ def score_firefight_entry(
     custom_count = e.kills + e.assists + int(10 * rand())
     hill = int(40 + 50 * rand())
     personal = [
-        (CUSTOM_SCORE_ID, custom_count, int(custom_count * (15 + 8 * rand()))),
-        (PS_HILL_CONTROL[0], hill, hill * PS_HILL_CONTROL[1]),
-        (PS_HILL_SCORED[0], objectives - 1, (objectives - 1) * PS_HILL_SCORED[1]),
+        (_CUSTOM_SCORE_ID, custom_count, int(custom_count * (15 + 8 * rand()))),
+        *_counted(((_PS_HILL_CONTROL, hill), (_PS_HILL_SCORED, objectives - 1))),
     ]
     mode = MODES["firefight"]
     rounds = (1, 0, 0) if won else (0, 1, 0)
@@ -447,6 +450,7 @@ def empty_pve_modes() -> dict[str, dict[str, Any]]:
 
 
 def _pvp_stats(e: Entry) -> dict[str, Any]:
+    """The PvpStats object (and the start of PveStats): the entry's K/D/A, KDA rendered later."""
     return {"Kills": e.kills, "Deaths": e.deaths, "Assists": e.assists, "KDA": 0.0}
 
 
@@ -542,7 +546,7 @@ def _damage(
     return dealt, int(deaths * (280 + 100 * rand()) + 300 * rand())
 
 
-_PLAY_AWARDS = (_PS_EMP, _PS_VEHICLE_DESTROYED, _PS_DRIVER, _PS_HIJACK, PS_SELF_DESTRUCTION,
+_PLAY_AWARDS = (_PS_EMP, _PS_VEHICLE_DESTROYED, _PS_DRIVER, _PS_HIJACK, _PS_SELF_DESTRUCTION,
                 _PS_BETRAYAL)  # fmt: skip
 
 
@@ -550,11 +554,11 @@ def _awards(mode: Mode, entry: Entry, personal: list[Award], plays: tuple[int, .
     """An entry's personal score awards: the mode's own (first when the mode scripts its
     points), kills and assists against players, then `plays`: callouts, EMPs, vehicle
     play, suicides and betrayals (counts in the order of `_PLAY_AWARDS`)."""
-    played = counted(tuple(zip((mode.callout_award, *_PLAY_AWARDS), plays, strict=True)))
+    played = _counted(tuple(zip((mode.callout_award, *_PLAY_AWARDS), plays, strict=True)))
     if mode.pve:
         slaying: list[Award] = []
     else:
-        slaying = counted(((_PS_KILL, entry.kills), (_PS_ASSIST, entry.assists)))
+        slaying = _counted(((_PS_KILL, entry.kills), (_PS_ASSIST, entry.assists)))
     if mode.scripted:
         return [*personal, *slaying, *played]
     return [*slaying, *personal, *played]
@@ -627,7 +631,7 @@ def _medals(
 
 
 def _add_picks(rand: Rand, medals: dict[int, int], pool: tuple[int, ...], picks: int) -> None:
-    """`picks` medals drawn from `pool`, counted."""
+    """`picks` medals drawn from `pool`, _counted."""
     for _ in range(picks):
         medal = pool[int(rand() * len(pool))]
         medals[medal] = medals.get(medal, 0) + 1
