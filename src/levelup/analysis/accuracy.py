@@ -21,18 +21,26 @@ Infection, where `teams_enabled` is false) everyone else is only "lobby".
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from levelup.analysis import svg
-from levelup.analysis.figures import percent
+from levelup.analysis.figures import FIRST_OF_RUN, percent, runs
 from levelup.analysis.formatting import NULL_LABELS, fmt_pct
 from levelup.analysis.scope import KIND_ORDER, KINDS, accuracy_expr, iso
 from levelup.analysis.section import Context, Section
-from levelup.analysis.tablespec import Column, TableSpec, View, key_values, note, table
+from levelup.analysis.tablespec import (
+    MATCH_COLUMNS,
+    SHOT_COLUMNS,
+    Column,
+    TableSpec,
+    View,
+    key_values,
+    note,
+    table,
+)
 
 if TYPE_CHECKING:
     from levelup.analysis.report import Report
@@ -411,27 +419,14 @@ KIND_TABLE = TableSpec(
         Column("kind_label", "Kind"),
         Column("matches", "Matches", "int"),
         Column("shots_unknown", "Shots unknown", "int"),
-        Column("shots_fired", "Fired", "int"),
-        Column("shots_hit", "Hit", "int"),
-        Column("accuracy", "Acc.", "pct"),
+        *SHOT_COLUMNS,
     ),
 )
 
 
 def _breakdown_spec(table_id: str, title: str, what: str) -> TableSpec:
-    return TableSpec(
-        table_id,
-        title,
-        (
-            Column("kind_label", "Kind"),
-            Column("name", what),
-            Column("matches", "Matches", "int"),
-            Column("shots_unknown", "Shots unknown", "int"),
-            Column("shots_fired", "Fired", "int"),
-            Column("shots_hit", "Hit", "int"),
-            Column("accuracy", "Acc.", "pct"),
-        ),
-    )
+    columns = KIND_TABLE.columns
+    return TableSpec(table_id, title, (columns[0], Column("name", what), *columns[1:]))
 
 
 MODE_TABLE = _breakdown_spec("accuracy-modes", "By game mode", "Mode")
@@ -443,38 +438,21 @@ TREND_TABLE = TableSpec(
     (
         Column("label", "Window"),
         Column("matches", "Matches", "int"),
-        Column("shots_fired", "Fired", "int"),
-        Column("shots_hit", "Hit", "int"),
-        Column("accuracy", "Acc.", "pct"),
+        *SHOT_COLUMNS,
         Column("delta", "vs whole scope", "delta"),
     ),
 )
 
 
 def _matches_spec(table_id: str, title: str) -> TableSpec:
-    return TableSpec(
-        table_id,
-        title,
-        (
-            Column("start_time", "Date (UTC)", "datetime", link="match_id"),
-            Column("mode", "Mode"),
-            Column("map", "Map"),
-            Column("shots", "Hit / fired", align="right"),
-            Column("accuracy", "Acc.", "pct"),
-        ),
-    )
+    shots = (Column("shots", "Hit / fired", align="right"), Column("accuracy", "Acc.", "pct"))
+    return TableSpec(table_id, title, (*MATCH_COLUMNS, *shots))
 
 
 LOBBY_TABLE = TableSpec(
     "accuracy-lobby",
     "You against the lobby (same matches)",
-    (
-        Column("who", "Who"),
-        Column("players", "Players", "int"),
-        Column("shots_fired", "Fired", "int"),
-        Column("shots_hit", "Hit", "int"),
-        Column("accuracy", "Acc.", "pct"),
-    ),
+    (Column("who", "Who"), Column("players", "Players", "int"), *SHOT_COLUMNS),
     terminal_rows=None,
 )
 PLAYERS_TABLE = TableSpec(
@@ -485,9 +463,7 @@ PLAYERS_TABLE = TableSpec(
         Column("matches", "Matches", "int"),
         Column("as_teammate", "With", "int"),
         Column("as_opponent", "Against", "int"),
-        Column("shots_fired", "Fired", "int"),
-        Column("shots_hit", "Hit", "int"),
-        Column("accuracy", "Acc.", "pct"),
+        *SHOT_COLUMNS,
     ),
 )
 
@@ -510,55 +486,52 @@ def _lobby_rows(lobby_figures: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
+def _overall(figures: dict[str, Any], summary: dict[str, Any]) -> View:
     nulls = figures["null_shots"]
-    result = [
-        key_values(
-            "accuracy-overall",
-            "Accuracy (shots hit / shots fired)",
-            [
-                ("Matches", summary["matches"], "int"),
-                ("  with known shots", figures["matches_with_shots"], "int"),
-                ("  of which fired nothing", figures["zero_shot_matches"], "int"),
-                (f"  shots {NULL_LABELS['not_backfilled']}", nulls["not_backfilled"], "int"),
-                (f"  shots {NULL_LABELS['not_provided']}", nulls["not_provided"], "int"),
-                ("Shots fired", figures["shots_fired"], "int"),
-                ("Shots hit", figures["shots_hit"], "int"),
-                ("Accuracy (hits / fired)", figures["overall_accuracy"], "pct"),
-            ],
-        )
-    ]
-    if len(figures["by_kind"]) > 1:
-        result.append(table(KIND_TABLE, figures["by_kind"]))
-    trend_figures = figures["trend"]
+    return key_values(
+        "accuracy-overall",
+        "Accuracy (shots hit / shots fired)",
+        [
+            ("Matches", summary["matches"], "int"),
+            ("  with known shots", figures["matches_with_shots"], "int"),
+            ("  of which fired nothing", figures["zero_shot_matches"], "int"),
+            (f"  shots {NULL_LABELS['not_backfilled']}", nulls["not_backfilled"], "int"),
+            (f"  shots {NULL_LABELS['not_provided']}", nulls["not_provided"], "int"),
+            ("Shots fired", figures["shots_fired"], "int"),
+            ("Shots hit", figures["shots_hit"], "int"),
+            ("Accuracy (hits / fired)", figures["overall_accuracy"], "pct"),
+        ],
+    )
+
+
+def _trend_views(trend_figures: dict[str, Any]) -> list[View]:
+    """The full windows and the whole scope; a note when no window is full yet."""
     windows = [w for k, w in trend_figures.items() if k != "career" and w["full"]]
-    trend_rows = [*windows, {**trend_figures["career"], "delta": None}]
-    result.append(table(TREND_TABLE, trend_rows))
+    result = [table(TREND_TABLE, [*windows, {**trend_figures["career"], "delta": None}])]
     if not windows:
-        smallest = min(TREND_WINDOWS)
         result.append(
             note(
-                f"Fewer than {smallest} matches with known shots in scope: no trend window yet "
-                "(the row above is the whole scope)."
+                f"Fewer than {min(TREND_WINDOWS)} matches with known shots in scope: no trend "
+                "window yet (the row above is the whole scope)."
             )
         )
+    return result
+
+
+def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
+    nulls = figures["null_shots"]
+    result = [_overall(figures, summary)]
+    if len(figures["by_kind"]) > 1:
+        result.append(table(KIND_TABLE, figures["by_kind"]))
+    result += _trend_views(figures["trend"])
     result.append(table(MODE_TABLE, figures["by_mode"]))
     result.append(table(MAP_TABLE, figures["by_map"]))
     result.append(table(PLAYLIST_TABLE, figures["by_playlist"]))
     min_shots = summary["scope"]["min_shots"]
     if figures["best"]:
-        result.append(
-            table(
-                _matches_spec("accuracy-best", f"Best matches (at least {min_shots} shots)"),
-                figures["best"],
-            )
-        )
-        result.append(
-            table(
-                _matches_spec("accuracy-worst", f"Worst matches (at least {min_shots} shots)"),
-                figures["worst"],
-            )
-        )
+        for key, label in (("best", "Best"), ("worst", "Worst")):
+            title = f"{label} matches (at least {min_shots} shots)"
+            result.append(table(_matches_spec(f"accuracy-{key}", title), figures[key]))
     else:
         result.append(note(f"No match with at least {min_shots} shots fired for best / worst."))
     result.append(
@@ -588,54 +561,42 @@ def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
 def _buckets(per_match: pl.DataFrame, limit: int) -> tuple[list[dict[str, Any]], int]:
     """Runs of consecutive matches, at most `limit` of them, and the run length.
 
-    Past `limit` matches a point stands for a run, whose accuracy is again
-    sum(hit) / sum(fired): the page stays light at any history size.
+    A run's accuracy is again sum(hit) / sum(fired); its rolling accuracy covers
+    ROLLING_WINDOW runs, i.e. ROLLING_WINDOW x size matches, so the line stays as
+    smooth as with single matches however many runs there are.
     """
-    n = per_match.height
-    size = max(1, math.ceil(n / limit))
-    grouped = (
-        per_match.with_row_index("i")
-        .with_columns(b=pl.col("i") // size)
-        .group_by("b", maintain_order=True)
-        .agg(
-            start=pl.col("start_time").first(),
-            end=pl.col("start_time").last(),
-            match_id=pl.col("match_id").first(),
-            mode=pl.col("mode").first(),
-            map=pl.col("map_label").first(),
-            modes=pl.col("mode").n_unique(),
-            maps=pl.col("map_label").n_unique(),
-            matches=pl.len(),
-            fired=pl.col("shots_fired").sum(),
-            hit=pl.col("shots_hit").sum(),
-        )
-        # Rolling over ROLLING_WINDOW runs, i.e. ROLLING_WINDOW x size matches, so the
-        # line stays as smooth as with single matches however many runs there are.
-        .with_columns(
-            rolling=pl.col("hit").rolling_sum(ROLLING_WINDOW, min_samples=1)
-            * 100.0
-            / pl.col("fired").rolling_sum(ROLLING_WINDOW, min_samples=1),
-            accuracy=accuracy_expr("hit", "fired"),
-        )
-        .with_columns(rolling=pl.when(pl.col("rolling").is_finite()).then(pl.col("rolling")))
+    grouped, size = runs(
+        per_match,
+        limit,
+        *FIRST_OF_RUN,
+        end=pl.col("start_time").last(),
+        modes=pl.col("mode").n_unique(),
+        maps=pl.col("map_label").n_unique(),
+        fired=pl.col("shots_fired").sum(),
+        hit=pl.col("shots_hit").sum(),
     )
-    return grouped.to_dicts(), size
+    rolling = (
+        pl.col("hit").rolling_sum(ROLLING_WINDOW, min_samples=1)
+        * 100.0
+        / pl.col("fired").rolling_sum(ROLLING_WINDOW, min_samples=1)
+    )
+    grouped = grouped.with_columns(rolling=rolling, accuracy=accuracy_expr("hit", "fired"))
+    finite = grouped.with_columns(
+        rolling=pl.when(pl.col("rolling").is_finite()).then(pl.col("rolling"))
+    )
+    return finite.to_dicts(), size
 
 
-def _what(bucket: dict[str, Any]) -> str:
-    """A bucket's time, mode and map, for its tooltip."""
-    start = bucket["start"]
+def _what(run: dict[str, Any]) -> str:
+    """A run's time, mode and map, for its tooltip."""
+    start = run["start_time"]
     first = start.strftime("%Y-%m-%d %H:%M") if start else "unknown date"
-    if bucket["matches"] == 1:
-        return f"{bucket['mode']} on {bucket['map']}, {first}"
-    last = bucket["end"].strftime("%Y-%m-%d %H:%M") if bucket["end"] else "?"
-    modes = bucket["mode"] if bucket["modes"] == 1 else f"{bucket['modes']} modes"
-    maps = bucket["map"] if bucket["maps"] == 1 else f"{bucket['maps']} maps"
-    return f"{bucket['matches']} matches, {first} to {last} ({modes}, {maps})"
-
-
-def _href(report: Report, bucket: dict[str, Any]) -> str:
-    return report.link(bucket["match_id"]) if bucket["matches"] == 1 else ""
+    if run["n"] == 1:
+        return f"{run['mode']} on {run['map_label']}, {first}"
+    last = run["end"].strftime("%Y-%m-%d %H:%M") if run["end"] else "?"
+    modes = run["mode"] if run["modes"] == 1 else f"{run['modes']} modes"
+    maps = run["map_label"] if run["maps"] == 1 else f"{run['maps']} maps"
+    return f"{run['n']} matches, {first} to {last} ({modes}, {maps})"
 
 
 def accuracy_over_time(report: Report) -> svg.Chart:
@@ -645,56 +606,28 @@ def accuracy_over_time(report: Report) -> svg.Chart:
     if per_match.is_empty():
         return svg.empty_chart("chart-accuracy-time", title, "No match with known shots")
     buckets, size = _buckets(per_match, MAX_POINTS)
-    height = 320
     values = [b["accuracy"] for b in buckets] + [b["rolling"] for b in buckets]
     low, high = svg.nice_range([v for v in values if v is not None], floor=0, ceil=100)
-    frame = svg.Frame(svg.WIDTH, height, low, high)
+    frame = svg.Frame(svg.WIDTH, 320, low, high)
     shapes = frame.y_grid(svg.fmt_axis_pct)
-    n = len(buckets)
     career = report.summary["accuracy"]["trend"]["career"]["accuracy"]
     if career is not None:
-        y = frame.y(career)
-        shapes.append(
-            svg.Shape(
-                "line",
-                "career",
-                frame.left,
-                y,
-                x2=svg.WIDTH - frame.right,
-                y2=y,
-                tip=f"Accuracy over the scope {fmt_pct(career)}",
-            )
-        )
-    for index, bucket in enumerate(buckets):
-        if bucket["accuracy"] is None:
+        shapes.append(frame.rule(career, "career", f"Accuracy over the scope {fmt_pct(career)}"))
+    for index, run in enumerate(buckets):
+        if run["accuracy"] is None:
             continue
-        shapes.append(
-            svg.Shape(
-                "circle",
-                "pt",
-                frame.x_index(index, n),
-                frame.y(bucket["accuracy"]),
-                r=4,
-                tip=f"{_what(bucket)}: {fmt_pct(bucket['accuracy'])} "
-                f"({bucket['hit']:,} / {bucket['fired']:,} shots)",
-                href=_href(report, bucket),
-            )
-        )
-    line = " ".join(
-        f"{svg.num(frame.x_index(i, n))},{svg.num(frame.y(b['rolling']))}"
-        for i, b in enumerate(buckets)
-        if b["rolling"] is not None
-    )
-    if line:
-        shapes.append(svg.Shape("polyline", "roll", points=line))
-    shapes += svg.x_dates([b["start"] for b in buckets], lambda i: frame.x_index(i, n), height)
+        tip = f"{_what(run)}: {fmt_pct(run['accuracy'])} ({run['hit']:,} / {run['fired']:,} shots)"
+        x, y = frame.x_index(index, len(buckets)), frame.y(run["accuracy"])
+        shapes.append(svg.Shape("circle", "pt", x, y, r=4, tip=tip, href=report.run_link(run)))
+    shapes += frame.line([b["rolling"] for b in buckets], "roll")
+    shapes += frame.dates([b["start_time"] for b in buckets])
     each = "match" if size == 1 else f"run of {size} consecutive matches"
     legend = [
         svg.Legend("var(--you)", f"one {each}", faint=True),
         svg.Legend("var(--you)", f"rolling accuracy over the last {ROLLING_WINDOW * size} matches"),
         svg.Legend("var(--muted)", "accuracy over the scope"),
     ]
-    return svg.Chart("chart-accuracy-time", title, height, shapes, legend=legend)
+    return svg.Chart("chart-accuracy-time", title, frame.height, shapes, legend=legend)
 
 
 def shots_per_match(report: Report) -> svg.Chart:
@@ -704,39 +637,25 @@ def shots_per_match(report: Report) -> svg.Chart:
     if per_match.is_empty():
         return svg.empty_chart("chart-shots", title, "No match with known shots")
     buckets, size = _buckets(per_match, MAX_BARS)
-    height = 260
     top = max(b["fired"] for b in buckets) or 1
-    frame = svg.Frame(svg.WIDTH, height, 0, top * 1.05)
+    frame = svg.Frame(svg.WIDTH, 260, 0, top * 1.05)
     shapes = frame.y_grid(svg.fmt_axis_num)
     n = len(buckets)
-    slot = frame.plot_w / n
-    bar_w = max(1.0, slot * 0.78)
-    base = frame.y(0)
-    for index, bucket in enumerate(buckets):
-        x = frame.left + slot * index + slot / 2 - bar_w / 2
+    for index, run in enumerate(buckets):
         tip = (
-            f"{_what(bucket)}: {bucket['hit']:,} hit of {bucket['fired']:,} fired "
-            f"({fmt_pct(bucket['accuracy'])})"
+            f"{_what(run)}: {run['hit']:,} hit of {run['fired']:,} fired "
+            f"({fmt_pct(run['accuracy'])})"
         )
-        fired_y, hit_y = frame.y(bucket["fired"]), frame.y(bucket["hit"])
-        href = _href(report, bucket)
-        shapes.append(
-            svg.Shape(
-                "rect", "fired", x, fired_y, bar_w, max(base - fired_y, 0.5), tip=tip, href=href
-            )
-        )
-        shapes.append(
-            svg.Shape("rect", "hit", x, hit_y, bar_w, max(base - hit_y, 0), tip=tip, href=href)
-        )
-    shapes += svg.x_dates(
-        [b["start"] for b in buckets], lambda i: frame.left + slot * i + slot / 2, height
-    )
+        href = report.run_link(run)
+        shapes.append(frame.bar(index, n, run["fired"], "fired", tip, href))
+        shapes.append(frame.bar(index, n, run["hit"], "hit", tip, href, min_h=0))
+    shapes += frame.dates([b["start_time"] for b in buckets], bars=True)
     each = "per match" if size == 1 else f"per run of {size} consecutive matches"
     legend = [
         svg.Legend("var(--fired)", f"shots fired {each}"),
         svg.Legend("var(--hit)", "shots hit"),
     ]
-    return svg.Chart("chart-shots", title, height, shapes, legend=legend)
+    return svg.Chart("chart-shots", title, frame.height, shapes, legend=legend)
 
 
 def _breakdown_bars(rows: list[dict[str, Any]], several_kinds: bool) -> list[svg.BarRow]:

@@ -12,17 +12,16 @@ own kills and deaths stored take part.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from levelup.analysis import svg
-from levelup.analysis.figures import percent, ratio
+from levelup.analysis.figures import FIRST_OF_RUN, percent, ratio, runs
 from levelup.analysis.rank import owner_skill
 from levelup.analysis.scope import iso, match_title
 from levelup.analysis.section import Context, Section, availability
-from levelup.analysis.tablespec import Column, TableSpec, View, note, table
+from levelup.analysis.tablespec import MATCH_COLUMNS, Column, TableSpec, View, note, table
 
 if TYPE_CHECKING:
     from levelup.analysis.report import Report
@@ -158,9 +157,7 @@ def _matches_spec(table_id: str, title: str) -> TableSpec:
         table_id,
         title,
         (
-            Column("start_time", "Date (UTC)", "datetime", link="match_id"),
-            Column("mode", "Mode"),
-            Column("map", "Map"),
+            *MATCH_COLUMNS,
             Column("kills", "Kills", "int"),
             Column("expected_kills", "Exp.", "float1"),
             Column("deaths", "Deaths", "int"),
@@ -194,6 +191,28 @@ def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
     return result
 
 
+def _runs(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The chart's runs: mean differences, and lines as the mean over the last ROLLING
+    runs (ROLLING x size matches), from sums, so they stay as smooth at 20,000
+    matches as at 200."""
+    single = ("kills", "deaths", "expected_kills", "expected_deaths")
+    grouped, size = runs(
+        rows,
+        MAX_POINTS,
+        *FIRST_OF_RUN,
+        *(pl.col(c).first() for c in single),
+        kill_diff=pl.col("kill_diff").mean(),
+        death_diff=pl.col("death_diff").mean(),
+        kill_sum=pl.col("kill_diff").sum(),
+        death_sum=pl.col("death_diff").sum(),
+    )
+    matches = pl.col("n").rolling_sum(ROLLING, min_samples=1)
+    return grouped.with_columns(
+        rolling_kills=pl.col("kill_sum").rolling_sum(ROLLING, min_samples=1) / matches,
+        rolling_deaths=pl.col("death_sum").rolling_sum(ROLLING, min_samples=1) / matches,
+    ), size
+
+
 def chart(report: Report) -> svg.Chart:
     """Kills and deaths minus their expectation per match, and their rolling means."""
     title = "Kills and deaths against expectation"
@@ -201,47 +220,12 @@ def chart(report: Report) -> svg.Chart:
     if rows is None or rows.is_empty():
         note_text = report.summary["expectation"]["note"] or "no data"
         return svg.empty_chart("chart-expectation", title, "Against expectation: " + note_text)
-    size = max(1, math.ceil(rows.height / MAX_POINTS))
-    runs = (
-        rows.with_row_index("i")
-        .group_by((pl.col("i") // size).alias("bucket"), maintain_order=True)
-        .agg(
-            kill_diff=pl.col("kill_diff").mean(),
-            death_diff=pl.col("death_diff").mean(),
-            kill_sum=pl.col("kill_diff").sum(),
-            death_sum=pl.col("death_diff").sum(),
-            n=pl.len(),
-            start_time=pl.col("start_time").first(),
-            match_id=pl.col("match_id").first(),
-            mode=pl.col("mode").first(),
-            map_label=pl.col("map_label").first(),
-            kills=pl.col("kills").first(),
-            deaths=pl.col("deaths").first(),
-            expected_kills=pl.col("expected_kills").first(),
-            expected_deaths=pl.col("expected_deaths").first(),
-        )
-        # The lines: mean over the last ROLLING runs (ROLLING x size matches), from sums,
-        # so they stay as smooth at 20,000 matches as at 200.
-        .with_columns(
-            rolling_kills=pl.col("kill_sum").rolling_sum(ROLLING, min_samples=1)
-            / pl.col("n").rolling_sum(ROLLING, min_samples=1),
-            rolling_deaths=pl.col("death_sum").rolling_sum(ROLLING, min_samples=1)
-            / pl.col("n").rolling_sum(ROLLING, min_samples=1),
-        )
-        .to_dicts()
-    )
-    height = 300
-    values = [v for r in runs for v in (r["kill_diff"], r["death_diff"])]
-    low, high = svg.nice_range([*values, 0])
-    frame = svg.Frame(svg.WIDTH, height, low, high)
-    shapes = frame.y_grid(lambda v: f"{v:+g}" if v else "0")
-    zero = frame.y(0)
-    shapes.append(
-        svg.Shape("line", "career", frame.left, zero, x2=svg.WIDTH - frame.right, y2=zero)
-    )
-    n = len(runs)
-    for i, run in enumerate(runs):
-        x = frame.x_index(i, n)
+    grouped, size = _runs(rows)
+    values = [v for r in grouped.iter_rows(named=True) for v in (r["kill_diff"], r["death_diff"])]
+    frame = svg.Frame(svg.WIDTH, 300, *svg.nice_range([*values, 0]))
+    shapes = [*frame.y_grid(lambda v: f"{v:+g}" if v else "0"), frame.rule(0, "career")]
+    n = grouped.height
+    for i, run in enumerate(grouped.iter_rows(named=True)):
         if run["n"] == 1:
             what = (
                 f"{match_title(run)}: {run['kills']} kills (expected {run['expected_kills']:.1f}), "
@@ -252,29 +236,18 @@ def chart(report: Report) -> svg.Chart:
                 f"{run['n']} matches from {run['start_time']:%Y-%m-%d}: mean kills "
                 f"{run['kill_diff']:+.1f}, deaths {run['death_diff']:+.1f} against expectation"
             )
-        href = report.link(run["match_id"]) if run["n"] == 1 else ""
-        shapes.append(
-            svg.Shape(
-                "rect", "kpt", x - 2.5, frame.y(run["kill_diff"]) - 2.5, 5, 5, tip=what, href=href
-            )
-        )
-        shapes.append(
-            svg.Shape(
-                "rect", "dpt", x - 2.5, frame.y(run["death_diff"]) - 2.5, 5, 5, tip=what, href=href
-            )
-        )
-    for key, cls in (("rolling_kills", "kline"), ("rolling_deaths", "dline")):
-        line = " ".join(
-            f"{svg.num(frame.x_index(i, n))},{svg.num(frame.y(r[key]))}" for i, r in enumerate(runs)
-        )
-        shapes.append(svg.Shape("polyline", cls, points=line))
-    shapes += svg.x_dates([r["start_time"] for r in runs], lambda i: frame.x_index(i, n), height)
+        href = report.run_link(run)
+        shapes.append(frame.square(i, n, run["kill_diff"], "kpt", what, href))
+        shapes.append(frame.square(i, n, run["death_diff"], "dpt", what, href))
+    shapes += frame.line(grouped["rolling_kills"].to_list(), "kline")
+    shapes += frame.line(grouped["rolling_deaths"].to_list(), "dline")
+    shapes += frame.dates(grouped["start_time"].to_list())
     legend = [
         svg.Legend("var(--team)", "kills minus expected kills"),
         svg.Legend("var(--opp)", "deaths minus expected deaths"),
         svg.Legend("var(--muted)", f"lines: rolling mean over the last {ROLLING * size} matches"),
     ]
-    return svg.Chart("chart-expectation", title, height, shapes, legend=legend)
+    return svg.Chart("chart-expectation", title, frame.height, shapes, legend=legend)
 
 
 def charts(report: Report) -> list[svg.Chart]:

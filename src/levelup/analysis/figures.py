@@ -9,6 +9,7 @@ matches are counted apart). An average of per-match ratios would weigh a
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import polars as pl
@@ -79,6 +80,31 @@ def with_rates(frame: pl.DataFrame) -> pl.DataFrame:
     if {"shots_fired", "shots_hit"} <= columns:
         exprs.append(_div(pl.col("shots_hit"), pl.col("shots_fired"), 100.0).alias("accuracy"))
     return frame.with_columns(exprs) if exprs else frame
+
+
+# What a chart's run of matches is named by (its first match), and its record.
+FIRST_OF_RUN = tuple(pl.col(c).first() for c in ("start_time", "match_id", "mode", "map_label"))
+RECORD_OF_RUN = {
+    "wins": (pl.col("result") == "win").sum(),
+    "losses": (pl.col("result") == "loss").sum(),
+}
+
+
+def runs(
+    rows: pl.DataFrame, limit: int, *aggs: pl.Expr, **named: pl.Expr
+) -> tuple[pl.DataFrame, int]:
+    """Consecutive rows grouped into at most `limit` runs of equal length, and that length.
+
+    A chart over a long history draws one mark per run instead of one per match, so
+    the page stays light at any history size. Each run also has `n`, its row count.
+    """
+    size = max(1, math.ceil(rows.height / limit))
+    grouped = (
+        rows.with_row_index("i")
+        .group_by((pl.col("i") // size).alias("bucket"), maintain_order=True)
+        .agg(*aggs, n=pl.len(), **named)
+    )
+    return grouped, size
 
 
 def records(frame: pl.DataFrame) -> list[dict[str, Any]]:

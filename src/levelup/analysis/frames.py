@@ -17,6 +17,22 @@ import polars as pl
 S, I32, I64, F64, B = pl.String(), pl.Int32(), pl.Int64(), pl.Float64(), pl.Boolean()
 TS = pl.Datetime("us")
 
+# A player's or a team's line of a match: the same columns in match_stats,
+# match_participants and match_teams.
+LINE: dict[str, pl.DataType] = {
+    "team_id": I32,
+    "outcome": I32,
+    "rank": I32,
+    "score": I64,
+    "personal_score": I64,
+    "kills": I64,
+    "deaths": I64,
+    "assists": I64,
+    "shots_fired": I64,
+    "shots_hit": I64,
+    "damage_dealt": I64,
+    "damage_taken": I64,
+}
 STATS_NEEDED: dict[str, pl.DataType] = {
     "match_id": S,
     "start_time": TS,
@@ -29,18 +45,7 @@ STATS_NEEDED: dict[str, pl.DataType] = {
     "playlist_id": S,
     "map_id": S,
     "teams_enabled": B,
-    "team_id": I32,
-    "outcome": I32,
-    "rank": I32,
-    "score": I64,
-    "personal_score": I64,
-    "kills": I64,
-    "deaths": I64,
-    "assists": I64,
-    "shots_fired": I64,
-    "shots_hit": I64,
-    "damage_dealt": I64,
-    "damage_taken": I64,
+    **LINE,
     "headshot_kills": I64,
     "my_team_score": I64,
     "enemy_team_score": I64,
@@ -50,18 +55,7 @@ PARTICIPANTS_NEEDED: dict[str, pl.DataType] = {
     "xuid": S,
     "is_bot": B,
     "gamertag": S,
-    "team_id": I32,
-    "outcome": I32,
-    "rank": I32,
-    "score": I64,
-    "personal_score": I64,
-    "kills": I64,
-    "deaths": I64,
-    "assists": I64,
-    "shots_fired": I64,
-    "shots_hit": I64,
-    "damage_dealt": I64,
-    "damage_taken": I64,
+    **LINE,
     "time_played_seconds": F64,
 }
 ASSETS_NEEDED: dict[str, pl.DataType] = {
@@ -74,7 +68,9 @@ ASSETS_NEEDED: dict[str, pl.DataType] = {
 NAMES_NEEDED: dict[str, pl.DataType] = {"xuid": S, "gamertag": S}
 
 # Tables of the registry (issues 10 and 11), read when present.
-MEDALS_NEEDED: dict[str, pl.DataType] = {"match_id": S, "medal_id": I64, "count": I64}
+_MEDAL: dict[str, pl.DataType] = {"medal_id": I64, "count": I64}
+_STAT: dict[str, pl.DataType] = {"mode": S, "stat": S, "value": F64}
+MEDALS_NEEDED: dict[str, pl.DataType] = {"match_id": S, **_MEDAL}
 MEDAL_NAMES_NEEDED: dict[str, pl.DataType] = {
     "medal_id": I64,
     "name": S,
@@ -83,7 +79,7 @@ MEDAL_NAMES_NEEDED: dict[str, pl.DataType] = {
     "difficulty": S,
     "sorting_weight": I64,
 }
-MODE_STATS_NEEDED: dict[str, pl.DataType] = {"match_id": S, "mode": S, "stat": S, "value": F64}
+MODE_STATS_NEEDED: dict[str, pl.DataType] = {"match_id": S, **_STAT}
 SKILL_NEEDED: dict[str, pl.DataType] = {
     "match_id": S,
     "xuid": S,
@@ -122,41 +118,10 @@ CSR_NEEDED: dict[str, pl.DataType] = {
     "all_time_max_sub_tier": I32,
 }
 # Read for the few matches that get a scoreboard only.
-TEAMS_NEEDED: dict[str, pl.DataType] = {
-    "match_id": S,
-    "team_id": I32,
-    "outcome": I32,
-    "rank": I32,
-    "score": I64,
-    "personal_score": I64,
-    "kills": I64,
-    "deaths": I64,
-    "assists": I64,
-    "shots_fired": I64,
-    "shots_hit": I64,
-    "damage_dealt": I64,
-    "damage_taken": I64,
-}
-TEAM_MODE_STATS_NEEDED: dict[str, pl.DataType] = {
-    "match_id": S,
-    "team_id": I32,
-    "mode": S,
-    "stat": S,
-    "value": F64,
-}
-PLAYER_MEDALS_NEEDED: dict[str, pl.DataType] = {
-    "match_id": S,
-    "xuid": S,
-    "medal_id": I64,
-    "count": I64,
-}
-PLAYER_MODE_STATS_NEEDED: dict[str, pl.DataType] = {
-    "match_id": S,
-    "xuid": S,
-    "mode": S,
-    "stat": S,
-    "value": F64,
-}
+TEAMS_NEEDED: dict[str, pl.DataType] = {"match_id": S, **LINE}
+TEAM_MODE_STATS_NEEDED: dict[str, pl.DataType] = {"match_id": S, "team_id": I32, **_STAT}
+PLAYER_MEDALS_NEEDED: dict[str, pl.DataType] = {"match_id": S, "xuid": S, **_MEDAL}
+PLAYER_MODE_STATS_NEEDED: dict[str, pl.DataType] = {"match_id": S, "xuid": S, **_STAT}
 
 MISSING, EMPTY, PRESENT = "missing", "empty", "ok"
 

@@ -232,27 +232,16 @@ def _load_registry_tables(
     state = frames.state
     and_only, ids = _only(match_ids, "AND")
     where, _ = _only(match_ids)
+    medal_key, stat_key = ("match_id", "medal_id", "count"), ("match_id", "mode", "stat")
     frames.medals, state["match_medals"] = _owner_rows(
-        conn,
-        "match_medals",
-        fr.MEDALS_NEEDED,
-        owner,
-        ("match_id", "medal_id", "count"),
-        and_only,
-        ids,
+        conn, "match_medals", fr.MEDALS_NEEDED, owner, medal_key, and_only, ids
     )
     frames.medal_matches = _covered(conn, "match_medals", state["match_medals"], where, ids)
     frames.medal_names, state["medal_names"] = _whole(
         conn, "medal_names", fr.MEDAL_NAMES_NEEDED, ("medal_id", "name")
     )
     frames.mode_stats, state["match_mode_stats"] = _owner_rows(
-        conn,
-        "match_mode_stats",
-        fr.MODE_STATS_NEEDED,
-        owner,
-        ("match_id", "mode", "stat"),
-        and_only,
-        ids,
+        conn, "match_mode_stats", fr.MODE_STATS_NEEDED, owner, stat_key, and_only, ids
     )
     # Every player has a mode-stat group in every match (PvpStats or PveStats beside
     # CoreStats), so the owner's rows tell which matches are extracted: no scan of the

@@ -15,6 +15,7 @@ import polars as pl
 
 from levelup.analysis import svg
 from levelup.analysis.figures import ratio
+from levelup.analysis.scope import iso
 from levelup.analysis.section import Context, Section, availability, coverage_note
 from levelup.analysis.tablespec import Column, TableSpec, View, note, table
 
@@ -42,6 +43,11 @@ def _unavailable(text: str, matches: int) -> dict[str, Any]:
     }
 
 
+def medal_name() -> pl.Expr:
+    """The medal's name from its metadata, else "medal <id>" (never a blank row)."""
+    return pl.coalesce(pl.col("name"), pl.lit("medal ") + pl.col("medal_id").cast(pl.String))
+
+
 def compute(ctx: Context) -> dict[str, Any]:
     frames, matches = ctx.frames, ctx.matches
     missing = availability(frames, "match_medals")
@@ -52,59 +58,14 @@ def compute(ctx: Context) -> dict[str, Any]:
         return _unavailable(
             "not yet backfilled: no match in scope has match_medals rows", matches.height
         )
-    minutes = covered.filter(pl.col("time_played_seconds").is_not_null())
-    seconds = float(minutes["time_played_seconds"].sum() or 0.0)
     rows = frames.medals.join(
         covered.select("match_id", "mode", "start_time", "time_played_seconds"),
         on="match_id",
         how="inner",
     )
-    timed_ids = minutes.select("match_id")
     names = frames.medal_names.unique(subset="medal_id", keep="first")
-    earned = (
-        rows.group_by("medal_id")
-        .agg(
-            count=pl.col("count").sum(),
-            matches=pl.col("match_id").n_unique(),
-            last_earned=pl.col("start_time").max(),
-        )
-        .join(names, on="medal_id", how="left")
-        .with_columns(
-            has_metadata=pl.col("name").is_not_null(),
-            name=pl.coalesce(pl.col("name"), pl.lit("medal ") + pl.col("medal_id").cast(pl.String)),
-            difficulty_rank=pl.col("difficulty")
-            .str.to_lowercase()
-            .replace_strict(DIFFICULTY_ORDER, default=-1, return_dtype=pl.Int32),
-        )
-        .sort(["count", "name"], descending=[True, False])
-    )
-    timed_counts = (
-        rows.join(timed_ids, on="match_id", how="semi")
-        .group_by("medal_id")
-        .agg(timed=pl.col("count").sum())
-    )
-    earned = earned.join(timed_counts, on="medal_id", how="left").with_columns(
-        per_match=pl.col("count") / covered.height,
-        per_10_minutes=pl.when(pl.lit(seconds) > 0).then(
-            pl.col("timed").fill_null(0) * 600.0 / seconds
-        ),
-    )
-    earned_rows = [
-        {
-            "medal_id": row["medal_id"],
-            "name": row["name"],
-            "count": int(row["count"]),
-            "matches": row["matches"],
-            "per_match": row["per_match"],
-            "per_10_minutes": row["per_10_minutes"],
-            "difficulty": row["difficulty"],
-            "type": row["type"],
-            "last_earned": row["last_earned"].strftime("%Y-%m-%dT%H:%M:%SZ")
-            if row["last_earned"]
-            else None,
-        }
-        for row in earned.iter_rows(named=True)
-    ]
+    earned, seconds = _earned(rows, covered, names)
+    earned_rows = [_earned_row(row) for row in earned.iter_rows(named=True)]
     rarest = (
         earned.filter(pl.col("difficulty_rank") >= 0)
         .sort(
@@ -134,6 +95,56 @@ def compute(ctx: Context) -> dict[str, Any]:
     }
 
 
+def _earned(
+    rows: pl.DataFrame, covered: pl.DataFrame, names: pl.DataFrame
+) -> tuple[pl.DataFrame, float]:
+    """Per medal: count, matches, last earned, metadata and rates, most earned first; and
+    the seconds played in the covered matches whose time is known (the 10-minute rate
+    counts those matches only)."""
+    timed = covered.filter(pl.col("time_played_seconds").is_not_null())
+    seconds = float(timed["time_played_seconds"].sum() or 0.0)
+    earned = (
+        rows.group_by("medal_id")
+        .agg(
+            count=pl.col("count").sum(),
+            matches=pl.col("match_id").n_unique(),
+            last_earned=pl.col("start_time").max(),
+        )
+        .join(names, on="medal_id", how="left")
+        .with_columns(
+            has_metadata=pl.col("name").is_not_null(),
+            name=medal_name(),
+            difficulty_rank=pl.col("difficulty")
+            .str.to_lowercase()
+            .replace_strict(DIFFICULTY_ORDER, default=-1, return_dtype=pl.Int32),
+        )
+        .sort(["count", "name"], descending=[True, False])
+    )
+    timed_counts = (
+        rows.join(timed.select("match_id"), on="match_id", how="semi")
+        .group_by("medal_id")
+        .agg(timed=pl.col("count").sum())
+    )
+    earned = earned.join(timed_counts, on="medal_id", how="left").with_columns(
+        per_match=pl.col("count") / covered.height,
+        per_10_minutes=pl.when(pl.lit(seconds) > 0).then(
+            pl.col("timed").fill_null(0) * 600.0 / seconds
+        ),
+    )
+    return earned, seconds
+
+
+def _earned_row(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("medal_id", "name", "count", "matches", "per_match", "per_10_minutes")
+    return {
+        **{key: row[key] for key in keys},
+        "count": int(row["count"]),
+        "difficulty": row["difficulty"],
+        "type": row["type"],
+        "last_earned": iso(row["last_earned"]),
+    }
+
+
 def _by_mode(rows: pl.DataFrame, covered: pl.DataFrame, names: pl.DataFrame) -> list[dict]:
     """Medals per match in each mode, and the medal earned most there."""
     per_mode = covered.group_by("mode").agg(matches=pl.len())
@@ -143,13 +154,7 @@ def _by_mode(rows: pl.DataFrame, covered: pl.DataFrame, names: pl.DataFrame) -> 
         .group_by("mode", maintain_order=True)
         .first()
         .join(names.select("medal_id", "name"), on="medal_id", how="left")
-        .with_columns(
-            top_medal=pl.coalesce(
-                pl.col("name"), pl.lit("medal ") + pl.col("medal_id").cast(pl.String)
-            ),
-            top_count=pl.col("count"),
-        )
-        .select("mode", "top_medal", "top_count")
+        .select("mode", top_medal=medal_name(), top_count=pl.col("count"))
     )
     totals = counts.group_by("mode").agg(medals=pl.col("count").sum())
     frame = (

@@ -199,24 +199,19 @@ def _win_rate_bars(rows: list[dict[str, Any]], several: bool) -> list[svg.BarRow
 
 def charts(report: Report) -> list[svg.Chart]:
     figures = report.summary["modes_maps"]
-    several = figures["several_kinds"]
     return [
         svg.horizontal_bars(
-            "chart-mode-winrate",
-            "Win rate by mode",
-            _win_rate_bars(figures["by_mode"], several),
+            chart_id,
+            title,
+            _win_rate_bars(figures[key], figures["several_kinds"]),
             width=svg.HALF_WIDTH,
             label_w=190,
             ceil=100,
-        ),
-        svg.horizontal_bars(
-            "chart-map-winrate",
-            "Win rate by map",
-            _win_rate_bars(figures["by_map"], several),
-            width=svg.HALF_WIDTH,
-            label_w=190,
-            ceil=100,
-        ),
+        )
+        for key, chart_id, title in (
+            ("by_mode", "chart-mode-winrate", "Win rate by mode"),
+            ("by_map", "chart-map-winrate", "Win rate by map"),
+        )
     ]
 
 

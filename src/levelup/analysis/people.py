@@ -15,8 +15,9 @@ from typing import Any
 import polars as pl
 
 from levelup.analysis.figures import percent, ratio
+from levelup.analysis.scope import iso
 from levelup.analysis.section import Context, Section, availability
-from levelup.analysis.tablespec import Column, TableSpec, View, note, table
+from levelup.analysis.tablespec import RECORD_COLUMNS, Column, TableSpec, View, note, table
 
 TOP = 10
 
@@ -71,7 +72,7 @@ def _record(rows: pl.DataFrame, names: pl.DataFrame, count: int) -> list[dict[st
             "win_rate": percent(row["wins"], row["wins"] + row["losses"]),
             "their_kd": ratio(row["their_kills"], row["their_deaths"]),
             "your_kd": ratio(row["my_kills"], row["my_deaths"]),
-            "last_met": row["last_met"].strftime("%Y-%m-%dT%H:%M:%SZ") if row["last_met"] else None,
+            "last_met": iso(row["last_met"]),
         }
         for row in grouped.iter_rows(named=True)
     ]
@@ -120,9 +121,7 @@ def _columns(with_label: str) -> tuple[Column, ...]:
     return (
         Column("name", "Gamertag"),
         Column("matches", with_label, "int"),
-        Column("wins", "W", "int"),
-        Column("losses", "L", "int"),
-        Column("win_rate", "Win rate", "pct1"),
+        *RECORD_COLUMNS,
         Column("their_kd", "Their K/D", "ratio"),
         Column("your_kd", "Your K/D", "ratio"),
     )
@@ -141,26 +140,15 @@ TOUGHEST_TABLE = TableSpec(
 
 def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
     result: list[View] = []
-    if figures["teammates"]:
-        result.append(
-            table(
-                TEAMMATES_TABLE,
-                figures["teammates"],
-                f"{figures['distinct_teammates']:,} different teammates in scope (humans).",
-            )
-        )
-    else:
-        result.append(note("No human teammate in scope."))
-    if figures["opponents"]:
-        result.append(
-            table(
-                OPPONENTS_TABLE,
-                figures["opponents"],
-                f"{figures['distinct_opponents']:,} different opponents in scope (humans).",
-            )
-        )
-    else:
-        result.append(note("No human opponent in scope."))
+    for key, spec, who in (
+        ("teammates", TEAMMATES_TABLE, "teammate"),
+        ("opponents", OPPONENTS_TABLE, "opponent"),
+    ):
+        if figures[key]:
+            caption = f"{figures['distinct_' + key]:,} different {key} in scope (humans)."
+            result.append(table(spec, figures[key], caption))
+        else:
+            result.append(note(f"No human {who} in scope."))
     if figures["toughest"]:
         result.append(table(TOUGHEST_TABLE, figures["toughest"]))
     else:

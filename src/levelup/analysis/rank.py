@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from levelup.analysis import svg
-from levelup.analysis.figures import percent, ratio
+from levelup.analysis.figures import FIRST_OF_RUN, RECORD_OF_RUN, percent, ratio, runs
 from levelup.analysis.formatting import TIERS, fmt_pct1, tier_label
 from levelup.analysis.scope import match_title
 from levelup.analysis.section import Context, Section, availability
-from levelup.analysis.tablespec import Column, TableSpec, View, note, table
+from levelup.analysis.tablespec import RECORD_COLUMNS, Column, TableSpec, View, note, table
 
 if TYPE_CHECKING:
     from levelup.analysis.report import Report
 
 MAX_POINTS = 500
+MAX_BARS = 240
+MMR_CLASSES = {"win": "mmr win", "loss": "mmr loss"}
 CSR_CHARTS = 3  # playlists drawn, most played first
 
 
@@ -208,9 +210,7 @@ MMR_TABLE = TableSpec(
     (
         Column("label", "Matches where your team was"),
         Column("matches", "Matches", "int"),
-        Column("wins", "W", "int"),
-        Column("losses", "L", "int"),
-        Column("win_rate", "Win rate", "pct1"),
+        *RECORD_COLUMNS,
     ),
     terminal_rows=None,
 )
@@ -244,6 +244,27 @@ def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
 # --- charts ---------------------------------------------------------------------------------
 
 
+def _tier_bands(frame: svg.Frame) -> list[svg.Shape]:
+    """The tiers' CSR ranges behind a CSR chart, each named when there is room."""
+    shapes = []
+    for tier, start in TIERS:
+        end = next((s for t, s in TIERS if s > start), math.inf)
+        top, bottom = max(start, frame.low), min(end, frame.high)
+        if bottom <= top:
+            continue
+        y1, y2 = frame.y(bottom), frame.y(top)
+        tip = f"{tier}: {start}+" if end == math.inf else f"{tier}: {start}-{end - 1}"
+        shapes.append(
+            svg.Shape(
+                "rect", f"band band-{tier.lower()}", frame.left, y1, frame.plot_w, y2 - y1, tip=tip
+            )
+        )
+        if y2 - y1 >= 16:  # a band too thin for its name is named by its tooltip only
+            x = frame.width - frame.right - 4
+            shapes.append(svg.Shape("text", "bandlabel", x, y1 + 14, text=tier, anchor="end"))
+    return shapes
+
+
 def _csr_chart(report: Report, index: int, playlist: dict[str, Any]) -> svg.Chart:
     """Post-match CSR per match in one playlist, tier bands behind, placements marked."""
     ranked = report.series["ranked"].filter(
@@ -254,77 +275,22 @@ def _csr_chart(report: Report, index: int, playlist: dict[str, Any]) -> svg.Char
     points = ranked.filter(pl.col("post_csr").is_not_null())
     if points.is_empty():
         return svg.empty_chart(chart_id, title, "Placement matches only: no CSR yet")
-    size = max(1, math.ceil(points.height / MAX_POINTS))
     # A run of matches is drawn at the CSR it ended on (a mean CSR was never anyone's rank).
-    runs = (
-        points.with_row_index("i")
-        .group_by((pl.col("i") // size).alias("bucket"), maintain_order=True)
-        .agg(pl.all().last(), n=pl.len(), placements=pl.col("placement").sum())
-        .to_dicts()
-    )
-    height = 300
-    low, high = svg.nice_range([r["post_csr"] for r in runs], floor=0)
-    frame = svg.Frame(svg.WIDTH, height, low, high)
-    shapes: list[svg.Shape] = []
-    for tier, start in TIERS:
-        end = next((s for t, s in TIERS if s > start), math.inf)
-        top, bottom = max(start, low), min(end, high)
-        if bottom <= top:
-            continue
-        y1, y2 = frame.y(bottom), frame.y(top)
-        shapes.append(
-            svg.Shape(
-                "rect",
-                f"band band-{tier.lower()}",
-                frame.left,
-                y1,
-                frame.plot_w,
-                y2 - y1,
-                tip=f"{tier}: {start}+" if end == math.inf else f"{tier}: {start}-{end - 1}",
-            )
-        )
-        if y2 - y1 >= 16:  # a band too thin for its name is named by its tooltip only
-            shapes.append(
-                svg.Shape(
-                    "text",
-                    "bandlabel",
-                    svg.WIDTH - frame.right - 4,
-                    y1 + 14,
-                    text=tier,
-                    anchor="end",
-                )
-            )
-    shapes += frame.y_grid(svg.fmt_axis_num)
-    n = len(runs)
-    line = " ".join(
-        f"{svg.num(frame.x_index(i, n))},{svg.num(frame.y(r['post_csr']))}"
-        for i, r in enumerate(runs)
-    )
-    shapes.append(svg.Shape("polyline", "csr", points=line))
-    for i, run in enumerate(runs):
-        what = match_title({**run, "map_label": run["map_label"]})
+    grouped, size = runs(points, MAX_POINTS, pl.all().last(), placements=pl.col("placement").sum())
+    csr = grouped["post_csr"].to_list()
+    frame = svg.Frame(svg.WIDTH, 300, *svg.nice_range(csr, floor=0))
+    shapes = [*_tier_bands(frame), *frame.y_grid(svg.fmt_axis_num), *frame.line(csr, "csr")]
+    for i, run in enumerate(grouped.iter_rows(named=True)):
         change = run["change"]
         tip = (
-            f"{what}: CSR {run['post_csr']:,}"
+            f"{match_title(run)}: CSR {run['post_csr']:,}"
             + (f" ({change:+d})" if change is not None and not run["placement"] else "")
             + (", placement match" if run["placement"] else "")
             + (f" (last of a run of {run['n']} matches)" if run["n"] > 1 else "")
         )
         cls = "csrpt placement" if run["placements"] else "csrpt"
-        x, y = frame.x_index(i, n), frame.y(run["post_csr"])
-        shapes.append(
-            svg.Shape(
-                "rect",
-                cls,
-                x - 3,
-                y - 3,
-                6,
-                6,
-                tip=tip,
-                href=report.link(run["match_id"]) if run["n"] == 1 else "",
-            )
-        )
-    shapes += svg.x_dates([r["start_time"] for r in runs], lambda i: frame.x_index(i, n), height)
+        shapes.append(frame.square(i, len(csr), run["post_csr"], cls, tip, report.run_link(run), 6))
+    shapes += frame.dates(grouped["start_time"].to_list())
     legend = [
         svg.Legend(
             "var(--you)",
@@ -333,7 +299,7 @@ def _csr_chart(report: Report, index: int, playlist: dict[str, Any]) -> svg.Char
         svg.Legend("var(--warn)", "placement match (no CSR before it)"),
         svg.Legend("var(--grid)", "tier bands"),
     ]
-    return svg.Chart(chart_id, title, height, shapes, legend=legend)
+    return svg.Chart(chart_id, title, frame.height, shapes, legend=legend)
 
 
 def _change_chart(report: Report) -> svg.Chart:
@@ -342,34 +308,17 @@ def _change_chart(report: Report) -> svg.Chart:
     ranked = report.series["ranked"].filter(pl.col("change").is_not_null() & ~pl.col("placement"))
     if ranked.is_empty():
         return svg.empty_chart("chart-csr-change", title, "No CSR change outside placement")
-    size = max(1, math.ceil(ranked.height / 240))
-    runs = (
-        ranked.with_row_index("i")
-        .group_by((pl.col("i") // size).alias("bucket"), maintain_order=True)
-        .agg(
-            change=pl.col("change").sum(),
-            n=pl.len(),
-            start_time=pl.col("start_time").first(),
-            match_id=pl.col("match_id").first(),
-            mode=pl.col("mode").first(),
-            map_label=pl.col("map_label").first(),
-            playlist=pl.col("playlist_label").first(),
-            wins=(pl.col("result") == "win").sum(),
-            losses=(pl.col("result") == "loss").sum(),
-        )
-        .to_dicts()
+    grouped, size = runs(
+        ranked,
+        MAX_BARS,
+        *FIRST_OF_RUN,
+        change=pl.col("change").sum(),
+        playlist=pl.col("playlist_label").first(),
+        **RECORD_OF_RUN,
     )
-    height = 240
-    values = [r["change"] for r in runs]
-    low, high = svg.nice_range([*values, 0])
-    frame = svg.Frame(svg.WIDTH, height, low, high)
+    frame = svg.Frame(svg.WIDTH, 240, *svg.nice_range([*grouped["change"], 0]))
     shapes = frame.y_grid(lambda v: f"{v:+,.0f}" if v else "0")
-    slot = frame.plot_w / len(runs)
-    bar_w = max(1.0, slot * 0.78)
-    zero = frame.y(0)
-    for i, run in enumerate(runs):
-        y = frame.y(run["change"])
-        x = frame.left + slot * i + slot / 2 - bar_w / 2
+    for i, run in enumerate(grouped.iter_rows(named=True)):
         if run["n"] == 1:
             tip = f"{match_title(run)} ({run['playlist']}): {run['change']:+d} CSR"
         else:
@@ -377,25 +326,13 @@ def _change_chart(report: Report) -> svg.Chart:
                 f"{run['n']} matches from {run['start_time']:%Y-%m-%d}: {run['change']:+d} CSR, "
                 f"{run['wins']} W / {run['losses']} L"
             )
-        shapes.append(
-            svg.Shape(
-                "rect",
-                "gain" if run["change"] >= 0 else "loss",
-                x,
-                min(y, zero),
-                bar_w,
-                max(abs(zero - y), 0.5),
-                tip=tip,
-                href=report.link(run["match_id"]) if run["n"] == 1 else "",
-            )
-        )
-    shapes += svg.x_dates(
-        [r["start_time"] for r in runs], lambda i: frame.left + slot * i + slot / 2, height
-    )
+        cls = "gain" if run["change"] >= 0 else "loss"
+        shapes.append(frame.bar(i, grouped.height, run["change"], cls, tip, report.run_link(run)))
+    shapes += frame.dates(grouped["start_time"].to_list(), bars=True)
     legend = [svg.Legend("var(--team)", "CSR gained"), svg.Legend("var(--opp)", "CSR lost")]
     if size > 1:
         legend.append(svg.Legend("var(--muted)", f"each bar sums {size} consecutive matches"))
-    return svg.Chart("chart-csr-change", title, height, shapes, legend=legend)
+    return svg.Chart("chart-csr-change", title, frame.height, shapes, legend=legend)
 
 
 def _mmr_chart(report: Report) -> svg.Chart:
@@ -404,60 +341,29 @@ def _mmr_chart(report: Report) -> svg.Chart:
     both = report.series.get("mmr")
     if both is None or both.is_empty():
         return svg.empty_chart("chart-mmr", title, "No match with both teams' MMR")
-    size = max(1, math.ceil(both.height / MAX_POINTS))
-    runs = (
-        both.with_row_index("i")
-        .group_by((pl.col("i") // size).alias("bucket"), maintain_order=True)
-        .agg(
-            diff=pl.col("diff").mean(),
-            n=pl.len(),
-            wins=(pl.col("result") == "win").sum(),
-            losses=(pl.col("result") == "loss").sum(),
-            start_time=pl.col("start_time").first(),
-            match_id=pl.col("match_id").first(),
-            mode=pl.col("mode").first(),
-            map_label=pl.col("map_label").first(),
-            result=pl.col("result").first(),
-        )
-        .to_dicts()
+    grouped, _ = runs(
+        both,
+        MAX_POINTS,
+        *FIRST_OF_RUN,
+        pl.col("result").first(),
+        diff=pl.col("diff").mean(),
+        **RECORD_OF_RUN,
     )
-    height = 240
-    low, high = svg.nice_range([*(r["diff"] for r in runs), 0])
-    frame = svg.Frame(svg.WIDTH, height, low, high)
+    frame = svg.Frame(svg.WIDTH, 240, *svg.nice_range([*grouped["diff"], 0]))
     shapes = frame.y_grid(lambda v: f"{v:+,.0f}" if v else "0")
-    n = len(runs)
-    for i, run in enumerate(runs):
+    for i, run in enumerate(grouped.iter_rows(named=True)):
         if run["n"] == 1:
-            tip = (
-                f"{match_title(run)}: {run['diff']:+,.0f} MMR, {run['result'] or 'unknown result'}"
-            )
-            cls = (
-                "mmr win"
-                if run["result"] == "win"
-                else "mmr loss"
-                if run["result"] == "loss"
-                else "mmr"
-            )
+            result = run["result"]
+            tip = f"{match_title(run)}: {run['diff']:+,.0f} MMR, {result or 'unknown result'}"
+            cls = MMR_CLASSES.get(result, "mmr")
         else:
             tip = (
                 f"{run['n']} matches from {run['start_time']:%Y-%m-%d}: mean "
                 f"{run['diff']:+,.0f} MMR, {run['wins']} W / {run['losses']} L"
             )
-            cls = "mmr win" if run["wins"] >= run["losses"] else "mmr loss"
-        x, y = frame.x_index(i, n), frame.y(run["diff"])
-        shapes.append(
-            svg.Shape(
-                "rect",
-                cls,
-                x - 2.5,
-                y - 2.5,
-                5,
-                5,
-                tip=tip,
-                href=report.link(run["match_id"]) if run["n"] == 1 else "",
-            )
-        )
-    shapes += svg.x_dates([r["start_time"] for r in runs], lambda i: frame.x_index(i, n), height)
+            cls = MMR_CLASSES["win" if run["wins"] >= run["losses"] else "loss"]
+        shapes.append(frame.square(i, grouped.height, run["diff"], cls, tip, report.run_link(run)))
+    shapes += frame.dates(grouped["start_time"].to_list())
     m = report.summary["rank"]["mmr"]
     legend = [
         svg.Legend("var(--team)", "won"),
@@ -468,7 +374,7 @@ def _mmr_chart(report: Report) -> svg.Chart:
             f"as the underdog {fmt_pct1(m['underdog']['win_rate'])}",
         ),
     ]
-    return svg.Chart("chart-mmr", title, height, shapes, legend=legend)
+    return svg.Chart("chart-mmr", title, frame.height, shapes, legend=legend)
 
 
 def charts(report: Report) -> list[svg.Chart]:

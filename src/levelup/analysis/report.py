@@ -77,6 +77,10 @@ class Report:
             return ""
         return f"#match-{match_id}"
 
+    def run_link(self, run: dict[str, Any]) -> str:
+        """The link of a chart's run of matches: its scoreboard when it is one match."""
+        return self.link(run["match_id"]) if run["n"] == 1 else ""
+
 
 # Kept for the callers that know the report by its old name.
 AccuracyReport = Report

@@ -112,16 +112,34 @@ def accuracy_expr(hit: str = "shots_hit", fired: str = "shots_fired") -> pl.Expr
     )
 
 
-def prepare_matches(frames: ReportFrames) -> pl.DataFrame:
-    """One row per stored match with its kind, labels, result, null reason and accuracy.
+def _kind() -> pl.Expr:
+    """The kind of match (a KINDS key): PvE first, then matchmade or custom, with or
+    without bots."""
+    lifecycle = pl.col("lifecycle_mode")
+    pve = (pl.col("gameplay_interaction") == INTERACTION_PVE) | (
+        pl.col("game_variant_category") == CATEGORY_FIREFIGHT
+    )
+    custom = lifecycle.is_in([LIFECYCLE_CUSTOM, LIFECYCLE_LOCAL]).fill_null(False)
+    return (
+        pl.when(pve.fill_null(False))
+        .then(pl.lit("pve"))
+        .when((lifecycle == LIFECYCLE_MATCHMADE) & pl.col("has_bots"))
+        .then(pl.lit("matchmade_bots"))
+        .when(lifecycle == LIFECYCLE_MATCHMADE)
+        .then(pl.lit("matchmade_pvp"))
+        .when(custom & pl.col("has_bots"))
+        .then(pl.lit("custom_bots"))
+        .when(custom)
+        .then(pl.lit("custom"))
+        .otherwise(pl.lit("unknown"))
+    )
 
-    Shots count as known only when both fired and hit are; a half-known pair is
-    treated as unknown rather than as a plausible-looking number. Oldest first.
-    """
-    stats = frames.stats
-    participants = frames.participants
+
+def _with_lookups(frames: ReportFrames) -> pl.DataFrame:
+    """The owner's rows with `has_bots`, `backfill_no_value` and the map's and
+    playlist's public names (`map_name`, `playlist_name`) joined on."""
     bot_matches = (
-        participants.filter(pl.col("is_bot").fill_null(False))
+        frames.participants.filter(pl.col("is_bot").fill_null(False))
         .select("match_id")
         .unique()
         .with_columns(has_bots=pl.lit(True))
@@ -135,16 +153,22 @@ def prepare_matches(frames: ReportFrames) -> pl.DataFrame:
     playlists = asset_names(frames.assets, "playlists").rename(
         {"asset_id": "playlist_id", "public_name": "playlist_name"}
     )
-    lifecycle = pl.col("lifecycle_mode")
-    pve = (pl.col("gameplay_interaction") == INTERACTION_PVE) | (
-        pl.col("game_variant_category") == CATEGORY_FIREFIGHT
-    )
-    custom = lifecycle.is_in([LIFECYCLE_CUSTOM, LIFECYCLE_LOCAL])
-    frame = (
-        stats.join(bot_matches, on="match_id", how="left")
+    return (
+        frames.stats.join(bot_matches, on="match_id", how="left")
         .join(not_provided, on="match_id", how="left")
         .join(maps, on="map_id", how="left")
         .join(playlists, on="playlist_id", how="left")
+    )
+
+
+def prepare_matches(frames: ReportFrames) -> pl.DataFrame:
+    """One row per stored match with its kind, labels, result, null reason and accuracy.
+
+    Shots count as known only when both fired and hit are; a half-known pair is
+    treated as unknown rather than as a plausible-looking number. Oldest first.
+    """
+    frame = (
+        _with_lookups(frames)
         .with_columns(
             has_bots=pl.col("has_bots").fill_null(False),
             has_shots=pl.col("shots_fired").is_not_null() & pl.col("shots_hit").is_not_null(),
@@ -158,17 +182,7 @@ def prepare_matches(frames: ReportFrames) -> pl.DataFrame:
             .when(pl.col("backfill_no_value").fill_null(False))
             .then(pl.lit("not_provided"))
             .otherwise(pl.lit("not_backfilled")),
-            kind=pl.when(pve.fill_null(False))
-            .then(pl.lit("pve"))
-            .when((lifecycle == LIFECYCLE_MATCHMADE) & pl.col("has_bots"))
-            .then(pl.lit("matchmade_bots"))
-            .when(lifecycle == LIFECYCLE_MATCHMADE)
-            .then(pl.lit("matchmade_pvp"))
-            .when(custom.fill_null(False) & pl.col("has_bots"))
-            .then(pl.lit("custom_bots"))
-            .when(custom.fill_null(False))
-            .then(pl.lit("custom"))
-            .otherwise(pl.lit("unknown")),
+            kind=_kind(),
             map_label=pl.coalesce(pl.col("map_name"), pl.col("map_id"), pl.lit("(unknown map)")),
             playlist_label=pl.coalesce(
                 pl.col("playlist_name"), pl.col("playlist_id"), pl.lit("(no playlist)")
@@ -180,14 +194,13 @@ def prepare_matches(frames: ReportFrames) -> pl.DataFrame:
     )
     # Few distinct categories: name each once instead of once per row.
     codes = frame["game_variant_category"].unique().drop_nulls().to_list()
-    frame = frame.with_columns(
-        mode=pl.col("game_variant_category")
-        .replace_strict(
-            {code: mode_label(code) for code in codes}, default=None, return_dtype=pl.String
-        )
-        .fill_null(mode_label(None))
+    labels = {code: mode_label(code) for code in codes}
+    mode = pl.col("game_variant_category").replace_strict(
+        labels, default=None, return_dtype=pl.String
     )
-    return frame.sort(["start_time", "match_id"], nulls_last=False)
+    return frame.with_columns(mode=mode.fill_null(mode_label(None))).sort(
+        ["start_time", "match_id"], nulls_last=False
+    )
 
 
 def apply_scope(matches: pl.DataFrame, scope: Scope) -> pl.DataFrame:

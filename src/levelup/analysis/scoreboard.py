@@ -16,6 +16,7 @@ import polars as pl
 from levelup.analysis.figures import percent, ratio
 from levelup.analysis.formatting import csr_value, fmt_duration, humanize_stat, is_time_stat
 from levelup.analysis.frames import ReportFrames, ScoreboardFrames
+from levelup.analysis.medals import medal_name
 from levelup.analysis.modes_maps import CORE_STATS, GENERIC_GROUPS
 from levelup.analysis.scope import RESULT_LABELS, RESULTS, iso
 from levelup.analysis.section import availability
@@ -52,9 +53,7 @@ def _medals(boards: ScoreboardFrames, names: pl.DataFrame) -> dict[tuple, dict[s
         return {}
     named = boards.medals.join(
         names.unique(subset="medal_id").select("medal_id", "name"), on="medal_id", how="left"
-    ).with_columns(
-        name=pl.coalesce(pl.col("name"), pl.lit("medal ") + pl.col("medal_id").cast(pl.String))
-    )
+    ).with_columns(name=medal_name())
     result: dict[tuple, dict[str, Any]] = {}
     for row in named.sort(["count", "name"], descending=[True, False]).iter_rows(named=True):
         entry = result.setdefault((row["match_id"], row["xuid"]), {"count": 0, "top": []})
@@ -169,6 +168,50 @@ def _player(
     }
 
 
+def _by_rank(players: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Players in the order the game ranks them (unranked last, higher score first)."""
+    return sorted(players, key=lambda p: (p["rank"] is None, p["rank"], -(p["score"] or 0)))
+
+
+def _team(
+    match: dict[str, Any],
+    team_id: int | None,
+    members: list[dict[str, Any]],
+    team: dict[str, Any],
+    objectives: str,
+    two_teams: bool,
+) -> dict[str, Any]:
+    """One team's group: its `match_teams` row when stored, else what its players' rows
+    and the owner's match row tell (the owner's team score, the other's in a 2-team match)."""
+    score = team.get("score")
+    if score is None and team_id == match["team_id"]:
+        score = match["my_team_score"]
+    elif score is None and two_teams:
+        score = match["enemy_team_score"]
+    if team:
+        outcome, accuracy = (
+            _label(team.get("outcome")),
+            percent(team.get("shots_hit"), team.get("shots_fired")),
+        )
+    else:
+        outcome = members[0]["outcome"] if members else ""
+        accuracy = percent(
+            sum(p["shots_hit"] or 0 for p in members), sum(p["shots_fired"] or 0 for p in members)
+        )
+    return {
+        "team_id": team_id,
+        "label": f"Team {team_id + 1}" if team_id is not None else "No team",
+        "is_owner_team": team_id == match["team_id"],
+        "outcome": outcome,
+        "score": score,
+        "kills": team.get("kills", sum(p["kills"] or 0 for p in members)),
+        "deaths": team.get("deaths", sum(p["deaths"] or 0 for p in members)),
+        "accuracy": accuracy,
+        "objectives": objectives,
+        "players": members,
+    }
+
+
 def _board(
     match: dict[str, Any],
     players: list[dict[str, Any]],
@@ -178,58 +221,33 @@ def _board(
 ) -> dict[str, Any]:
     team_rows = {row["team_id"]: row for row in teams}
     team_ids = sorted({p["team_id"] for p in players if p["team_id"] is not None} | set(team_rows))
-    groups = []
     teams_enabled = match["teams_enabled"] is not False and len(team_ids) > 1
     if teams_enabled:
-        for team_id in team_ids:
-            members = sorted(
-                (p for p in players if p["team_id"] == team_id),
-                key=lambda p: (p["rank"] is None, p["rank"], -(p["score"] or 0)),
+        groups = [
+            _team(
+                match,
+                team_id,
+                _by_rank([p for p in players if p["team_id"] == team_id]),
+                team_rows.get(team_id, {}),
+                team_stats.get((match["match_id"], team_id), ""),
+                len(team_ids) == 2,
             )
-            team = team_rows.get(team_id, {})
-            score = team.get("score")
-            if score is None and team_id == match["team_id"]:
-                score = match["my_team_score"]
-            elif score is None and len(team_ids) == 2:
-                score = match["enemy_team_score"]
-            groups.append(
-                {
-                    "team_id": team_id,
-                    "label": f"Team {team_id + 1}" if team_id is not None else "No team",
-                    "is_owner_team": team_id == match["team_id"],
-                    "outcome": _label(team.get("outcome"))
-                    if team
-                    else (members[0]["outcome"] if members else ""),
-                    "score": score,
-                    "kills": team.get("kills", sum(p["kills"] or 0 for p in members)),
-                    "deaths": team.get("deaths", sum(p["deaths"] or 0 for p in members)),
-                    "accuracy": percent(team.get("shots_hit"), team.get("shots_fired"))
-                    if team
-                    else percent(
-                        sum(p["shots_hit"] or 0 for p in members),
-                        sum(p["shots_fired"] or 0 for p in members),
-                    ),
-                    "objectives": team_stats.get((match["match_id"], team_id), ""),
-                    "players": members,
-                }
-            )
+            for team_id in team_ids
+        ]
     else:
-        groups.append(
-            {
-                "team_id": None,
-                "label": "Every player (no teams)",
-                "is_owner_team": True,
-                "outcome": "",
-                "score": None,
-                "kills": sum(p["kills"] or 0 for p in players),
-                "deaths": sum(p["deaths"] or 0 for p in players),
-                "accuracy": None,
-                "objectives": "",
-                "players": sorted(
-                    players, key=lambda p: (p["rank"] is None, p["rank"], -(p["score"] or 0))
-                ),
-            }
-        )
+        everyone = {
+            "team_id": None,
+            "label": "Every player (no teams)",
+            "is_owner_team": True,
+            "outcome": "",
+            "score": None,
+            "kills": sum(p["kills"] or 0 for p in players),
+            "deaths": sum(p["deaths"] or 0 for p in players),
+            "accuracy": None,
+            "objectives": "",
+            "players": _by_rank(players),
+        }
+        groups = [everyone]
     return {
         "match_id": match["match_id"],
         "start_time": iso(match["start_time"]),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 WIDTH = 960
@@ -95,6 +95,15 @@ def tick_step(span: float, ticks: int = 5) -> float:
     return 10 * magnitude
 
 
+def ticks(low: float, high: float, count: int = 5) -> Iterator[float]:
+    """The round values from `low` to `high` where grid lines go (about `count`)."""
+    step = tick_step(high - low, count)
+    tick = math.ceil(low / step - 1e-9) * step
+    while tick <= high + 1e-9:
+        yield tick
+        tick += step
+
+
 def nice_range(
     values: Sequence[float], *, floor: float | None = None, ceil: float | None = None, pad=0.06
 ) -> tuple[float, float]:
@@ -152,16 +161,57 @@ class Frame:
             return self.left + self.plot_w / 2
         return self.left + self.plot_w * index / (count - 1)
 
+    def slot_x(self, index: int, count: int) -> float:
+        """The centre of the index-th of `count` equal slots (a bar chart's bars)."""
+        slot = self.plot_w / count
+        return self.left + slot * index + slot / 2
+
     def y_grid(self, fmt: Callable[[float], str]) -> list[Shape]:
         shapes = []
-        step = tick_step(self.high - self.low)
-        tick = math.ceil(self.low / step - 1e-9) * step
-        while tick <= self.high + 1e-9:
+        for tick in ticks(self.low, self.high):
             y = self.y(tick)
             shapes.append(Shape("line", "axis", self.left, y, x2=self.width - self.right, y2=y))
             shapes.append(Shape("text", "", self.left - 6, y + 4, text=fmt(tick), anchor="end"))
-            tick += step
         return shapes
+
+    def rule(self, value: float, cls: str, tip: str = "") -> Shape:
+        """A horizontal line across the plot at `value` (zero, or the whole scope's figure)."""
+        y = self.y(value)
+        return Shape("line", cls, self.left, y, x2=self.width - self.right, y2=y, tip=tip)
+
+    def square(
+        self, index: int, count: int, value: float, cls: str, tip: str, href: str, side: float = 5
+    ) -> Shape:
+        """The mark of one match (or run) of a point chart, centred on its place."""
+        x, y = self.x_index(index, count), self.y(value)
+        return Shape("rect", cls, x - side / 2, y - side / 2, side, side, tip=tip, href=href)
+
+    def bar(
+        self, index: int, count: int, value: float, cls: str, tip: str, href: str, min_h=0.5
+    ) -> Shape:
+        """The bar of one match (or run), from zero to `value`, up or down."""
+        width = max(1.0, self.plot_w / count * 0.78)
+        y, zero = self.y(value), self.y(0)
+        x = self.slot_x(index, count) - width / 2
+        return Shape(
+            "rect", cls, x, min(y, zero), width, max(abs(zero - y), min_h), tip=tip, href=href
+        )
+
+    def line(self, values: Sequence[float | None], cls: str) -> list[Shape]:
+        """A polyline through the known values, evenly spaced (none when none is known)."""
+        count = len(values)
+        points = " ".join(
+            f"{num(self.x_index(i, count))},{num(self.y(v))}"
+            for i, v in enumerate(values)
+            if v is not None
+        )
+        return [Shape("polyline", cls, points=points)] if points else []
+
+    def dates(self, starts: Sequence[dt.datetime | None], *, bars: bool = False) -> list[Shape]:
+        """Date labels under the points (or the bars) of a chart over the match order."""
+        count = len(starts)
+        place = self.slot_x if bars else self.x_index
+        return x_dates(starts, lambda i: place(i, count), self.height)
 
 
 def x_dates(
@@ -208,6 +258,9 @@ class BarRow:
     href: str = ""
 
 
+BAR_ROW_H = 30
+
+
 def horizontal_bars(
     chart_id: str,
     title: str,
@@ -229,8 +282,7 @@ def horizontal_bars(
     values = [r.value for r in rows if r.value is not None]
     if not rows or not values:
         return empty_chart(chart_id, title, "Nothing to show", width)
-    row_h = 30
-    height = MARGIN_TOP + row_h * len(rows) + 30
+    height = MARGIN_TOP + BAR_ROW_H * len(rows) + 30
     low, high = nice_range([*values, 0.0] if zero else values, floor=floor, ceil=ceil, pad=0.25)
     if zero:
         low = 0.0
@@ -239,37 +291,38 @@ def horizontal_bars(
     right = min(width * 0.45, 16 + 7 * longest)
     frame = Frame(width, height, low, high, left=label_w, right=right, bottom=30)
     shapes: list[Shape] = []
-    step = tick_step(high - low, 4)
-    tick = math.ceil(low / step - 1e-9) * step
-    while tick <= high + 1e-9:
+    for tick in ticks(low, high, 4):
         x = frame.left + frame.plot_w * (tick - low) / ((high - low) or 1)
         shapes.append(Shape("line", "axis", x, MARGIN_TOP - 4, x2=x, y2=height - 24))
         shapes.append(Shape("text", "", x, height - 8, text=fmt(tick), anchor="middle"))
-        tick += step
-    max_label = label_w // 7
     for index, row in enumerate(rows):
-        y = MARGIN_TOP + index * row_h
-        label = row.label if len(row.label) <= max_label else row.label[: max_label - 1] + "…"
-        shapes.append(
-            Shape("text", "label", label_w - 10, y + 19, text=label, anchor="end", tip=row.label)
-        )
-        text_x = label_w + 8
-        if row.value is not None:
-            bar_w = frame.plot_w * (min(max(row.value, low), high) - low) / ((high - low) or 1)
-            tip = f"{row.label}: {row.text}" + (f", {row.detail}" if row.detail else "")
-            shapes.append(
-                Shape(
-                    "rect",
-                    f"bar {row.css}".strip(),
-                    label_w,
-                    y + 5,
-                    max(bar_w, 2),
-                    row_h - 10,
-                    tip=tip,
-                    href=row.href,
-                )
-            )
-            text_x = label_w + max(bar_w, 2) + 8
-        detail = f"  {row.detail}" if row.detail else ""
-        shapes.append(Shape("text", "label", text_x, y + 19, text=f"{row.text}{detail}"))
+        shapes += _bar_row(frame, MARGIN_TOP + index * BAR_ROW_H, row)
     return Chart(chart_id, title, height, shapes, width=width)
+
+
+def _bar_row(frame: Frame, y: float, row: BarRow) -> list[Shape]:
+    """A row's label (cut to fit, whole in its tooltip), its bar, and its value beside it."""
+    label_w, low, high = frame.left, frame.low, frame.high
+    max_label = int(label_w) // 7
+    label = row.label if len(row.label) <= max_label else row.label[: max_label - 1] + "…"
+    shapes = [Shape("text", "label", label_w - 10, y + 19, text=label, anchor="end", tip=row.label)]
+    text_x = label_w + 8
+    if row.value is not None:
+        bar_w = frame.plot_w * (min(max(row.value, low), high) - low) / ((high - low) or 1)
+        tip = f"{row.label}: {row.text}" + (f", {row.detail}" if row.detail else "")
+        shapes.append(
+            Shape(
+                "rect",
+                f"bar {row.css}".strip(),
+                label_w,
+                y + 5,
+                max(bar_w, 2),
+                BAR_ROW_H - 10,
+                tip=tip,
+                href=row.href,
+            )
+        )
+        text_x = label_w + max(bar_w, 2) + 8
+    detail = f"  {row.detail}" if row.detail else ""
+    shapes.append(Shape("text", "label", text_x, y + 19, text=f"{row.text}{detail}"))
+    return shapes

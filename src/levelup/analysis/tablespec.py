@@ -56,6 +56,24 @@ class Column:
         return FORMATS[self.fmt](row.get(self.key))
 
 
+# Columns several tables share, declared once.
+RECORD_COLUMNS = (
+    Column("wins", "W", "int"),
+    Column("losses", "L", "int"),
+    Column("win_rate", "Win rate", "pct1"),
+)
+SHOT_COLUMNS = (
+    Column("shots_fired", "Fired", "int"),
+    Column("shots_hit", "Hit", "int"),
+    Column("accuracy", "Acc.", "pct"),
+)
+MATCH_COLUMNS = (
+    Column("start_time", "Date (UTC)", "datetime", link="match_id"),
+    Column("mode", "Mode"),
+    Column("map", "Map"),
+)
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """A table's identity and columns; `terminal_rows` cuts long tables in the terminal only."""

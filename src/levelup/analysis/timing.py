@@ -18,7 +18,15 @@ from levelup.analysis import svg
 from levelup.analysis.figures import kd_aggs, record_aggs, with_rates
 from levelup.analysis.formatting import fmt_duration, fmt_pct1, fmt_ratio
 from levelup.analysis.section import Context, Section
-from levelup.analysis.tablespec import Column, TableSpec, View, key_values, note, table
+from levelup.analysis.tablespec import (
+    RECORD_COLUMNS,
+    Column,
+    TableSpec,
+    View,
+    key_values,
+    note,
+    table,
+)
 
 if TYPE_CHECKING:
     from levelup.analysis.report import Report
@@ -121,9 +129,7 @@ def compute(ctx: Context) -> dict[str, Any]:
 def _record_columns() -> tuple[Column, ...]:
     return (
         Column("matches", "Matches", "int"),
-        Column("wins", "W", "int"),
-        Column("losses", "L", "int"),
-        Column("win_rate", "Win rate", "pct1"),
+        *RECORD_COLUMNS,
         Column("kd_ratio", "K/D", "ratio"),
     )
 
