@@ -476,14 +476,7 @@ def export_players(
         advance = progress.advance if progress is not None else None
         try:
             for database in databases:
-                try:
-                    result = exporter.export_player(database, advance)
-                except DatabaseBusyError as exc:
-                    if named:
-                        raise
-                    result = _failed(database, str(exc))
-                except LevelUpError as exc:
-                    result = _failed(database, str(exc))
+                result = _export_one(exporter, database, named, advance)
                 report.players.append(result)
                 if result.error:
                     if warn is not None:
@@ -500,6 +493,27 @@ def export_players(
             _write_json_atomically(out_dir / SCHEMA_FILE, _schema_document(request.format, players))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _export_one(
+    exporter: Exporter,
+    database: PlayerDatabase,
+    named: bool,
+    advance: Callable[[], object] | None,
+) -> PlayerResult:
+    """One player's export; its failure is in the result, so the run goes on.
+
+    Raises:
+        DatabaseBusyError: the database was named and is in use by a writer.
+    """
+    try:
+        return exporter.export_player(database, advance)
+    except DatabaseBusyError as exc:
+        if named:
+            raise
+        return _failed(database, str(exc))
+    except LevelUpError as exc:
+        return _failed(database, str(exc))
 
 
 def _failed(database: PlayerDatabase, reason: str) -> PlayerResult:

@@ -101,6 +101,10 @@ class Catalog:
         self.conn.close()
 
 
+# An attached player: its alias, its database, and its tables' columns.
+_Attached = tuple[str, PlayerDatabase, dict[str, dict[str, str]]]
+
+
 def _alias(index: int) -> str:
     return f"player_{index}"
 
@@ -140,6 +144,58 @@ def _with_owner(
     )
 
 
+def _attach_all(
+    catalog: Catalog, databases: list[PlayerDatabase], named: bool
+) -> list[tuple[str, PlayerDatabase]]:
+    """(alias, database) of each database attached; the others recorded in `skipped`.
+
+    Raises:
+        DatabaseBusyError: a named database is in use by a writer.
+    """
+    attached: list[tuple[str, PlayerDatabase]] = []
+    for database in databases:
+        alias = _alias(len(attached))
+        try:
+            attach_read_only(catalog.conn, database.path, alias)
+        except DatabaseBusyError as exc:
+            if named:
+                raise
+            catalog.skipped.append((database.path, str(exc)))
+            continue
+        except ConfigError as exc:
+            catalog.skipped.append((database.path, str(exc)))
+            continue
+        attached.append((alias, database))
+    return attached
+
+
+def _union(catalog: Catalog, spec: TableSpecLike | DocumentsSpec, schemas: list[_Attached]) -> str:
+    """The view of one table over every attached player that has it (the others are
+    recorded in `missing`); no player has it: an empty view of its columns."""
+    parts = []
+    for alias, database, schema in schemas:
+        read = read_table(spec, schema, catalog=alias, leading=_leading(database))
+        if read is None:
+            catalog.missing.setdefault(spec.name, []).append(database.label)
+        else:
+            parts.append(read.sql)
+    return "\nUNION ALL BY NAME\n".join(parts) if parts else _empty_view(spec)
+
+
+def _players_view(schemas: list[_Attached]) -> str:
+    players = [
+        f"SELECT {_leading(database)}, CAST({quote_literal(str(database.path))} AS VARCHAR) "
+        "AS database"
+        for _, database, _ in schemas
+    ]
+    if not players:
+        return (
+            "SELECT CAST(NULL AS VARCHAR) AS player_xuid, CAST(NULL AS VARCHAR) AS "
+            "player_gamertag, CAST(NULL AS VARCHAR) AS database WHERE false"
+        )
+    return " UNION ALL ".join(players)
+
+
 def open_catalog(
     databases: list[PlayerDatabase],
     *,
@@ -158,51 +214,17 @@ def open_catalog(
     conn = conn or duckdb.connect(":memory:")
     catalog = Catalog(conn=conn)
     try:
-        attached: list[tuple[str, PlayerDatabase]] = []
-        for database in databases:
-            alias = _alias(len(attached))
-            try:
-                attach_read_only(conn, database.path, alias)
-            except DatabaseBusyError as exc:
-                if named:
-                    raise
-                catalog.skipped.append((database.path, str(exc)))
-                continue
-            except ConfigError as exc:
-                catalog.skipped.append((database.path, str(exc)))
-                continue
-            attached.append((alias, database))
+        attached = _attach_all(catalog, databases, named)
         by_alias = database_schemas(conn, [alias for alias, _ in attached])
-        schemas: list[tuple[str, PlayerDatabase, dict[str, dict[str, str]]]] = []
-        for alias, database in attached:
-            schema = by_alias[alias]
-            database = _with_owner(conn, alias, schema, database)
-            schemas.append((alias, database, schema))
-            catalog.players.append(database)
-        for spec in [*data_tables(), documents_table()]:
-            parts = []
-            for alias, database, schema in schemas:
-                read = read_table(spec, schema, catalog=alias, leading=_leading(database))
-                if read is None:
-                    catalog.missing.setdefault(spec.name, []).append(database.label)
-                else:
-                    parts.append(read.sql)
-            body = "\nUNION ALL BY NAME\n".join(parts) if parts else _empty_view(spec)
-            conn.execute(f"CREATE VIEW {quote_identifier(spec.name)} AS {body}")
-        players = [
-            f"SELECT {_leading(database)}, CAST({quote_literal(str(database.path))} AS VARCHAR) "
-            "AS database"
-            for _, database, _ in schemas
+        schemas = [
+            (alias, _with_owner(conn, alias, by_alias[alias], database), by_alias[alias])
+            for alias, database in attached
         ]
-        conn.execute(
-            f"CREATE VIEW {PLAYERS_VIEW} AS "
-            + (
-                " UNION ALL ".join(players)
-                if players
-                else "SELECT CAST(NULL AS VARCHAR) AS player_xuid, CAST(NULL AS VARCHAR) AS "
-                "player_gamertag, CAST(NULL AS VARCHAR) AS database WHERE false"
-            )
-        )
+        catalog.players = [database for _, database, _ in schemas]
+        for spec in [*data_tables(), documents_table()]:
+            body = _union(catalog, spec, schemas)
+            conn.execute(f"CREATE VIEW {quote_identifier(spec.name)} AS {body}")
+        conn.execute(f"CREATE VIEW {PLAYERS_VIEW} AS {_players_view(schemas)}")
         # The real guarantee, beside the statement check: no file can be read or
         # written from here on, and no setting changed back.
         conn.execute("SET enable_external_access = false")
