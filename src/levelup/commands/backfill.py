@@ -24,8 +24,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from levelup.commands import COMMANDS
 from levelup.commands.common import (
+    add_command,
     add_data_dir,
     add_source_options,
     key_value_table,
@@ -46,13 +46,7 @@ from levelup.sync.players import ensure_owner, parse_xuid_option, select_databas
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "backfill",
-        help=COMMANDS["backfill"],
-        description=__doc__.split("\n\n", 1)[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "backfill", *__doc__.split("\n\n", 1))
     add_backfill_arguments(parser)
     parser.set_defaults(func=run)
 

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from rich.table import Table
 
+from levelup.commands import COMMANDS
 from levelup.console import PipeAwareConsole
 from levelup.sources.factory import (
     MAX_REQUESTS_PER_SECOND,
@@ -17,6 +18,35 @@ from levelup.sources.factory import (
     SourceOptions,
 )
 from levelup.sources.pace import AUTO
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    description: str,
+    epilog: str | None = None,
+    *,
+    raw: bool = True,
+) -> argparse.ArgumentParser:
+    """The parser of command `name`, with its one-line help from COMMANDS; `raw`: the
+    description and epilog (a module docstring) are shown as written, not rewrapped."""
+    formatter = argparse.RawDescriptionHelpFormatter if raw else argparse.HelpFormatter
+    return subparsers.add_parser(
+        name,
+        help=COMMANDS[name],
+        description=description,
+        epilog=epilog,
+        formatter_class=formatter,
+    )
+
+
+def add_players(parser: argparse.ArgumentParser, *, required: bool, all_help: str) -> None:
+    """`--player GT` (repeatable) or `--all`: the databases a command reads."""
+    who = parser.add_mutually_exclusive_group(required=required)
+    who.add_argument(
+        "--player", action="append", metavar="GT", help="gamertag or xuid (repeatable)"
+    )
+    who.add_argument("--all", action="store_true", help=all_help)
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:

@@ -13,8 +13,13 @@ import argparse
 import shutil
 from pathlib import Path
 
-from levelup.commands import COMMANDS
-from levelup.commands.common import add_data_dir, key_value_table, positive_int, stdout_console
+from levelup.commands.common import (
+    add_command,
+    add_data_dir,
+    key_value_table,
+    positive_int,
+    stdout_console,
+)
 from levelup.demo.career import write_career_documents
 from levelup.demo.generator import DEMO_OWNER, write_recorded_dir
 from levelup.errors import ConfigError
@@ -34,12 +39,7 @@ from levelup.sync.sync import SyncOptions, SyncReport, sync_player
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help=COMMANDS["demo"],
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "demo", __doc__)
     add_data_dir(parser)
     parser.add_argument(
         "--matches", type=positive_int, default=150, metavar="N", help="matches (default 150)"

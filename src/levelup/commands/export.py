@@ -16,8 +16,13 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from levelup.commands import COMMANDS
-from levelup.commands.common import add_data_dir, print_json, stdout_console
+from levelup.commands.common import (
+    add_command,
+    add_data_dir,
+    add_players,
+    print_json,
+    stdout_console,
+)
 from levelup.store.database import resolve_data_dir
 from levelup.sync.players import select_databases
 from levelup.sync.progress import ProgressBar
@@ -39,17 +44,8 @@ def _table_list(text: str) -> tuple[str, ...]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "export",
-        help=COMMANDS["export"],
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    who = parser.add_mutually_exclusive_group(required=True)
-    who.add_argument(
-        "--player", action="append", metavar="GT", help="gamertag or xuid (repeatable)"
-    )
-    who.add_argument("--all", action="store_true", help="every player database")
+    parser = add_command(subparsers, "export", __doc__)
+    add_players(parser, required=True, all_help="every player database")
     add_data_dir(parser)
     parser.add_argument(
         "--format", choices=FORMATS, default="parquet", help="file format (default parquet)"

@@ -12,34 +12,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import duckdb
-from polars.exceptions import ComputeError
-
 from levelup.analysis.load import load_frames, load_scoreboards, match_ids_starting
 from levelup.analysis.scope import prepare_matches
 from levelup.analysis.scoreboard import build_scoreboards, views
-from levelup.commands import COMMANDS
-from levelup.commands.common import add_data_dir, print_json
-from levelup.commands.report import console_for, find_database
+from levelup.commands.common import add_command, add_data_dir, print_json
+from levelup.commands.report import console_for, find_database, reading
 from levelup.errors import ConfigError, DatabaseBusyError
-from levelup.store.database import (
-    PlayerDatabase,
-    connect,
-    is_damaged,
-    list_player_dbs,
-    read_error,
-    resolve_data_dir,
-)
+from levelup.store.database import PlayerDatabase, list_player_dbs, resolve_data_dir
 from levelup.store.schema import get_meta
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "match",
-        help=COMMANDS["match"],
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "match", __doc__)
     parser.add_argument("match_id", metavar="MATCH_ID", help="match id, or a unique prefix of it")
     parser.add_argument(
         "--player", metavar="GT", help="the player's database (default: search all)"
@@ -52,17 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _candidates(database: PlayerDatabase, prefix: str) -> list[str]:
-    conn = connect(database.path, read_only=True)
-    try:
+    with reading(database) as conn:
         return match_ids_starting(conn, prefix)
-    except duckdb.Error as exc:
-        raise read_error(exc, database.path) from None
-    except ComputeError as exc:  # Polars reading DuckDB's stream of a damaged file
-        if not is_damaged(exc):
-            raise
-        raise read_error(exc, database.path) from None
-    finally:
-        conn.close()
 
 
 def _locate(args: argparse.Namespace, prefix: str) -> tuple[PlayerDatabase, str]:
@@ -97,20 +72,10 @@ def _locate(args: argparse.Namespace, prefix: str) -> tuple[PlayerDatabase, str]
 
 
 def scoreboard(database: PlayerDatabase, match_id: str) -> dict[str, Any]:
-    conn = connect(database.path, read_only=True)
-    try:
-        try:
-            frames = load_frames(conn, database.xuid, match_ids=[match_id])
-            boards = load_scoreboards(conn, [match_id])
-            gamertag = get_meta(conn, "owner_gamertag") or database.gamertag
-        except duckdb.Error as exc:
-            raise read_error(exc, database.path) from None
-        except ComputeError as exc:  # Polars reading DuckDB's stream of a damaged file
-            if not is_damaged(exc):
-                raise
-            raise read_error(exc, database.path) from None
-    finally:
-        conn.close()
+    with reading(database) as conn:
+        frames = load_frames(conn, database.xuid, match_ids=[match_id])
+        boards = load_scoreboards(conn, [match_id])
+        gamertag = get_meta(conn, "owner_gamertag") or database.gamertag
     board = build_scoreboards(frames, boards, prepare_matches(frames), [match_id])[match_id]
     board["player"] = {"gamertag": gamertag, "xuid": frames.owner_xuid}
     return board

@@ -20,19 +20,19 @@ import duckdb
 from rich.table import Table
 
 from levelup.analysis.completeness import completeness, describe
-from levelup.commands import COMMANDS
-from levelup.commands.common import add_data_dir, print_json
+from levelup.commands.common import add_command, add_data_dir, print_json
 from levelup.console import PipeAwareConsole
 from levelup.errors import DatabaseBusyError, LevelUpError
 from levelup.store.database import PlayerDatabase, connect, list_player_dbs, resolve_data_dir
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "players",
-        help=COMMANDS["players"],
-        description="Every tracked player of the data dir: matches stored, first and last "
+        "Every tracked player of the data dir: matches stored, first and last "
         "match, last sync, pending failures, database size, completeness.",
+        raw=False,
     )
     add_data_dir(parser)
     parser.add_argument("--json", action="store_true", help="print the list as JSON (last line)")

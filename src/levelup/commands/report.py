@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,13 @@ from levelup.analysis.report import (
     scoreboard_ids,
 )
 from levelup.analysis.scope import Scope
-from levelup.commands import COMMANDS
-from levelup.commands.common import add_data_dir, non_negative_int, positive_int, print_json
+from levelup.commands.common import (
+    add_command,
+    add_data_dir,
+    non_negative_int,
+    positive_int,
+    print_json,
+)
 from levelup.console import PipeAwareConsole
 from levelup.errors import ConfigError, PlayerNotFoundError
 from levelup.store.database import (
@@ -124,12 +130,13 @@ def add_scope_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "report",
-        help=COMMANDS["report"],
-        description="Dashboard of a stored player (read-only). Every figure is a ratio of "
+        "Dashboard of a stored player (read-only). Every figure is a ratio of "
         "sums (K/D = total kills / total deaths, accuracy = total hit / total fired, win "
         "rate over decided matches); missing data is counted apart, never as 0.",
+        raw=False,
     )
     parser.add_argument("--player", required=True, metavar="GT", help="gamertag or xuid")
     add_data_dir(parser)
@@ -183,33 +190,37 @@ def console_for(to_stderr: bool) -> PipeAwareConsole:
     return PipeAwareConsole(file=stream, width=width)
 
 
+@contextlib.contextmanager
+def reading(database: PlayerDatabase) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the database, closed after use; a failed read (DuckDB's,
+    or Polars' reading the stream of a damaged file) is one line naming the file."""
+    conn = connect(database.path, read_only=True)
+    try:
+        yield conn
+    except duckdb.Error as exc:
+        raise read_error(exc, database.path) from None
+    except ComputeError as exc:
+        if not is_damaged(exc):
+            raise
+        raise read_error(exc, database.path) from None
+    finally:
+        conn.close()
+
+
 def _build(
     database: PlayerDatabase, scope: Scope, fallback_name: str, with_scoreboards: bool
 ) -> tuple[Report, ReportFrames]:
-    conn = connect(database.path, read_only=True)
-    try:
-        try:
-            frames = load_frames(conn, database.xuid)
-            gamertag = get_meta(conn, "owner_gamertag") or database.gamertag
-            player: dict[str, Any] = {
-                "gamertag": gamertag or fallback_name,
-                "xuid": frames.owner_xuid,
-            }
-            report = build_report(frames, scope, player=player)
-            # The whole history, whatever the scope: does the warehouse hold it all?
-            report.summary["completeness"] = (
-                completeness(conn, frames.owner_xuid) if frames.owner_xuid else None
-            )
-            if with_scoreboards and not report.empty:
-                attach_scoreboards(report, frames, load_scoreboards(conn, scoreboard_ids(report)))
-        except duckdb.Error as exc:
-            raise read_error(exc, database.path) from None
-        except ComputeError as exc:  # Polars reading DuckDB's stream of a damaged file
-            if not is_damaged(exc):
-                raise
-            raise read_error(exc, database.path) from None
-    finally:
-        conn.close()
+    with reading(database) as conn:
+        frames = load_frames(conn, database.xuid)
+        gamertag = get_meta(conn, "owner_gamertag") or database.gamertag
+        player: dict[str, Any] = {"gamertag": gamertag or fallback_name, "xuid": frames.owner_xuid}
+        report = build_report(frames, scope, player=player)
+        # The whole history, whatever the scope: does the warehouse hold it all?
+        report.summary["completeness"] = (
+            completeness(conn, frames.owner_xuid) if frames.owner_xuid else None
+        )
+        if with_scoreboards and not report.empty:
+            attach_scoreboards(report, frames, load_scoreboards(conn, scoreboard_ids(report)))
     return report, frames
 
 

@@ -19,8 +19,7 @@ import sys
 import uuid
 from typing import Any
 
-from levelup.commands import COMMANDS
-from levelup.commands.common import add_data_dir, print_json
+from levelup.commands.common import add_command, add_data_dir, add_players, print_json
 from levelup.store.database import resolve_data_dir
 from levelup.sync.players import select_databases
 from levelup.warehouse.sql import (
@@ -38,18 +37,9 @@ TABLE_MAX_ROWS = 1000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "sql",
-        help=COMMANDS["sql"],
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "sql", __doc__)
     parser.add_argument("query", metavar="SQL", help="one SELECT / WITH / DESCRIBE / ... statement")
-    who = parser.add_mutually_exclusive_group()
-    who.add_argument(
-        "--player", action="append", metavar="GT", help="gamertag or xuid (repeatable)"
-    )
-    who.add_argument("--all", action="store_true", help="every player database (the default)")
+    add_players(parser, required=False, all_help="every player database (the default)")
     add_data_dir(parser)
     parser.add_argument(
         "--format", choices=OUTPUT_FORMATS, default="table", help="output (default table)"

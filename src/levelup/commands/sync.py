@@ -15,8 +15,8 @@ from typing import Any
 
 from rich.table import Table
 
-from levelup.commands import COMMANDS
 from levelup.commands.common import (
+    add_command,
     add_data_dir,
     add_source_options,
     key_value_table,
@@ -49,11 +49,12 @@ from levelup.sync.sync import SyncOptions, SyncReport, sync_player
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "sync",
-        help=COMMANDS["sync"],
-        description="Walk the player's match history and store every match not yet stored: "
+        "Walk the player's match history and store every match not yet stored: "
         "the player's own row, every participant (shots included) and the raw JSON.",
+        raw=False,
     )
     parser.add_argument("--player", metavar="GT", help="gamertag or xuid")
     parser.add_argument(
