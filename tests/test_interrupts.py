@@ -249,17 +249,22 @@ def test_a_signal_while_skill_requests_are_in_flight_loses_no_skill_document(
         assert full.returncode == 0, full.stderr
         fake.reset_requests()
         fake.add_fault(Fault(r"/skill$", "slow", times=None, delay=1.0))
-        process = _start([*args, "--requests-per-second", "40"], env)
+        process = _start([*args, "--requests-per-second", "40", "--json"], env)
         try:
             _wait_for(lambda: any(r.path.endswith("/skill") for r in fake.requests))
             _wait_for(lambda: sum(delivered(fake).values()) >= 10)
             process.send_signal(signal.SIGINT)
             signalled = time.monotonic()
-            _, stderr = process.communicate(timeout=30)
+            stdout, stderr = process.communicate(timeout=30)
         finally:
             process.kill()
         assert process.returncode == 130, stderr
         assert time.monotonic() - signalled < 5
+        # --json: the report of what the stopped run did, on stdout as usual.
+        partial = last_json(stdout)
+        assert partial["interrupted"] is True and partial["walk_complete"] is False
+        stored = _query(db, "SELECT count(*) FROM match_stats")[0][0]
+        assert partial["matches_written"] == stored > 0
         assert stderr.strip().splitlines()[-1].startswith("levelup: interrupted by SIGINT")
         assert _query(db, "SELECT status FROM sync_runs") == [("interrupted",)]
         fake.clear_faults()

@@ -25,7 +25,7 @@ from levelup.commands.common import (
     source_options,
     stdout_console,
 )
-from levelup.errors import DatabaseBusyError, PlayerNotFoundError, UsageError
+from levelup.errors import DatabaseBusyError, Interrupted, PlayerNotFoundError, UsageError
 from levelup.interrupts import run_interruptibly
 from levelup.sources.base import MATCH_TYPES, MatchSource, PlayerIdentity
 from levelup.sources.factory import make_source
@@ -110,7 +110,14 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.all:
         return _run_all(source, data_dir, databases, options, args.json)
-    report = run_interruptibly(_sync(source, data_dir, args.player, xuid, options))
+    # Filled by the sync however it ends: a run stopped by Ctrl-C still prints its JSON.
+    partial = SyncReport(player=args.player, xuid=xuid or "")
+    try:
+        report = run_interruptibly(_sync(source, data_dir, args.player, xuid, options, partial))
+    except Interrupted:
+        if args.json and partial.elapsed_seconds > 0:  # the sync itself began
+            print_json({**partial.as_dict(), "interrupted": True})
+        raise
     if args.json:
         print_json(report.as_dict())
     else:
@@ -119,7 +126,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _sync(
-    source: MatchSource, data_dir, player: str, xuid: str | None, options: SyncOptions
+    source: MatchSource,
+    data_dir: Path,
+    player: str,
+    xuid: str | None,
+    options: SyncOptions,
+    report: SyncReport | None = None,
 ) -> SyncReport:
     try:
         found = find_player_db(data_dir, player)
@@ -129,7 +141,7 @@ async def _sync(
             path = database_for_new_player(data_dir, identity, player)
         else:
             path = found.path
-        return await _sync_database(source, data_dir, path, player, xuid, options, identity)
+        return await _sync_database(source, data_dir, path, player, xuid, options, identity, report)
     finally:
         await source.aclose()
 
@@ -142,8 +154,10 @@ async def _sync_database(
     xuid: str | None,
     options: SyncOptions,
     identity: PlayerIdentity | None = None,
+    report: SyncReport | None = None,
 ) -> SyncReport:
-    """One player's sync into the database at `path`, sharing with its neighbours."""
+    """One player's sync into the database at `path`, sharing with its neighbours
+    (`report`, when given, is the one the sync fills)."""
     conn, _ = open_player_db(path)
     try:
         with database_errors(path):  # a full disk, a damaged file: one line, exit 2
@@ -151,7 +165,9 @@ async def _sync_database(
                 claim_database(conn, identity, path)
             owner = await ensure_owner(conn, requested=player, xuid_option=xuid, source=source)
             neighbours = Neighbours.of(data_dir, path)
-            return await sync_player(conn, source, owner, options, neighbours=neighbours)
+            return await sync_player(
+                conn, source, owner, options, neighbours=neighbours, report=report
+            )
     finally:
         conn.close()
 

@@ -187,6 +187,8 @@ def match_identity(doc: dict[str, Any]) -> tuple[str, dt.datetime, list[Any]]:
 
 
 def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None:
+    """One player's numbers over all their team stints; None (with a warning) for a
+    player without a usable PlayerId."""
     raw_id = player.get("PlayerId")
     if not isinstance(raw_id, str) or not raw_id:
         log.warning("match %s: a player has no PlayerId; skipped", match_id)
@@ -198,65 +200,68 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
     key, is_bot = parsed_id
     if player.get("PlayerType") == 2:
         is_bot = True
-    where = f"{raw_id}"
-    sums: dict[str, int | None] = {}
-    kda: float | None = None
-    spree: int | None = None
-    life_weighted = 0.0
-    life_weight = 0
-    life_known = True
+    where = raw_id
+    cores = _core_entries(player)
+    if not cores:
+        log.warning("match %s: player %s has no CoreStats; numbers stored as NULL", match_id, where)
+    sums, kda, spree, avg_life = _stint_totals(cores, match_id, where)
+    participation = player.get("ParticipationInfo")
+    if not isinstance(participation, dict):
+        if participation is not None:
+            log.warning(
+                "match %s: field %s.ParticipationInfo is not an object: %r; stored as NULL",
+                match_id,
+                where,
+                participation,
+            )
+        participation = {}
+    return PlayerTotals(
+        player_id=raw_id,
+        key=key,
+        is_bot=is_bot,
+        team_id=_small_int(player, "LastTeamId", match_id, where),
+        outcome=_small_int(player, "Outcome", match_id, where),
+        rank=_small_int(player, "Rank", match_id, where),
+        left_early=_left_early(participation, match_id, where),
+        time_played_seconds=parse_duration(
+            participation.get("TimePlayed"), match_id, f"{where}.TimePlayed"
+        ),
+        kda=kda,
+        avg_life_seconds=avg_life,
+        max_killing_spree=spree,
+        sums=sums,
+    )
+
+
+def _core_entries(player: dict[str, Any]) -> list[dict[str, Any]]:
+    """The non-empty `CoreStats` of each of the player's team stints."""
     entries = player.get("PlayerTeamStats")
-    core_entries = []
+    cores = []
     if isinstance(entries, list):
         for entry in entries:
             core = _dict(_dict(_dict(entry).get("Stats")).get("CoreStats"))
             if core:
-                core_entries.append(core)
-    if not core_entries:
-        log.warning("match %s: player %s has no CoreStats; numbers stored as NULL", match_id, where)
-        for _, field, _ in _SUMMED_INT_KEYS:
-            sums[field] = None
-        life_known = False
-    for index, core in enumerate(core_entries):
-        deaths: int | None = None
-        for api_key, field, is_count in _SUMMED_INT_KEYS:
-            value = core.get(api_key)
-            # `parse_int`'s common case inlined: a plain in-range int is returned
-            # as is, without building the field name only a warning needs.
-            if not (type(value) is int and (0 if is_count else INT_MIN) <= value <= INT_MAX):
-                value = parse_int(value, match_id, f"{where}.CoreStats.{api_key}", count=is_count)
-            if field == "deaths":
-                deaths = value
-            if index == 0:
-                sums[field] = value
-            elif value is None or sums[field] is None:
-                sums[field] = None
-            else:
-                # A team switcher's stints are summed; the sum must still fit the
-                # column (INTEGER), or the whole batch's frame could not be built.
-                total = sums[field] + value  # type: ignore[operator]
-                if not INT_MIN <= total <= INT_MAX:
-                    log.warning(
-                        "match %s: field %s.CoreStats.%s sums to %d over the player's team "
-                        "stints, out of range; stored as NULL",
-                        match_id,
-                        where,
-                        api_key,
-                        total,
-                    )
-                    total = None
-                sums[field] = total
-        entry_kda = core.get("KDA")
-        if not (type(entry_kda) is float and math.isfinite(entry_kda)):  # else as parse_float
-            entry_kda = parse_float(entry_kda, match_id, f"{where}.CoreStats.KDA")
-        kda = (
-            entry_kda
-            if index == 0
-            else (None if kda is None or entry_kda is None else kda + entry_kda)
-        )
-        if kda is not None and not math.isfinite(kda):  # two huge finite values
-            log.warning("match %s: field %s.CoreStats.KDA sums past a DOUBLE", match_id, where)
-            kda = None
+                cores.append(core)
+    return cores
+
+
+def _stint_totals(
+    cores: list[dict[str, Any]], match_id: str, where: str
+) -> tuple[dict[str, int | None], float | None, int | None, float | None]:
+    """Counts summed over the stints, KDA summed (rounded when there are several),
+    the longest killing spree, and the average life weighted by each stint's lives."""
+    sums: dict[str, int | None] = {}
+    if not cores:
+        sums = {field: None for _, field, _ in _SUMMED_INT_KEYS}
+    kda: float | None = None
+    spree: int | None = None
+    life: float | None = None
+    life_weighted = 0.0
+    life_weight = 0
+    life_known = bool(cores)
+    for index, core in enumerate(cores):
+        deaths = _add_counts(sums, core, index, match_id, where)
+        kda = _add_kda(kda, core, index, match_id, where)
         entry_spree = core.get("MaxKillingSpree")
         if not (type(entry_spree) is int and 0 <= entry_spree <= INT_MAX):  # else as parse_int
             entry_spree = parse_int(
@@ -274,19 +279,66 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
             weight = (deaths or 0) + 1
             life_weighted += life * weight
             life_weight += weight
-    single_life = life if len(core_entries) == 1 else None
-    if len(core_entries) > 1 and kda is not None:
+    single_life = life if len(cores) == 1 else None
+    if len(cores) > 1 and kda is not None:
         kda = round(kda, 2)
-    participation = player.get("ParticipationInfo")
-    if not isinstance(participation, dict):
-        if participation is not None:
-            log.warning(
-                "match %s: field %s.ParticipationInfo is not an object: %r; stored as NULL",
-                match_id,
-                where,
-                participation,
-            )
-        participation = {}
+    avg_life = _average_life(life_known, life_weighted, life_weight, single_life)
+    return sums, kda, spree, avg_life
+
+
+def _add_counts(
+    sums: dict[str, int | None], core: dict[str, Any], index: int, match_id: str, where: str
+) -> int | None:
+    """Add one stint's counts to `sums` (the first stint sets them); its deaths."""
+    deaths: int | None = None
+    for api_key, column, is_count in _SUMMED_INT_KEYS:
+        value = core.get(api_key)
+        # `parse_int`'s common case inlined: a plain in-range int is returned
+        # as is, without building the field name only a warning needs.
+        if not (type(value) is int and (0 if is_count else INT_MIN) <= value <= INT_MAX):
+            value = parse_int(value, match_id, f"{where}.CoreStats.{api_key}", count=is_count)
+        if column == "deaths":
+            deaths = value
+        if index == 0:
+            sums[column] = value
+        elif value is None or sums[column] is None:
+            sums[column] = None
+        else:
+            # A team switcher's stints are summed; the sum must still fit the
+            # column (INTEGER), or the whole batch's frame could not be built.
+            total: int | None = sums[column] + value  # type: ignore[operator]
+            if not INT_MIN <= total <= INT_MAX:  # type: ignore[operator]
+                log.warning(
+                    "match %s: field %s.CoreStats.%s sums to %d over the player's team "
+                    "stints, out of range; stored as NULL",
+                    match_id,
+                    where,
+                    api_key,
+                    total,
+                )
+                total = None
+            sums[column] = total
+    return deaths
+
+
+def _add_kda(
+    kda: float | None, core: dict[str, Any], index: int, match_id: str, where: str
+) -> float | None:
+    """The KDA so far plus one stint's (NULL as soon as one stint's is unknown)."""
+    entry_kda = core.get("KDA")
+    if not (type(entry_kda) is float and math.isfinite(entry_kda)):  # else as parse_float
+        entry_kda = parse_float(entry_kda, match_id, f"{where}.CoreStats.KDA")
+    if index > 0:
+        entry_kda = None if kda is None or entry_kda is None else kda + entry_kda
+    kda = entry_kda
+    if kda is not None and not math.isfinite(kda):  # two huge finite values
+        log.warning("match %s: field %s.CoreStats.KDA sums past a DOUBLE", match_id, where)
+        kda = None
+    return kda
+
+
+def _left_early(participation: dict[str, Any], match_id: str, where: str) -> bool | None:
+    """Whether the player left before the end (NULL when the API says neither way)."""
     present_at_end = participation.get("PresentAtCompletion")
     if present_at_end is not None and type(present_at_end) is not bool:  # else as parse_bool
         present_at_end = parse_bool(present_at_end, match_id, f"{where}.PresentAtCompletion")
@@ -294,25 +346,8 @@ def _player_totals(player: dict[str, Any], match_id: str) -> PlayerTotals | None
     if left_in_progress is not None and type(left_in_progress) is not bool:
         left_in_progress = parse_bool(left_in_progress, match_id, f"{where}.LeftInProgress")
     if left_in_progress is not None or present_at_end is not None:
-        left_early = bool(left_in_progress) or present_at_end is False
-    else:
-        left_early = None
-    return PlayerTotals(
-        player_id=raw_id,
-        key=key,
-        is_bot=is_bot,
-        team_id=_small_int(player, "LastTeamId", match_id, where),
-        outcome=_small_int(player, "Outcome", match_id, where),
-        rank=_small_int(player, "Rank", match_id, where),
-        left_early=left_early,
-        time_played_seconds=parse_duration(
-            participation.get("TimePlayed"), match_id, f"{where}.TimePlayed"
-        ),
-        kda=kda,
-        avg_life_seconds=_average_life(life_known, life_weighted, life_weight, single_life),
-        max_killing_spree=spree,
-        sums=sums,
-    )
+        return bool(left_in_progress) or present_at_end is False
+    return None
 
 
 def _small_int(player: dict[str, Any], key: str, match_id: str, where: str) -> int | None:

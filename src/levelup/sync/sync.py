@@ -73,7 +73,7 @@ from levelup.sync.career import (
     store_snapshots,
 )
 from levelup.sync.names import fill_names, remember_gamertags
-from levelup.sync.neighbours import Neighbours
+from levelup.sync.neighbours import Copied, Neighbours
 from levelup.sync.progress import ProgressBar
 from levelup.sync.skill import retry_failed_skill, store_csr_snapshots
 from levelup.sync.warnings_counter import WarningCounter
@@ -241,99 +241,118 @@ async def _walk_history(
     is cancelled, the task group cancels the fetchers too, and waiting for room
     in a full queue that nothing drains any more would hang the run.
     """
-    await _walk(source, owner, options, known, resume, retry_ids, queue, walk, report, progress)
+    walker = _Walker(source, owner, options, known, resume, queue, walk, report, progress)
+    await walker.run(retry_ids)
     for _ in range(options.concurrency):
         await queue.put(_DONE)
 
 
-async def _walk(
-    source: MatchSource,
-    owner: PlayerIdentity,
-    options: SyncOptions,
-    known: set[str],
-    resume: bool,
-    retry_ids: list[str],
-    queue: asyncio.Queue,
-    walk: _Walk,
-    report: SyncReport,
-    progress: ProgressBar,
-) -> None:
-    async def enqueue(match_id: str) -> None:
-        walk.queued.add(match_id)
-        progress.set_total(max(len(walk.queued), walk.expected or 0))
-        await queue.put(match_id)
+class _Walker:
+    """Walks the history newest first, queueing each new match once: to the fetchers,
+    or, when another tracked player has stored it, straight to the results."""
 
-    async def dispatch(new: list[str]) -> None:
-        """A page's new matches: copied from a neighbour that has them, else fetched."""
-        neighbours, results = walk.neighbours, walk.results
-        shared = [m for m in new if neighbours is not None and neighbours.has(m)]
-        if shared and neighbours is not None and results is not None:
-            for copy in await asyncio.to_thread(neighbours.documents, shared):
-                walk.queued.add(copy.match_id)
-                progress.set_total(max(len(walk.queued), walk.expected or 0))
-                others = {k: v for k, v in copy.documents.items() if k != STATS_DOCUMENT}
-                item = _Fetched(copy.match_id, others=others)
-                try:
-                    item.doc = parse_match_json(copy.documents[STATS_DOCUMENT])
-                except MatchDocumentError as exc:
-                    item.error = str(exc)
-                if (
-                    item.doc is not None
-                    and SKILL_DOCUMENT not in others
-                    and report.skill.service == "on"
-                ):
-                    # The neighbour stored no skill document: only that is asked for
-                    # (every human's rows are missing), the stats call is saved.
-                    await _fetch_skill(source, item, report.skill)
-                await results.put(item)
-        for match_id in new:
-            if match_id not in walk.queued:
-                await enqueue(match_id)
+    def __init__(
+        self,
+        source: MatchSource,
+        owner: PlayerIdentity,
+        options: SyncOptions,
+        known: set[str],
+        resume: bool,
+        queue: asyncio.Queue,
+        walk: _Walk,
+        report: SyncReport,
+        progress: ProgressBar,
+    ) -> None:
+        self.source, self.owner, self.options = source, owner, options
+        self.known, self.resume, self.queue = known, resume, queue
+        self.walk, self.report, self.progress = walk, report, progress
 
-    async def page_at(start: int) -> HistoryPage | None:
-        try:
-            return await source.history_page(
-                owner.xuid, start, HISTORY_PAGE_SIZE, options.match_type
-            )
-        except AuthError:
-            raise
-        except SourceError as exc:
-            report.errors.append(f"match history page at {start}: {exc}")
-            return None
+    async def run(self, retry_ids: list[str]) -> None:
+        # The first page is asked for before the failed matches are queued again: a
+        # recorded directory learns then which of its files cannot be read.
+        start = 0
+        page = await self.page_at(start)
+        for match_id in retry_ids:
+            self.report.matches_retried += 1
+            await self.enqueue(match_id)
+        while page is not None:
+            new, stop = self.new_on(page)
+            await self.dispatch(new)
+            if stop:
+                return
+            if not page.entries or page.result_count < page.count:
+                self.walk.reached_end = True
+                return
+            start += len(page.entries)
+            page = await self.page_at(start)
 
-    # The first page is asked for before the failed matches are queued again: a
-    # recorded directory learns then which of its files cannot be read.
-    start = 0
-    page = await page_at(start)
-    for match_id in retry_ids:
-        report.matches_retried += 1
-        await enqueue(match_id)
-    while page is not None:
+    def new_on(self, page: HistoryPage) -> tuple[list[str], bool]:
+        """A page's matches to store, and whether the walk stops at this page (a
+        known match reached where that proves the rest known, or `max_matches`)."""
+        walk, report, options = self.walk, self.report, self.options
         new: list[str] = []
-        stop = False
         for entry in page.entries:
             report.matches_seen += 1
             match_id = entry.match_id.lower()  # ids are compared and stored lower-case
-            if match_id in known:
-                if not resume:
-                    walk.stopped_at_known = stop = True
-                    break
+            if match_id in self.known:
+                if not self.resume:
+                    walk.stopped_at_known = True
+                    return new, True
                 continue
             if match_id in walk.queued or match_id in new:
                 continue
             if options.max_matches is not None and report.matches_new >= options.max_matches:
-                walk.cut_by_max = stop = True
-                break
+                walk.cut_by_max = True
+                return new, True
             report.matches_new += 1
             new.append(match_id)
-        await dispatch(new)
-        if stop:
-            return
-        if not page.entries or page.result_count < page.count:
-            walk.reached_end = True
-            return
-        start += len(page.entries)
-        page = await page_at(start)
+        return new, False
+
+    async def page_at(self, start: int) -> HistoryPage | None:
+        try:
+            return await self.source.history_page(
+                self.owner.xuid, start, HISTORY_PAGE_SIZE, self.options.match_type
+            )
+        except AuthError:
+            raise
+        except SourceError as exc:
+            self.report.errors.append(f"match history page at {start}: {exc}")
+            return None
+
+    def counted(self, match_id: str) -> None:
+        self.walk.queued.add(match_id)
+        self.progress.set_total(max(len(self.walk.queued), self.walk.expected or 0))
+
+    async def enqueue(self, match_id: str) -> None:
+        self.counted(match_id)
+        await self.queue.put(match_id)
+
+    async def dispatch(self, new: list[str]) -> None:
+        """A page's new matches: copied from a neighbour that has them, else fetched."""
+        neighbours, results = self.walk.neighbours, self.walk.results
+        shared = [m for m in new if neighbours is not None and neighbours.has(m)]
+        if shared and neighbours is not None and results is not None:
+            for copy in await asyncio.to_thread(neighbours.documents, shared):
+                self.counted(copy.match_id)
+                await results.put(await self.copied(copy))
+        for match_id in new:
+            if match_id not in self.walk.queued:
+                await self.enqueue(match_id)
+
+    async def copied(self, copy: Copied) -> _Fetched:
+        """A neighbour's stored match as if fetched, its other documents with it."""
+        others = {k: v for k, v in copy.documents.items() if k != STATS_DOCUMENT}
+        item = _Fetched(copy.match_id, others=others)
+        try:
+            item.doc = parse_match_json(copy.documents[STATS_DOCUMENT])
+        except MatchDocumentError as exc:
+            item.error = str(exc)
+        skill = self.report.skill
+        if item.doc is not None and SKILL_DOCUMENT not in others and skill.service == "on":
+            # The neighbour stored no skill document: only that is asked for
+            # (every human's rows are missing), the stats call is saved.
+            await _fetch_skill(self.source, item, skill)
+        return item
 
 
 @dataclass(slots=True)
@@ -433,6 +452,7 @@ async def sync_player(
     options: SyncOptions | None = None,
     *,
     neighbours: Neighbours | None = None,
+    report: SyncReport | None = None,
 ) -> SyncReport:
     """Store every new match of `owner`'s history; see the module docstring.
 
@@ -444,167 +464,202 @@ async def sync_player(
     However the run stops, what was fetched is written first: a cancellation
     (SIGINT, SIGTERM) ends with `sync_runs.status` "interrupted", credentials
     that fail mid-run with "auth-failed", and the walk stays unfinished, so the
-    next run resumes.
+    next run resumes. A caller that wants the report of a run that raised passes
+    its own `report`, which is filled however the run ends.
 
     Raises:
         AuthError: credentials failed mid-run; everything fetched so far is written.
         asyncio.CancelledError: the run was cancelled; everything fetched so far is written.
         LevelUpError: the source cannot be read as asked (e.g. a bad history file).
     """
-    options = options or SyncOptions()
-    started = time.perf_counter()
-    report = SyncReport(player=owner.gamertag or owner.xuid, xuid=owner.xuid)
-    known = known_match_ids(conn)
-    retry_ids = [
-        m for m in dict.fromkeys(i.lower() for i in failed_match_ids(conn)) if m not in known
-    ]
-    # Skill documents that failed in earlier runs, for matches already stored.
-    skill_retry_ids = [m for m in failed_match_ids(conn, SKILL_DOCUMENT) if m in known]
-    resume = options.full or not can_stop_at_known(conn, options.match_type)
-    report.resumed = resume and not options.full and bool(known)
-    if owner.gamertag:
-        remember_gamertags(conn, {owner.xuid: owner.gamertag})
-    mark_walk(conn, options.match_type, complete=False)
-    run_id = start_run(conn, "sync")
+    run = _SyncRun(conn, source, owner, options or SyncOptions(), report)
+    await run.execute(neighbours)
+    return run.report
 
-    pending_failures: list[tuple[str, str, str]] = []
-    if not options.skill:
-        report.skill.service = "off"
 
-    def fail(match_id: str, reason: str, kind: str = "stats") -> None:
-        what = "" if kind == "stats" else f" ({kind})"
+class _SyncRun:
+    """One sync of one player: its report, its writer and the failures waiting to be
+    recorded, shared by the walk, the fetchers and the steps after the walk."""
+
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        source: MatchSource,
+        owner: PlayerIdentity,
+        options: SyncOptions,
+        report: SyncReport | None,
+    ) -> None:
+        self.conn, self.source, self.owner, self.options = conn, source, owner, options
+        self.started = time.perf_counter()
+        self.report = report or SyncReport(player="", xuid="")
+        self.report.player, self.report.xuid = owner.gamertag or owner.xuid, owner.xuid
+        if not options.skill:
+            self.report.skill.service = "off"
+        self.pending_failures: list[tuple[str, str, str]] = []
+        self.walk = _Walk()
+        self.progress: ProgressBar | None = None
+
+    def fail(self, match_id: str, reason: str, kind: str = STATS_DOCUMENT) -> None:
+        """A match (or one of its documents) failed: reported now, recorded with the
+        next committed batch, so it is retried by the next sync."""
+        what = "" if kind == STATS_DOCUMENT else f" ({kind})"
         log.warning("match %s failed%s: %s", match_id, what, reason)
-        report.failures.append({"match_id": match_id, "kind": kind, "reason": reason})
-        pending_failures.append((match_id, reason, kind))
+        self.report.failures.append({"match_id": match_id, "kind": kind, "reason": reason})
+        self.pending_failures.append((match_id, reason, kind))
         if kind == SKILL_DOCUMENT:
-            report.skill.failed += 1
+            self.report.skill.failed += 1
 
-    def on_flush(_ids: list[str]) -> None:
-        record_failures(conn, pending_failures)
-        pending_failures.clear()
+    def record_failures(self) -> None:
+        record_failures(self.conn, self.pending_failures)
+        self.pending_failures.clear()
+
+    def on_flush(self, _ids: list[str]) -> None:
+        self.record_failures()
         collect_young()
 
-    writer = MatchWriter(
-        conn,
-        batch_size=options.batch_size,
-        max_seconds=options.flush_seconds,
-        on_flush=on_flush,
-        background=True,
-        first_batch_size=options.first_batch_size,
-        source=source.name,
-        run_id=run_id,
-    )
-    walk = _Walk()
-    if neighbours is not None:
-        await asyncio.to_thread(neighbours.index)
-        walk.neighbours = neighbours
-    queue: asyncio.Queue = asyncio.Queue(maxsize=max(64, options.concurrency * 4))
-    results: asyncio.Queue = asyncio.Queue(maxsize=max(32, options.concurrency * 4))
-    held: list[_Fetched] = []
-    walk.results = results
-    status = "failed"
-
-    def handle(item: _Fetched) -> None:
-        progress.advance()
+    def handle(self, item: _Fetched) -> None:
+        """One fetched match: stored, or failed with its reason."""
+        assert self.progress is not None
+        self.progress.advance()
         if item.error is not None or item.doc is None:
-            fail(item.match_id, item.error or "no body")
-        elif _store(item, owner, writer, fail):
-            report.skill.stored += 1
+            self.fail(item.match_id, item.error or "no body")
+        elif _store(item, self.owner, self.writer, self.fail):
+            self.report.skill.stored += 1
 
-    try:
+    async def execute(self, neighbours: Neighbours | None) -> None:
+        conn, options, report = self.conn, self.options, self.report
+        known = known_match_ids(conn)
+        retry_ids = [
+            m for m in dict.fromkeys(i.lower() for i in failed_match_ids(conn)) if m not in known
+        ]
+        # Skill documents that failed in earlier runs, for matches already stored.
+        skill_retry_ids = [m for m in failed_match_ids(conn, SKILL_DOCUMENT) if m in known]
+        resume = options.full or not can_stop_at_known(conn, options.match_type)
+        report.resumed = resume and not options.full and bool(known)
+        if self.owner.gamertag:
+            remember_gamertags(conn, {self.owner.xuid: self.owner.gamertag})
+        mark_walk(conn, options.match_type, complete=False)
+        run_id = start_run(conn, "sync")
+        self.writer = MatchWriter(
+            conn,
+            batch_size=options.batch_size,
+            max_seconds=options.flush_seconds,
+            on_flush=self.on_flush,
+            background=True,
+            first_batch_size=options.first_batch_size,
+            source=self.source.name,
+            run_id=run_id,
+        )
+        if neighbours is not None:
+            await asyncio.to_thread(neighbours.index)
+            self.walk.neighbours = neighbours
+        status = "failed"
+        try:
+            await self.in_bulk_phase(known, resume, retry_ids, skill_retry_ids)
+            # A skill failure leaves the walk complete: the match is stored, and its
+            # skill document is fetched again through `failed_matches`.
+            walk = self.walk
+            report.walk_complete = (
+                (walk.reached_end or walk.stopped_at_known)
+                and not walk.cut_by_max
+                and not report.matches_failed
+                and not report.errors
+            )
+            mark_walk(conn, options.match_type, complete=report.walk_complete)
+            status = "ok" if report.exit_code == 0 else "partial"
+        except asyncio.CancelledError:
+            status = "interrupted"
+            raise
+        except AuthError:
+            status = "auth-failed"
+            raise
+        finally:
+            self.finish(run_id, status, neighbours)
+
+    async def in_bulk_phase(
+        self, known: set[str], resume: bool, retry_ids: list[str], skill_retry_ids: list[str]
+    ) -> None:
+        """The walk and the fetchers, then what follows a walk (skill retries, CSR,
+        names, career snapshots), with the bulk settings on."""
+        conn, options, report, source = self.conn, self.options, self.report, self.source
         with (
             WarningCounter() as warnings,
-            ProgressBar(f"sync {report.player}", enabled=options.progress) as progress,
+            ProgressBar(f"sync {report.player}", enabled=options.progress) as self.progress,
             prompt_gil_handoff(),
             young_collections_only(),
             bulk_writes(conn),
-            writer,  # listed last: the batch in flight ends before the settings are restored
+            self.writer,  # listed last: the batch in flight ends before the settings are restored
         ):
             counts = None
             if options.fetch_career:
-                counts = await fetch_counts(source, owner.xuid, report.career_errors)
-                _expect(conn, counts, options, resume, len(retry_ids), walk, report, progress)
+                counts = await fetch_counts(source, self.owner.xuid, report.career_errors)
+                _expect(conn, counts, options, resume, len(retry_ids), self.walk, report,
+                        self.progress)  # fmt: skip
             try:
-                with unwrapped_task_errors():
-                    async with asyncio.TaskGroup() as group:
-                        group.create_task(
-                            _walk_history(
-                                source,
-                                owner,
-                                options,
-                                known,
-                                resume,
-                                retry_ids,
-                                queue,
-                                walk,
-                                report,
-                                progress,
-                            )
-                        )
-                        for _ in range(options.concurrency):
-                            group.create_task(_fetch(source, queue, results, held, report.skill))
-                        finished = 0
-                        while finished < options.concurrency:
-                            item = await results.get()
-                            if item is _DONE:
-                                finished += 1
-                            else:
-                                handle(item)
-            except BaseException:
-                # Stopped (cancelled, credentials refused, an unreadable source):
-                # keep what was fetched, then let the error through.
-                for item in _fetched_but_not_stored(results, held):
-                    handle(item)
-                writer.flush()
-                record_failures(conn, pending_failures)
-                pending_failures.clear()
+                await self.pipeline(known, resume, retry_ids)
+            finally:  # stopped or not, what was fetched is written
+                self.writer.flush()
+                self.record_failures()
                 report.value_warnings = warnings.count
-                raise
-            writer.flush()
-            record_failures(conn, pending_failures)
-            pending_failures.clear()
             if report.skill.service == "on":
-                await retry_failed_skill(conn, source, owner, skill_retry_ids, report, fail)
-                record_failures(conn, pending_failures)
-                pending_failures.clear()
-                await store_csr_snapshots(conn, source, owner, report)
+                await retry_failed_skill(conn, source, self.owner, skill_retry_ids, report,
+                                         self.fail)  # fmt: skip
+                self.record_failures()
+                await store_csr_snapshots(conn, source, self.owner, report)
             if options.fetch_names:
-                names = await fill_names(conn, source)
-                report.names = names.as_dict()
+                report.names = (await fill_names(conn, source)).as_dict()
             if options.fetch_career:
                 snapshot = await store_snapshots(
-                    conn, source, owner.xuid, counts, report.career_errors
+                    conn, source, self.owner.xuid, counts, report.career_errors
                 )
                 report.career = snapshot.as_dict()
             report.value_warnings = warnings.count
-        # A skill failure leaves the walk complete: the match is stored, and its
-        # skill document is fetched again through `failed_matches`.
-        report.walk_complete = (
-            (walk.reached_end or walk.stopped_at_known)
-            and not walk.cut_by_max
-            and not report.matches_failed
-            and not report.errors
-        )
-        mark_walk(conn, options.match_type, complete=report.walk_complete)
-        status = "ok" if report.exit_code == 0 else "partial"
-    except asyncio.CancelledError:
-        status = "interrupted"
-        raise
-    except AuthError:
-        status = "auth-failed"
-        raise
-    finally:
-        writer.close(raise_errors=False)  # closed already unless the `with` never began
-        report.matches_written = writer.matches_written
-        report.participants_written = writer.participants_written
-        report.api = source.counters.as_dict()
-        report.pace = source_pace(source)
-        report.progress_total = progress_total(walk)
+
+    async def pipeline(self, known: set[str], resume: bool, retry_ids: list[str]) -> None:
+        """The history walk feeding `concurrency` fetchers, their results stored as
+        they come; on any stop, what the fetchers had delivered is stored too."""
+        options = self.options
+        queue: asyncio.Queue = asyncio.Queue(maxsize=max(64, options.concurrency * 4))
+        results: asyncio.Queue = asyncio.Queue(maxsize=max(32, options.concurrency * 4))
+        held: list[_Fetched] = []
+        self.walk.results = results
+        try:
+            with unwrapped_task_errors():
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(
+                        _walk_history(self.source, self.owner, options, known, resume,
+                                      retry_ids, queue, self.walk, self.report, self.progress)
+                    )  # fmt: skip
+                    for _ in range(options.concurrency):
+                        group.create_task(
+                            _fetch(self.source, queue, results, held, self.report.skill)
+                        )
+                    finished = 0
+                    while finished < options.concurrency:
+                        item = await results.get()
+                        if item is _DONE:
+                            finished += 1
+                        else:
+                            self.handle(item)
+        except BaseException:
+            # Stopped (cancelled, credentials refused, an unreadable source).
+            for item in _fetched_but_not_stored(results, held):
+                self.handle(item)
+            raise
+
+    def finish(self, run_id: str, status: str, neighbours: Neighbours | None) -> None:
+        """The report's totals and the run's record, however the run ended."""
+        report = self.report
+        self.writer.close(raise_errors=False)  # closed already unless the phase never began
+        report.matches_written = self.writer.matches_written
+        report.participants_written = self.writer.participants_written
+        report.api = self.source.counters.as_dict()
+        report.pace = source_pace(self.source)
+        report.progress_total = progress_total(self.walk)
         if neighbours is not None:
             report.shared = neighbours.as_dict()
-        report.elapsed_seconds = time.perf_counter() - started
-        _finish_run(conn, run_id, status, report)
-    return report
+        report.elapsed_seconds = time.perf_counter() - self.started
+        _finish_run(self.conn, run_id, status, report)
 
 
 def _finish_run(
