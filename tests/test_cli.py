@@ -112,6 +112,8 @@ def test_a_misspelled_option_shows_the_commands_usage_and_a_suggestion(
     assert usage in result.stderr and hint in result.stderr, result.stderr
     if usage != "usage: levelup [":
         assert "usage: levelup [" not in result.stderr  # not the top-level usage
+    else:  # a misspelled command: its options are not called unknown
+        assert "unrecognized arguments" not in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -115,6 +115,22 @@ def test_table_output_is_rich(data_dir: Path):
     assert "3 row(s)" in result.stderr
 
 
+def test_a_table_too_wide_for_the_terminal_is_shown_one_block_per_row(data_dir: Path):
+    """`SELECT *` of match_stats (40+ columns) in 100 columns: every column name and
+    value readable on its own line, not folded into one-letter columns."""
+    query = "SELECT * FROM match_stats ORDER BY match_id LIMIT 2"
+    result = run_cli("sql", query, "--data-dir", str(data_dir), env={"COLUMNS": "100"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line.startswith("-[ row")] == ["-[ row 1 ]-", "-[ row 2 ]-"]
+    first = sql(data_dir, query, "--format", "json")
+    payload = last_json(first.stdout)
+    block = lines[1 : 1 + len(payload["columns"])]
+    assert [line.split(" | ", 1)[0].rstrip() for line in block] == payload["columns"]
+    match_id = payload["rows"][0][payload["columns"].index("match_id")]
+    assert f"| {match_id}" in block[payload["columns"].index("match_id")]
+
+
 @pytest.mark.parametrize(
     "query, message",
     [

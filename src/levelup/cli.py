@@ -103,11 +103,14 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:  # type: ignore[override]
         unknown = self.unknown_options()
-        if unknown and "unrecognized arguments" not in message:
+        # A misspelled command: its options belong to the command meant, not to this parser.
+        misspelled_command = message.startswith("argument COMMAND")
+        if unknown and "unrecognized arguments" not in message and not misspelled_command:
             # e.g. a required option reported missing because it was misspelled
             message += f"; unrecognized arguments: {' '.join(unknown)}"
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}{self.suggestions()}\n")
+        hints = "" if misspelled_command else self.suggestions()
+        self.exit(2, f"{self.prog}: error: {message}{hints}\n")
 
 
 def _is_number(token: str) -> bool:

@@ -129,22 +129,57 @@ def _print(result: QueryResult, fmt: str, catalog: Catalog) -> None:
 
 
 def _print_table(result: QueryResult) -> None:
+    """A table when every column fits the terminal with its header readable, else
+    one block per row (column, value), as psql's expanded display does: a wide
+    `SELECT *` squeezed into narrow columns could not be read at all."""
     import os
 
     from rich.table import Table
 
     from levelup.console import PipeAwareConsole
 
-    table = Table(show_lines=False)
-    for name, sql_type in zip(result.columns, result.types, strict=True):
-        numeric = any(t in sql_type for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL"))
-        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
-    for row in result.rows[:TABLE_MAX_ROWS]:
-        table.add_row(*("NULL" if v is None else str(_plain(v)) for v in row))
     width = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
-    PipeAwareConsole(width=width).print(table)
-    shown = min(len(result.rows), TABLE_MAX_ROWS)
+    console = PipeAwareConsole(width=width)
+    rows = [
+        ["NULL" if v is None else str(_plain(v)) for v in row]
+        for row in result.rows[:TABLE_MAX_ROWS]
+    ]
+    if _fits(result.columns, rows, console.width):
+        table = Table(show_lines=False)
+        for name, sql_type in zip(result.columns, result.types, strict=True):
+            numeric = any(t in sql_type for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL"))
+            table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+        for cells in rows:
+            table.add_row(*cells)
+        console.print(table)
+    else:
+        _print_expanded(console, result.columns, rows)
+    shown = len(rows)
     note = f"{len(result.rows)} row(s)"
     if shown < len(result.rows):
         note += f"; the first {shown} shown (--format csv or json prints every row)"
     print(note, file=sys.stderr)
+
+
+# A column narrower than this (or than its header) is not worth reading in a table.
+_MIN_COLUMN = 12
+
+
+def _fits(columns: list[str], rows: list[list[str]], width: int) -> bool:
+    """Whether every column gets its header's width (up to `_MIN_COLUMN`) or its
+    widest value, whichever is less, plus rich's borders and padding (3 each)."""
+    needed = 1
+    for index, name in enumerate(columns):
+        widest = max((len(cells[index]) for cells in rows), default=0)
+        needed += min(max(len(name), widest), max(len(name), _MIN_COLUMN)) + 3
+    return needed <= width
+
+
+def _print_expanded(console: Any, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.markup import escape
+
+    label = max((len(name) for name in columns), default=0)
+    for number, cells in enumerate(rows, start=1):
+        console.print(f"[bold]-[ row {number} ]-[/bold]", highlight=False)
+        for name, value in zip(columns, cells, strict=True):
+            console.print(f"{escape(name.ljust(label))} | {escape(value)}", highlight=False)
