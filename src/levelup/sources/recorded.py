@@ -22,14 +22,13 @@ Every document endpoint is served from its description in
 `levelup.sources.endpoints` (`RecordedDirectory.document`): the file layout
 above is the `recorded` template of each description.
 
-Building a history from match files needs to know who played each match. Parsing
-thousands of 40 KB documents on every page request would be far too slow, so the
-directory is scanned once into a compact index (match id, start time, lifecycle
-mode, MatchInfo and each human's team/outcome/rank). The index is cached in memory
-per directory for the life of the process and persisted as ``.index.json`` (JSON lines) keyed by
-file name, mtime and size, so a second process re-parses only files that changed.
-Reading one match (`RecordedDirectory.match_bytes`) never touches the index or any
-other match file.
+A history built from match files needs to know who played each match, and parsing
+every file on every page request would be far too slow. So each file is read once
+into one line of an index (what a history row needs: StartTime, LifecycleMode,
+MatchInfo, each human's team, outcome, rank and presence), kept in memory for the
+process and in ``.index.json`` beside the files, keyed by file name, mtime and size:
+a later process reads only the files that changed. Reading one match
+(`RecordedDirectory.match_bytes`) never touches the index or any other match file.
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
@@ -84,8 +84,14 @@ logger = logging.getLogger(__name__)
 # The history endpoint never returns more than 25 rows, whatever `count` asks for.
 MAX_PAGE_SIZE = 25
 INDEX_FILE_NAME = ".index.json"
-# 2: JSON lines, one per match file (1 was a single JSON document).
-_INDEX_VERSION = 2
+# The first line of the index; 2: JSON lines, one per match file (1 was one JSON document).
+_INDEX_HEADER = {"version": 2}
+
+# One line of the index (a JSON list in the file): (file name, mtime_ns, size, StartTime,
+# LifecycleMode, MatchInfo as JSON text, ((xuid digits, LastTeamId, Outcome, Rank,
+# PresentAtCompletion), ... one per human)). Tuples of plain values: the garbage
+# collector stops tracking them, and the sync collects often.
+_Entry = tuple[Any, ...]
 
 
 class UnreadableMatchError(SourceError):
@@ -133,133 +139,90 @@ def _object(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
-# A human in a match: (xuid digits, LastTeamId, Outcome, Rank, PresentAtEndOfMatch).
-_Human = tuple[str, Any, Any, Any, Any]
+def _history_fields(doc: Any) -> _Entry:
+    """(StartTime, LifecycleMode, MatchInfo as JSON text, humans) of a match document.
+
+    Raises:
+        ValueError: a field the history needs has the wrong type (the reason the
+            match fails when fetched).
+    """
+    if not isinstance(doc, dict):
+        raise ValueError(f"the JSON document is a {type(doc).__name__}, not an object")
+    info = _object(doc.get("MatchInfo"), "MatchInfo")
+    start = info.get("StartTime")
+    if start is not None and not isinstance(start, str):
+        raise ValueError(f"MatchInfo.StartTime is not a timestamp: {start!r}")
+    lifecycle = info.get("LifecycleMode")
+    if lifecycle is not None and type(lifecycle) is not int:
+        raise ValueError(f"MatchInfo.LifecycleMode is not a whole number: {lifecycle!r}")
+    players = doc.get("Players")
+    if players is not None and not isinstance(players, list):
+        raise ValueError(f"Players is a {type(players).__name__}, not a list")
+    humans: dict[str, tuple[Any, ...]] = {}
+    for player in players or ():
+        if not isinstance(player, dict):
+            continue
+        xuid = _xuid_or_none(player.get("PlayerId"))
+        if xuid is None or xuid in humans:  # bots ("bid(8.0)") have no xuid
+            continue
+        what = f"ParticipationInfo of {player.get('PlayerId')}"
+        present = _object(player.get("ParticipationInfo"), what).get("PresentAtCompletion")
+        team, outcome, rank = (player.get(k) for k in ("LastTeamId", "Outcome", "Rank"))
+        # One string object per xuid: the same few hundred people play thousands of matches.
+        humans[xuid] = (sys.intern(xuid), team, outcome, rank, present)
+    return start, lifecycle, orjson.dumps(info).decode(), tuple(humans.values())
+
+
+def _read_entry(path: Path, stat: tuple[int, int]) -> _Entry:
+    """The index line of one match file.
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: not JSON, or a field the history needs has the wrong type.
+    """
+    with open(path, "rb") as fh:
+        return (path.name, *stat, *_history_fields(orjson.loads(fh.read())))
+
+
+def _loaded_entry(line: bytes) -> _Entry:
+    """An index line read back from the file, each xuid one string object again (see
+    `_history_fields`).
+
+    Raises:
+        TypeError, ValueError: not an index line (a damaged or foreign file).
+    """
+    name, mtime, size, start, lifecycle, info, humans = orjson.loads(line)
+    if not all(isinstance(v, t) for v, t in ((name, str), (start, str | None), (info, str))):
+        raise ValueError("not an index line")
+    humans = tuple((sys.intern(xuid), *rest) for xuid, *rest in humans)
+    if any(len(human) != 5 for human in humans):
+        raise ValueError("not an index line")
+    return name, mtime, size, start, lifecycle, info, humans
 
 
 @dataclass(frozen=True, slots=True)
-class _IndexedMatch:
-    """What the history needs of one match file, without the file."""
+class _Row:
+    """One match of a player's history: from the index (`info`, `human`), a history
+    file's row (`result`, verbatim), or a match that cannot be read (`unreadable`
+    says why: it is listed in every history and filter, and fails when fetched)."""
 
     match_id: str
     start_time: str | None
-    sort_key: float
     lifecycle_mode: int | None
-    match_info: bytes  # MatchInfo, re-serialized compactly
-    humans: tuple[_Human, ...]
-
-    def to_persisted(self, name: str, stat: tuple[int, int]) -> list[Any]:
-        """One line of the persisted index: file name, (mtime_ns, size) and the entry."""
-        return [
-            name,
-            stat[0],
-            stat[1],
-            self.start_time,
-            self.lifecycle_mode,
-            # MatchInfo as a JSON string: cheaper to load and re-save than a tree.
-            self.match_info.decode(),
-            [list(h) for h in self.humans],
-        ]
-
-    @classmethod
-    def from_persisted(
-        cls, row: list[Any], strings: dict[str, str]
-    ) -> tuple[str, tuple[int, int], _IndexedMatch]:
-        """(file name, (mtime_ns, size), entry) from a line written by `to_persisted`.
-
-        `strings` interns the players' xuids: the same few hundred people appear
-        in thousands of matches, so one string object each keeps the index small.
-        """
-        name, mtime, size, start, lifecycle, info, humans = row
-        return (
-            name,
-            (int(mtime), int(size)),
-            cls(
-                match_id=name[: -len(".json")],
-                start_time=start,
-                sort_key=_time_key(start),
-                lifecycle_mode=lifecycle,
-                match_info=str(info).encode(),
-                humans=tuple(
-                    (strings.setdefault(h[0], h[0]), *h[1:])  # type: ignore[misc]
-                    for h in humans
-                ),
-            ),
-        )
-
-    @classmethod
-    def from_document(
-        cls, match_id: str, doc: Any, strings: dict[str, str] | None = None
-    ) -> _IndexedMatch:
-        """The entry of a parsed match file; `strings` interns xuids (see `from_persisted`)."""
-        if not isinstance(doc, dict):
-            raise ValueError(f"the JSON document is a {type(doc).__name__}, not an object")
-        strings = {} if strings is None else strings
-        info = _object(doc.get("MatchInfo"), "MatchInfo")
-        start = info.get("StartTime")
-        if start is not None and not isinstance(start, str):
-            raise ValueError(f"MatchInfo.StartTime is not a timestamp: {start!r}")
-        lifecycle = info.get("LifecycleMode")
-        if lifecycle is not None and type(lifecycle) is not int:
-            raise ValueError(f"MatchInfo.LifecycleMode is not a whole number: {lifecycle!r}")
-        players = doc.get("Players")
-        if players is not None and not isinstance(players, list):
-            raise ValueError(f"Players is a {type(players).__name__}, not a list")
-        humans: list[_Human] = []
-        seen: set[str] = set()
-        for player in players or ():
-            if not isinstance(player, dict):
-                continue
-            xuid = _xuid_or_none(player.get("PlayerId"))
-            if xuid is None or xuid in seen:  # bots ("bid(8.0)") have no xuid
-                continue
-            seen.add(xuid)
-            participation = _object(
-                player.get("ParticipationInfo"), f"ParticipationInfo of {player.get('PlayerId')}"
-            )
-            humans.append(
-                (
-                    strings.setdefault(xuid, xuid),
-                    player.get("LastTeamId"),
-                    player.get("Outcome"),
-                    player.get("Rank"),
-                    participation.get("PresentAtCompletion"),
-                )
-            )
-        return cls(
-            match_id=match_id,
-            start_time=start,
-            sort_key=_time_key(start),
-            lifecycle_mode=lifecycle,
-            match_info=orjson.dumps(info),
-            humans=tuple(humans),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _HistoryRow:
-    """One row of a player's history, either from the index or from a history file."""
-
-    match_id: str
-    start_time: str | None
-    sort_key: float
-    lifecycle_mode: int | None
-    indexed: _IndexedMatch | None = None
-    human: _Human | None = None
-    result: dict[str, Any] | None = None  # verbatim from a history file
-    # Why the match cannot be read (a bad match file, or a bad row of a history
-    # file): listed in every history and filter, and failed when fetched.
+    result: dict[str, Any] | None = None
+    info: str | None = None
+    human: tuple[Any, ...] | None = None
     unreadable: str | None = None
 
     def to_result(self) -> dict[str, Any]:
         """The row in the API's history shape."""
         if self.result is not None:
             return self.result
-        assert self.indexed is not None and self.human is not None
+        assert self.info is not None and self.human is not None
         _, team, outcome, rank, present = self.human
         return {
             "MatchId": self.match_id,
-            "MatchInfo": orjson.loads(self.indexed.match_info),
+            "MatchInfo": orjson.loads(self.info),
             "LastTeamId": team,
             "Outcome": outcome,
             "Rank": rank,
@@ -267,7 +230,12 @@ class _HistoryRow:
         }
 
 
-def _history_file_row(result: Any, where: str) -> _HistoryRow | None:
+def _newest_first(rows: Iterable[_Row]) -> list[_Row]:
+    """Newest first; the match id breaks ties so pages are stable across calls."""
+    return sorted(rows, key=lambda r: (-_time_key(r.start_time), r.match_id))
+
+
+def _history_file_row(result: Any, where: str) -> _Row | None:
     """One row of a history file's `Results`; a row with a match id but fields of the
     wrong type is kept as unreadable (the match then fails with the reason)."""
     match_id = result.get("MatchId") if isinstance(result, dict) else None
@@ -287,269 +255,162 @@ def _history_file_row(result: Any, where: str) -> _HistoryRow | None:
     if lifecycle is not None and type(lifecycle) is not int:
         problem = f"MatchInfo.LifecycleMode is not a whole number: {lifecycle!r}"
         lifecycle = None
-    return _HistoryRow(
-        match_id=match_id,
-        start_time=start,
-        sort_key=_time_key(start),
-        lifecycle_mode=lifecycle,
-        result=result,
-        unreadable=f"the recorded history row {where} is not readable: {problem}"
-        if problem
-        else None,
-    )
-
-
-def _sorted_rows(rows: Iterable[_HistoryRow]) -> list[_HistoryRow]:
-    # Newest first; the match id breaks ties so pages are stable across calls.
-    by_id = sorted(rows, key=lambda r: r.match_id)
-    return sorted(by_id, key=lambda r: r.sort_key, reverse=True)
+    why = f"the recorded history row {where} is not readable: {problem}" if problem else None
+    return _Row(match_id, start, lifecycle, result=result, unreadable=why)
 
 
 class _MatchIndex:
-    """Compact, incrementally refreshed index of a directory's match files.
+    """The index of one directory's match files, shared by the process's
+    `RecordedDirectory` objects of it (see `_INDEXES`); thread-safe, because the fake
+    server builds it in an executor thread while tests read it."""
 
-    One instance per directory per process (see `_INDEXES`); thread-safe because
-    the fake server builds it in an executor thread while tests read it.
-    """
-
-    def __init__(self, root: Path, persist: bool) -> None:
-        self._root = root
-        self._matches_dir = root / "matches"
-        self._index_path = root / INDEX_FILE_NAME
-        self._persist = persist
+    def __init__(self, root: Path) -> None:
+        self._folder = root / "matches"
+        self._file = root / INDEX_FILE_NAME
         self._lock = threading.Lock()
-        self._stats: dict[str, tuple[int, int]] = {}  # file name -> (mtime_ns, size)
-        self._entries: dict[str, _IndexedMatch] = {}  # file name -> entry
-        self._dir_mtime: int | None = None
-        self._loaded_from_disk = False
-        self._persisted_stale = False  # the persisted file lists files that are gone
-        self._rows_cache: dict[str, list[_HistoryRow] | None] = {}
-        self._merged_cache: dict[str, list[_HistoryRow]] = {}
-        self.generation = 0
-        self.files_parsed = 0  # observable by tests: how many match files the scans parsed
-        self.bad_files: dict[str, str] = {}
-
-    def _dir_mtime_now(self) -> int | None:
-        try:
-            return self._matches_dir.stat().st_mtime_ns
-        except FileNotFoundError:
-            return None
-
-    def ensure_fresh(self, full_check: bool = False) -> None:
-        """Bring the index up to date with the files on disk.
-
-        A changed directory mtime (files added, removed or atomically replaced)
-        triggers a re-stat of every file; `full_check` forces it, which a new
-        `RecordedDirectory` does once so that files edited in place are seen too.
-        Only new or changed files are parsed.
-        """
-        with self._lock:
-            mtime = self._dir_mtime_now()
-            if not full_check and self.generation > 0 and mtime == self._dir_mtime:
-                return
-            self._refresh(mtime)
-
-    def _refresh(self, dir_mtime: int | None) -> None:
-        current: dict[str, tuple[int, int]] = {}
-        if dir_mtime is not None:
-            with os.scandir(self._matches_dir) as it:
-                for entry in it:
-                    if entry.name.endswith(".json") and not entry.name.startswith("."):
-                        st = entry.stat()
-                        current[entry.name] = (st.st_mtime_ns, st.st_size)
-        if not self._loaded_from_disk:
-            self._loaded_from_disk = True
-            self._load_persisted(current)
-        changed = self.generation == 0 or current != self._stats
-        if not changed:
-            self._dir_mtime = dir_mtime
-            return
-        entries: dict[str, _IndexedMatch] = {}
-        bad: dict[str, str] = {}
-        parsed = 0
-        strings: dict[str, str] = {}
-        for name, stat in current.items():
-            old = self._entries.get(name)
-            if old is not None and self._stats.get(name) == stat:
-                entries[name] = old
-                continue
-            parsed += 1
-            try:
-                entries[name] = _read_entry(self._matches_dir / name, stat, strings)
-            except (OSError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
-                bad[name] = str(exc)
-                logger.warning(
-                    "unreadable match file %s (reported as a failed match): %s", name, exc
-                )
-        self.files_parsed += parsed
-        removed = any(name not in current for name in self._entries) or self._persisted_stale
-        self._persisted_stale = False
-        self._entries = entries
-        self._stats = current
-        self.bad_files = bad
-        self._dir_mtime = dir_mtime
-        self._rows_cache = {}
-        self._merged_cache = {}
-        self.generation += 1
-        if parsed or removed:
-            self._save_persisted()
-
-    def _load_persisted(self, current: dict[str, tuple[int, int]]) -> None:
-        """Reuse the entries of the persisted index whose file is unchanged.
-
-        The file is JSON lines (a header, then one line per match file) read one
-        line at a time: loading one 20,000-match JSON document at once used to
-        build a ~400 MB tree for a moment, most of the sync's peak memory.
-        """
-        if not self._persist:
-            return
-        try:
-            fh = open(self._index_path, "rb")  # noqa: SIM115 - closed below
-        except OSError:
-            return
-        strings: dict[str, str] = {}
-        with fh:
-            try:
-                header = orjson.loads(fh.readline())
-            except (OSError, ValueError):
-                return
-            if not isinstance(header, dict) or header.get("version") != _INDEX_VERSION:
-                return
-            for line in fh:
-                try:
-                    name, stat, entry = _IndexedMatch.from_persisted(orjson.loads(line), strings)
-                except (TypeError, ValueError, AttributeError, IndexError):
-                    self._persisted_stale = True
-                    continue
-                if current.get(name) != stat:
-                    self._persisted_stale = True
-                    continue
-                self._entries[name] = entry
-                self._stats[name] = stat
-
-    def _save_persisted(self) -> None:
-        if not self._persist:
-            return
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".tmp", dir=self._root)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(orjson.dumps({"version": _INDEX_VERSION}) + b"\n")
-                    for name, entry in self._entries.items():
-                        row = entry.to_persisted(name, self._stats[name])
-                        fh.write(orjson.dumps(row) + b"\n")
-                os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from other users
-                os.replace(tmp, self._index_path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:  # a read-only directory simply gets no persisted index
-            logger.debug("could not persist %s: %s", self._index_path, exc)
-
-    def rows_for(self, xuid: str) -> list[_HistoryRow] | None:
-        """The player's rows, newest first, or None when no match file has them.
-
-        Rows are built per player on first request (and per index generation):
-        a sync asks for one player, so the others' rows are never materialized.
-        """
-        with self._lock:
-            if xuid in self._rows_cache:
-                return self._rows_cache[xuid]
-            # One pass over the index for this player only: grouping every
-            # player's matches up front would hold ~170,000 pairs for 20,000 matches.
-            pairs = [
-                (entry, human)
-                for entry in self._entries.values()
-                for human in entry.humans
-                if human[0] == xuid
-            ]
-            rows = self._rows_cache[xuid] = (
-                _sorted_rows(
-                    _HistoryRow(
-                        match_id=entry.match_id,
-                        start_time=entry.start_time,
-                        sort_key=entry.sort_key,
-                        lifecycle_mode=entry.lifecycle_mode,
-                        indexed=entry,
-                        human=human,
-                    )
-                    for entry, human in pairs
-                )
-                if pairs
-                else None
-            )
-            return rows
-
-    def rows_with_unreadable(self, xuid: str) -> list[_HistoryRow]:
-        """The player's rows and the unreadable files' rows, newest first (cached
-        per player and index generation, like `rows_for`)."""
-        rows = self.rows_for(xuid) or []
-        with self._lock:
-            if not self.bad_files:
-                return rows
-            merged = self._merged_cache.get(xuid)
-        if merged is None:
-            merged = _sorted_rows([*rows, *self.unreadable_rows()])
-            with self._lock:
-                self._merged_cache[xuid] = merged
-        return merged
-
-    def unreadable_rows(self) -> list[_HistoryRow]:
-        """One row per match file that cannot be read as a match.
-
-        Whose match it is cannot be known, so every player's history lists it
-        (at the end: its start time is unknown), and the sync reports it as a
-        failed match instead of skipping it unseen.
-        """
-        with self._lock:
-            return [
-                _HistoryRow(
-                    match_id=name[: -len(".json")],
-                    start_time=None,
-                    sort_key=float("-inf"),
-                    lifecycle_mode=None,
-                    result={"MatchId": name[: -len(".json")]},
-                    unreadable=f"the recorded file matches/{name} is not a readable match: {why}",
-                )
-                for name, why in sorted(self.bad_files.items())
-            ]
+        self._entries: dict[str, _Entry] = {}  # file name -> its line
+        self._stats: dict[str, tuple[int, int]] | None = None  # the last listing
+        self._folder_mtime: int | None = None
+        self._rows: dict[str, list[_Row]] = {}  # per player, until the files change
+        # Match id -> why its file cannot be read as a match.
+        self.unreadable: dict[str, str] = {}
+        self.files_parsed = 0  # observable by tests
 
     def __len__(self) -> int:
         return len(self._entries)
 
+    def ensure_fresh(self, full_check: bool) -> None:
+        """Bring the index up to date with the files; only new or changed ones are read.
 
-def _read_entry(path: Path, stat: tuple[int, int], strings: dict[str, str]) -> _IndexedMatch:
-    """The index entry of one match file, built only once the parsed file is freed.
+        The files are listed again when the folder's mtime changed (files added,
+        removed or replaced) and on `full_check`, which each new `RecordedDirectory`
+        asks for once, so that files edited in place are seen too.
+        """
+        with self._lock:
+            try:
+                mtime: int | None = self._folder.stat().st_mtime_ns
+            except FileNotFoundError:
+                mtime = None
+            if full_check or self._stats is None or mtime != self._folder_mtime:
+                self._folder_mtime = mtime
+                self._refresh({} if mtime is None else self._listing())
 
-    An entry made straight from the document keeps a few of its objects (and
-    allocates its own among them), which pins part of the memory of each of the
-    thousands of documents parsed: +175 MiB resident for 20,000 files instead of
-    +38 MiB. Going through the entry's persisted form (a few hundred bytes)
-    costs microseconds and leaves nothing of the document behind.
+    def _listing(self) -> dict[str, tuple[int, int]]:
+        """File name -> (mtime_ns, size) of every match file."""
+        listing = {}
+        with os.scandir(self._folder) as it:
+            for entry in it:
+                if entry.name.endswith(".json") and not entry.name.startswith("."):
+                    stat = entry.stat()
+                    listing[entry.name] = (stat.st_mtime_ns, stat.st_size)
+        return listing
 
-    Raises:
-        OSError: the file cannot be read.
-        ValueError: not JSON, or not a JSON object.
-    """
-    with open(path, "rb") as fh:
-        doc = orjson.loads(fh.read())
-    entry = _IndexedMatch.from_document(path.name[: -len(".json")], doc, strings)
-    row = orjson.dumps(entry.to_persisted(path.name, stat))
-    del doc, entry
-    return _IndexedMatch.from_persisted(orjson.loads(row), strings)[2]
+    def _refresh(self, listing: dict[str, tuple[int, int]]) -> None:
+        if self._stats is None:
+            self._entries, stale = self._load(listing)
+        elif listing == self._stats:
+            return
+        else:
+            stale = False
+        entries = {n: e for n, e in self._entries.items() if listing.get(n) == (e[1], e[2])}
+        stale = stale or len(entries) < len(self._entries)
+        unreadable = {}
+        for name, stat in listing.items():
+            if name in entries:
+                continue
+            self.files_parsed += 1
+            stale = True
+            try:
+                entries[name] = _read_entry(self._folder / name, stat)
+            except (OSError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
+                unreadable[name[: -len(".json")]] = (
+                    f"the recorded file matches/{name} is not a readable match: {exc}"
+                )
+                logger.warning(
+                    "unreadable match file %s (reported as a failed match): %s", name, exc
+                )
+        self._entries, self._stats, self._rows, self.unreadable = entries, listing, {}, unreadable
+        if stale:
+            self._save()
+
+    def _load(self, listing: dict[str, tuple[int, int]]) -> tuple[dict[str, _Entry], bool]:
+        """The persisted lines whose file is unchanged, and whether the file holds others.
+
+        Read one line at a time: one JSON document for thousands of matches built a
+        tree many times the file's size for a moment.
+        """
+        entries: dict[str, _Entry] = {}
+        stale = False
+        try:
+            with open(self._file, "rb") as fh:
+                if orjson.loads(fh.readline()) != _INDEX_HEADER:
+                    return {}, False
+                for line in fh:
+                    try:
+                        entry = _loaded_entry(line)
+                    except (TypeError, ValueError):
+                        entry = None
+                    if entry is not None and listing.get(entry[0]) == (entry[1], entry[2]):
+                        entries[entry[0]] = entry
+                    else:
+                        stale = True
+        except (OSError, ValueError):
+            pass
+        return entries, stale
+
+    def _save(self) -> None:
+        """Write the index (a temporary file renamed over the old one); a directory
+        that cannot be written to simply has none."""
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".tmp", dir=self._file.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(orjson.dumps(_INDEX_HEADER) + b"\n")
+                    for entry in self._entries.values():
+                        fh.write(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
+                os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from other users
+                os.replace(tmp, self._file)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:
+            logger.debug("could not persist %s: %s", self._file, exc)
+
+    def rows(self, xuid: str) -> list[_Row]:
+        """The player's matches and every unreadable match file, newest first.
+
+        Built for the asked player only (a sync asks for one), and kept until the
+        files change. An unreadable file's player cannot be known, so every history
+        lists it, at the end (its start time is unknown), and the sync reports it as
+        a failed match instead of skipping it unseen.
+        """
+        with self._lock:
+            rows = self._rows.get(xuid)
+            if rows is None:
+                played = (
+                    _Row(e[0][: -len(".json")], e[3], e[4], info=e[5], human=human)
+                    for e in self._entries.values()
+                    for human in e[6]
+                    if human[0] == xuid
+                )
+                bad = (
+                    _Row(match_id, None, None, result={"MatchId": match_id}, unreadable=why)
+                    for match_id, why in self.unreadable.items()
+                )
+                rows = self._rows[xuid] = _newest_first([*played, *bad])
+            return rows
 
 
-_INDEXES: dict[tuple[Path, bool], _MatchIndex] = {}
+_INDEXES: dict[Path, _MatchIndex] = {}
 _INDEXES_LOCK = threading.Lock()
 
 
-def _shared_index(root: Path, persist: bool) -> _MatchIndex:
+def _shared_index(root: Path) -> _MatchIndex:
     with _INDEXES_LOCK:
-        index = _INDEXES.get((root, persist))
-        if index is None:
-            index = _INDEXES[(root, persist)] = _MatchIndex(root, persist)
-        return index
+        if root not in _INDEXES:
+            _INDEXES[root] = _MatchIndex(root)
+        return _INDEXES[root]
 
 
 class RecordedDirectory:
@@ -560,14 +421,9 @@ class RecordedDirectory:
     Methods are thread-safe.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, persist_index: bool = True) -> None:
-        """Open a recorded directory.
-
-        Args:
-            path: the directory.
-            persist_index: write the match index to ``DIR/.index.json`` so that the
-                next process does not re-parse every match file. A read-only
-                directory is fine either way.
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        """Open a recorded directory (its match index, ``DIR/.index.json``, is written
+        when a history first needs it; a read-only directory simply keeps none).
 
         Raises:
             ConfigError: the directory is missing, or holds neither players.json nor matches/.
@@ -581,16 +437,14 @@ class RecordedDirectory:
                 f"recorded directory {root} has no players.json and no matches/: {_EXPECTED_LAYOUT}"
             )
         self.path = root.resolve()
-        self._index = _shared_index(self.path, persist_index)
+        self._index = _shared_index(self.path)
         self._index_checked = False
-        self._check_lock = threading.Lock()
         self._players: list[PlayerIdentity] | None = None
         self._profiles: dict[str, dict[str, Any]] | None = None
-        self._history_cache: dict[str, tuple[tuple[Any, ...], list[_HistoryRow]]] = {}
-        # Lower-case match id -> why it cannot be read: bad match files, and bad rows
-        # of each player's history files.
-        self._unreadable_files: dict[str, str] = {}
-        self._unreadable_rows: dict[str, dict[str, str]] = {}
+        self._history_cache: dict[str, tuple[tuple[Any, ...], list[_Row]]] = {}
+        # Lower-case match id -> why it cannot be read, from the match files ("") and
+        # from each player's history files (their xuid), as last served.
+        self._unreadable: dict[str, dict[str, str]] = {"": {}}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -668,7 +522,9 @@ class RecordedDirectory:
             profile = self._profile_map().get(digits)
             if profile is not None:
                 return PlayerIdentity(digits, profile["gamertag"])
-            if self._history_files(digits) or self._fresh_index().rows_for(digits) is not None:
+            if self._history_files(digits) or any(
+                r.unreadable is None for r in self._fresh_index().rows(digits)
+            ):
                 return PlayerIdentity(digits, None)
             raise PlayerNotFoundError(
                 f"no player with xuid {digits} in {self.path} "
@@ -780,10 +636,6 @@ class RecordedDirectory:
             return None
         return path.parent / names[0] if len(names) == 1 else None
 
-    def medal_metadata(self) -> bytes | None:
-        """The body of ``medals.json`` (the medal metadata document), or None without one."""
-        return self.document(MEDAL_METADATA)
-
     def asset(self, asset_type: str, asset_id: str, version_id: str) -> dict[str, Any] | None:
         """A discovery asset body from ``assets/<asset_id>/<version_id>.json``, or None.
 
@@ -811,10 +663,9 @@ class RecordedDirectory:
     # ----------------------------------------------------------------- history
 
     def _fresh_index(self) -> _MatchIndex:
-        with self._check_lock:
-            full_check = not self._index_checked
-            self._index_checked = True
-        self._index.ensure_fresh(full_check=full_check)
+        with self._lock:
+            full_check, self._index_checked = not self._index_checked, True
+        self._index.ensure_fresh(full_check)
         return self._index
 
     def build_index(self) -> int:
@@ -827,26 +678,22 @@ class RecordedDirectory:
         """How many match files this process's index scans have parsed (for tests)."""
         return self._index.files_parsed
 
-    def _history_dir(self, xuid: str) -> Path | None:
-        base = self.path / "history"
-        for name in (xuid, f"xuid({xuid})"):
-            if (base / name).is_dir():
-                return base / name
-        return None
-
     def _history_files(self, xuid: str) -> list[Path]:
-        folder = self._history_dir(xuid)
-        if folder is None:
-            return []
-        return sorted(p for p in folder.glob("*.json") if p.is_file())
+        for name in (xuid, f"xuid({xuid})"):
+            folder = self.path / "history" / name
+            if folder.is_dir():
+                return sorted(p for p in folder.glob("*.json") if p.is_file())
+        return []
 
-    def _rows_from_history_files(self, xuid: str, files: list[Path]) -> list[_HistoryRow]:
+    def _rows_from_history_files(self, xuid: str, files: list[Path]) -> list[_Row]:
+        """The union of the files' rows (the first of each match id), newest first;
+        read again only when a file changed."""
         key = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
         with self._lock:
             cached = self._history_cache.get(xuid)
         if cached is not None and cached[0] == key:
             return cached[1]
-        by_id: dict[str, _HistoryRow] = {}
+        by_id: dict[str, _Row] = {}
         for file in files:
             try:
                 body = orjson.loads(file.read_bytes())
@@ -857,17 +704,17 @@ class RecordedDirectory:
                 raise ConfigError(f"{file} is not a match history body (no Results list)")
             for index, result in enumerate(results):
                 row = _history_file_row(result, f"{file.name}: Results[{index}]")
-                if row is not None and row.match_id not in by_id:
-                    by_id[row.match_id] = row
-        rows = _sorted_rows(by_id.values())
+                if row is not None:
+                    by_id.setdefault(row.match_id, row)
+        rows = _newest_first(by_id.values())
         with self._lock:
             self._history_cache[xuid] = (key, rows)
-            self._unreadable_rows[xuid] = {
+            self._unreadable[xuid] = {
                 r.match_id.lower(): r.unreadable for r in rows if r.unreadable
             }
         return rows
 
-    def _history_rows(self, xuid: str | int, match_type: str) -> list[_HistoryRow]:
+    def _history_rows(self, xuid: str | int, match_type: str) -> list[_Row]:
         if match_type not in LIFECYCLE_BY_MATCH_TYPE:
             raise UsageError(
                 f"unknown match type {match_type!r}: "
@@ -879,10 +726,9 @@ class RecordedDirectory:
             rows = self._rows_from_history_files(digits, files)
         else:
             index = self._fresh_index()
-            rows = index.rows_with_unreadable(digits)
-            unreadable = index.unreadable_rows()
+            rows = index.rows(digits)
             with self._lock:  # replaced whole: a repaired file is readable again
-                self._unreadable_files = {r.match_id.lower(): r.unreadable for r in unreadable}
+                self._unreadable[""] = {m.lower(): why for m, why in index.unreadable.items()}
         modes = LIFECYCLE_BY_MATCH_TYPE[match_type]
         if modes is None:
             return rows
@@ -894,30 +740,28 @@ class RecordedDirectory:
         (a sync asks for the history before it fetches any match)."""
         key = match_id.lower()
         with self._lock:
-            reason = self._unreadable_files.get(key)
-            for rows in self._unreadable_rows.values():
-                reason = reason or rows.get(key)
-            return reason
+            return next((r[key] for r in self._unreadable.values() if key in r), None)
 
-    def _page_bounds(self, start: int, count: int) -> tuple[int, int]:
-        if start < 0 or count < 0:
-            raise UsageError(f"start and count must be >= 0 (got start={start}, count={count})")
-        return start, min(count, MAX_PAGE_SIZE)
-
-    def history_page(
-        self, xuid: str | int, start: int = 0, count: int = MAX_PAGE_SIZE, match_type: str = "all"
-    ) -> dict[str, Any]:
-        """One page of a player's history in the API's shape, newest first.
-
-        `count` is capped at 25 like the real endpoint; ``ResultCount < Count``
-        marks the last page.
+    def _page(
+        self, xuid: str | int, start: int, count: int, match_type: str
+    ) -> tuple[int, int, list[_Row]]:
+        """(start, count capped at 25, the page's rows).
 
         Raises:
             ValueError: `xuid` is not an xuid.
             UsageError: unknown match type, negative start or count.
         """
-        start, count = self._page_bounds(start, count)
-        rows = self._history_rows(xuid, match_type)[start : start + count]
+        if start < 0 or count < 0:
+            raise UsageError(f"start and count must be >= 0 (got start={start}, count={count})")
+        count = min(count, MAX_PAGE_SIZE)
+        return start, count, self._history_rows(xuid, match_type)[start : start + count]
+
+    def history_page(
+        self, xuid: str | int, start: int = 0, count: int = MAX_PAGE_SIZE, match_type: str = "all"
+    ) -> dict[str, Any]:
+        """One page of a player's history in the API's shape, newest first (see `_page`);
+        ``ResultCount < Count`` marks the last page."""
+        start, count, rows = self._page(xuid, start, count, match_type)
         return {
             "Start": start,
             "Count": count,
@@ -930,14 +774,9 @@ class RecordedDirectory:
         self, xuid: str | int, start: int = 0, count: int = MAX_PAGE_SIZE, match_type: str = "all"
     ) -> HistoryPage:
         """The same page as `history_page`, as a `HistoryPage` (no MatchInfo built)."""
-        start, count = self._page_bounds(start, count)
-        rows = self._history_rows(xuid, match_type)[start : start + count]
-        return HistoryPage(
-            start=start,
-            count=count,
-            result_count=len(rows),
-            entries=tuple(HistoryEntry(r.match_id, r.start_time) for r in rows),
-        )
+        start, count, rows = self._page(xuid, start, count, match_type)
+        entries = tuple(HistoryEntry(r.match_id, r.start_time) for r in rows)
+        return HistoryPage(start=start, count=count, result_count=len(rows), entries=entries)
 
     def match_counts(self, xuid: str | int) -> dict[str, int]:
         """Counts by match type, in the shape of GET /hi/players/{p}/matches/count."""
@@ -956,18 +795,13 @@ class RecordedSource:
     resolving an xuid that is in no player list) touches the match index.
     """
 
-    def __init__(
-        self, path: str | os.PathLike[str] | RecordedDirectory, *, persist_index: bool = True
-    ) -> None:
+    def __init__(self, path: str | os.PathLike[str] | RecordedDirectory) -> None:
         """Open the source.
 
         Raises:
             ConfigError: see `RecordedDirectory`.
         """
-        if isinstance(path, RecordedDirectory):
-            self.directory = path
-        else:
-            self.directory = RecordedDirectory(path, persist_index=persist_index)
+        self.directory = path if isinstance(path, RecordedDirectory) else RecordedDirectory(path)
         self.name = f"recorded:{self.directory.path}"
         self.counters = SourceCounters()
 
