@@ -225,6 +225,19 @@ def test_busy_database_is_skipped_with_a_warning_or_exit_2_when_named(data_dir, 
         assert str(busy) in named.stderr and "Traceback" not in named.stderr
 
 
+def test_every_database_busy_is_exit_2_not_an_empty_answer(data_dir, tmp_path):
+    own = tmp_path / "data"
+    own.mkdir()
+    source = player_db_path(data_dir, ALPHA.gamertag)
+    target = player_db_path(own, ALPHA.gamertag)
+    shutil.copytree(source.parent, target.parent)
+    with WriterHold(target):
+        result = sql(own, "SELECT count(*) FROM match_stats", "--format", "csv")
+    assert result.returncode == 2, result.stdout
+    assert "no player database could be read" in result.stderr and str(target) in result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+
+
 def test_no_player_database_is_a_usage_error(tmp_path: Path):
     result = sql(tmp_path / "empty", "SELECT 1")
     assert result.returncode == 2 and "no player database" in result.stderr

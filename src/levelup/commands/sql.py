@@ -20,6 +20,7 @@ import uuid
 from typing import Any
 
 from levelup.commands.common import add_command, add_data_dir, add_players, print_json
+from levelup.errors import DatabaseBusyError
 from levelup.store.database import resolve_data_dir
 from levelup.sync.players import select_databases
 from levelup.warehouse.sql import (
@@ -66,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
         raise
     catalog = open_catalog(databases, named=named, conn=conn)
     try:
+        if catalog.skipped and not catalog.players:
+            # Nothing readable: an empty answer would look like "no such rows".
+            reasons = "; ".join(f"{path}: {reason}" for path, reason in catalog.skipped)
+            raise DatabaseBusyError(f"no player database could be read ({reasons})")
         for path, reason in catalog.skipped:
             _warn(f"skipped {path}: {reason}")
         _note_missing(catalog, statement)
