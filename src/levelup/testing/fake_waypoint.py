@@ -39,6 +39,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Literal
 
 import orjson
@@ -229,15 +230,7 @@ def _body_reply(body: bytes, status: int = 200) -> web.Response:
 
 def _error(status: int, message: str, code: str | None = None) -> web.Response:
     """An error body shaped like the Halo services' (status, title, detail)."""
-    title = {
-        400: "Bad Request",
-        401: "Unauthorized",
-        404: "Not Found",
-        405: "Method Not Allowed",
-        429: "Too Many Requests",
-        500: "Internal Server Error",
-        503: "Service Unavailable",
-    }.get(status, "Error")
+    title = HTTPStatus(status).phrase
     body: dict[str, Any] = {"status": status, "title": title, "detail": message}
     if code:
         body["code"] = code
