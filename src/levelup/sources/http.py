@@ -438,7 +438,8 @@ _UNSET: Any = object()
 
 
 class BufferedResponse:
-    """A response read whole: what spnkr (and the sign-in functions) use of aiohttp's."""
+    """A response read whole: what spnkr (and the sign-in functions) use of aiohttp's
+    (``ok``, ``read``, ``json``, ``raise_for_status``)."""
 
     def __init__(
         self,
@@ -461,15 +462,8 @@ class BufferedResponse:
     def ok(self) -> bool:
         return 200 <= self.status < 400
 
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
-
     async def read(self) -> bytes:
         return self._body
-
-    async def text(self, encoding: str = "utf-8", **_: Any) -> str:
-        return self._body.decode(encoding, errors="replace")
 
     async def json(self, **_: Any) -> Any:
         """The parsed body (arguments such as ``content_type`` are accepted and ignored)."""
@@ -480,12 +474,6 @@ class BufferedResponse:
     def raise_for_status(self) -> None:
         if not self.ok:
             raise HttpStatusError(f"{self.method} {self.where}: HTTP {self.status}", self.status)
-
-    def release(self) -> None:
-        """Nothing to release: the body was read and the connection returned."""
-
-    def close(self) -> None:
-        """Nothing to close (see `release`)."""
 
     def __repr__(self) -> str:
         return f"<BufferedResponse {self.status} {self.method} {self.where} {len(self._body)} B>"
