@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import duckdb
@@ -165,7 +165,8 @@ class CareerSnapshot:
     service_records: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"counts": self.counts, "service_records": self.service_records}
+        """The `career` object of the sync's `--json`: every field, by name."""
+        return asdict(self)
 
 
 async def store_snapshots(

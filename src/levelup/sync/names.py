@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import duckdb
@@ -45,6 +45,8 @@ ASSET_COLUMNS = {
 
 @dataclass
 class NamesReport:
+    """What the names step asked for and stored, and what failed."""
+
     gamertags_requested: int = 0
     gamertags_found: int = 0
     assets_requested: int = 0
@@ -53,14 +55,8 @@ class NamesReport:
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {
-            "gamertags_requested": self.gamertags_requested,
-            "gamertags_found": self.gamertags_found,
-            "assets_requested": self.assets_requested,
-            "assets_found": self.assets_found,
-            "medal_names_stored": self.medal_names_stored,
-            "errors": self.errors,
-        }
+        """The `names` object of the sync's `--json`: every field, by name."""
+        return asdict(self)
 
 
 def remember_gamertags(conn: duckdb.DuckDBPyConnection, names: dict[str, str | None]) -> None:
