@@ -21,8 +21,8 @@ def prompt_gil_handoff() -> Iterator[None]:
     over a frame), but the main thread parses almost without pause, so with the
     default interval each of those moments can cost the writer up to 5 ms of
     waiting, and a batch then takes longer to write than the next one takes to
-    parse. Measured on a 20,000-match sync: ~15% more matches per second with
-    0.5 ms. Restored on exit.
+    parse; with 0.5 ms the writer keeps up (the gain: benchmarks/ANALYSIS.md).
+    Restored on exit.
     """
     previous = sys.getswitchinterval()
     sys.setswitchinterval(min(previous, _GIL_SWITCH_INTERVAL))

@@ -156,8 +156,8 @@ def _tune_for_bulk_writes(conn: duckdb.DuckDBPyConnection) -> None:
     Each committed batch adds small row groups, and DuckDB's automatic
     checkpoints (every 16 MB of WAL) vacuum them by merging them into the
     growing last row group, which decompresses and recompresses every match
-    JSON stored so far (ZSTD). Measured on 20,000 matches: checkpoints took
-    2.4 s instead of 0.4 s and peak RSS rose by ~200 MB. Without it, row groups
+    JSON stored so far (ZSTD): checkpoints then grow with the history, in time
+    and memory (benchmarks/ANALYSIS.md). Without it, row groups
     stay batch-sized (a few hundred matches each): the stored rows are the
     same, scans at this size are as fast, and deleted rows are still skipped
     (vacuum only compacts). The setting belongs to this process's open
@@ -177,8 +177,8 @@ def bulk_writes(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
     - `checkpoint_threshold` 1 MiB: every batch commit checkpoints, and DuckDB
       then writes a large commit straight into the database file instead of
-      into the WAL first and the file at the next checkpoint (measured on
-      20,000 matches: ~7% more matches per second, ~20 MiB less peak RSS).
+      into the WAL first and the file at the next checkpoint (faster and
+      smaller: benchmarks/ANALYSIS.md).
     - `memory_limit` max(128 MiB, half the file): DuckDB's buffer manager
       otherwise keeps every block it touched cached up to 80% of the
       machine's memory, which is most of the sync's memory beyond Python's.
@@ -383,8 +383,8 @@ def _read_owners(paths: list[Path]) -> list[tuple[str | None, str | None, bool]]
     """(gamertag, xuid, busy) of each database; no owner when unreadable or busy.
 
     One in-memory DuckDB attaches each file read-only in turn: a connection of its
-    own per file starts a whole database instance (measured: ~40 ms a file, so
-    seconds for a community's hundreds of players), an ATTACH ~2 ms.
+    own per file starts a whole database instance, many times the cost of an
+    ATTACH, and a community has hundreds of players (benchmarks/ANALYSIS.md).
     """
     owners: list[tuple[str | None, str | None, bool]] = []
     with duckdb.connect(":memory:") as conn:

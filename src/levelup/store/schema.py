@@ -81,8 +81,8 @@ _BOOKKEEPING: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
 # documents they are extracted from, then bookkeeping.
 # A detail table ("replace": a match's rows are deleted and inserted as a whole) has
 # no key constraint: its rows are unique by construction, and DuckDB keeps every key
-# index in memory, a few hundred MB for the ~2.4 million detail rows of a
-# 20,000-match history (a first sync of that size ran out of its bulk-write memory).
+# index in memory: those of a long history's millions of detail rows made a first
+# sync run out of its bulk-write memory (benchmarks/ANALYSIS.md).
 TABLES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     **{
         spec.name: (spec.stored_columns, spec.key if spec.write == "upsert" else ())

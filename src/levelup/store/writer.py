@@ -75,7 +75,7 @@ def upsert_sql(
 
     Only the named columns are updated on conflict: columns this tool does not
     know, and `created_at`, survive. The explicit SET list is also what keeps
-    DuckDB on its fast path (a MERGE without one is ~45x slower).
+    DuckDB on its fast path (a MERGE without one is many times slower).
     """
     select_exprs = select_exprs or {}
     update_exprs = update_exprs or {}
@@ -178,7 +178,8 @@ _DOCUMENT_UPSERT = (
 _DOCUMENT_INSERT = _insert_only(_DOCUMENT_UPSERT)
 # Detail rows exist only for matches whose document is stored, and participant
 # rows only for the batch's matches: a batch none of whose ids is in these
-# three tables has no row anywhere yet (a ~4 ms check on 20,000 matches).
+# three tables has no row anywhere yet (a check far cheaper than the conflict
+# handling it saves: benchmarks/ANALYSIS.md).
 _BATCH_IS_NEW = (
     "SELECT NOT EXISTS (SELECT 1 FROM match_stats "
     "WHERE match_id IN (SELECT match_id FROM batch_matches)) "
@@ -208,7 +209,7 @@ class MatchWriter:
     With `background=True` a full batch is written by one helper thread while
     the caller goes on parsing the next one: DuckDB releases the GIL while it
     executes, so the write and the parsing use two cores instead of taking
-    turns (measured on 20,000 matches: ~35% more matches per second). At most
+    turns (the gain: benchmarks/ANALYSIS.md). At most
     one batch is in flight, and the connection is used by one thread at a
     time: the caller may touch it again only after `flush`, `wait` or `close`,
     which wait for the batch in flight. A failed background batch writes

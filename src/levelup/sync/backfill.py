@@ -72,8 +72,8 @@ class BackfillRequest:
     dry_run: bool = False
     max_matches: int | None = None
     refetch: bool = False
-    # Two batches are alive at once (one being written): 500 keeps a backfill that
-    # fetches every body under ~350 MiB, as fast as 1,000.
+    # Two batches are alive at once (one being written): 500 bounds the memory of a
+    # backfill that fetches every body and is as fast as 1,000 (benchmarks/ANALYSIS.md).
     batch_size: int = 500
     concurrency: int = 4
     progress: bool | None = None
@@ -183,11 +183,11 @@ def _stored_bodies(
     """The stored bodies of a batch, reading only the stretch of the documents that holds them.
 
     Looking bodies up by id makes DuckDB decompress the whole table for every
-    batch (20,000 matches: ~180 µs per match read). A rowid range is pushed down
-    to the scan, and a sync stores matches in the order the backfill processes
-    them (newest first), so each batch decompresses little more than itself
-    (~35 µs per match). `rowids` was read at the start of the run; a body it
-    does not place where expected is looked up by id, as before.
+    batch, so reading a body costs more the longer the history. A rowid range is
+    pushed down to the scan, and a sync stores matches in the order the backfill
+    processes them (newest first), so each batch decompresses little more than
+    itself (the figures: benchmarks/ANALYSIS.md). `rowids` was read at the start
+    of the run; a body it does not place where expected is looked up by id, as before.
     """
     located = [rowids[m] for m in match_ids if m in rowids]
     if not located:

@@ -40,9 +40,9 @@ def quote_literal(value: str) -> str:
 def attach_read_only(conn: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
     """Attach a player database READ_ONLY to a running (in-memory) DuckDB.
 
-    Why not one connection per file: each starts a whole database instance
-    (measured 20-80 ms), an ATTACH to a running one ~2 ms; a community export or
-    query opens hundreds of files.
+    Why not one connection per file: each starts a whole database instance, many
+    times the cost of an ATTACH to a running one (benchmarks/ANALYSIS.md), and a
+    community export or query opens hundreds of files.
 
     Raises:
         DatabaseBusyError: a writer (a sync) holds the file.
