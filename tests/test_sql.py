@@ -95,6 +95,47 @@ def test_every_table_is_one_view_over_every_player(data_dir: Path):
     assert f"player_names is not in the database of {OLD.gamertag}" in result.stderr
 
 
+def test_what_each_run_wrote_is_one_query(data_dir: Path):
+    """`sync_runs` and `failed_matches` are views too, and every data table shows the
+    `sync_run_id` (and write times) of its rows."""
+    by_run = sql(data_dir, "SELECT player_gamertag, sync_run_id, count(*) FROM match_stats "
+                 "GROUP BY ALL", "--format", "json")  # fmt: skip
+    assert by_run.returncode == 0, by_run.stderr
+    got = {(g, run): n for g, run, n in last_json(by_run.stdout)["rows"]}
+    expected, runs_stored = {}, []
+    for player in (ALPHA, BRAVO, OLD):
+        path = player_db_path(data_dir, player.gamertag)
+        with duckdb.connect(str(path), read_only=True) as conn:
+            tables = {
+                r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            }
+            columns = {r[0] for r in conn.execute("DESCRIBE match_stats").fetchall()}
+            run = "sync_run_id" if "sync_run_id" in columns else "NULL"  # an older layout
+            for run_id, n in conn.execute(
+                f"SELECT {run}, count(*) FROM match_stats GROUP BY ALL"
+            ).fetchall():
+                expected[(player.gamertag, run_id)] = n
+            if "sync_runs" in tables:
+                runs_stored += [
+                    (player.gamertag, *row)
+                    for row in conn.execute("SELECT run_id, status FROM sync_runs").fetchall()
+                ]
+    assert got == expected
+    assert any(run is not None for _, run in got)
+    runs = sql(data_dir, "SELECT player_gamertag, run_id, status FROM sync_runs", "--format",
+               "json")  # fmt: skip
+    assert runs.returncode == 0, runs.stderr
+    assert sorted(tuple(r) for r in last_json(runs.stdout)["rows"]) == sorted(runs_stored)
+    columns = last_json(sql(data_dir, "SELECT * FROM match_medals LIMIT 0", "--format",
+                            "json").stdout)["columns"]  # fmt: skip
+    assert columns[-1] == "sync_run_id"
+    stats_columns = last_json(sql(data_dir, "SELECT * FROM match_stats LIMIT 0", "--format",
+                                  "json").stdout)["columns"]  # fmt: skip
+    assert stats_columns[-3:] == ["created_at", "updated_at", "sync_run_id"]
+    failed = sql(data_dir, "SELECT count(*) FROM failed_matches", "--format", "csv")
+    assert failed.returncode == 0, failed.stderr
+
+
 def test_player_selection_and_the_players_view(data_dir: Path):
     result = sql(data_dir, "SELECT player_gamertag, database FROM levelup_players",
                  "--player", BRAVO.xuid, "--format", "json")  # fmt: skip

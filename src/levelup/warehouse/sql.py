@@ -1,7 +1,8 @@
 """One read-only SQL statement over every selected player's database.
 
 An in-memory DuckDB attaches each player database READ_ONLY and defines, for
-every registry table, a view `<table>` that is the `UNION ALL BY NAME` of that
+every registry table (and the bookkeeping `sync_runs` and `failed_matches`), a
+view `<table>` that is the `UNION ALL BY NAME` of that
 table in every attached database, each projected onto the registry's columns
 and led by `player_xuid` and `player_gamertag`. `levelup_players` lists the
 attached players. So `SELECT player_gamertag, sum(shots_hit) / sum(shots_fired)
@@ -34,7 +35,13 @@ from levelup.warehouse.reading import (
     quote_literal,
     read_table,
 )
-from levelup.warehouse.tables import DocumentsSpec, TableSpecLike, data_tables, documents_table
+from levelup.warehouse.tables import (
+    DocumentsSpec,
+    TableSpecLike,
+    data_tables,
+    documents_table,
+    run_tables,
+)
 
 PLAYERS_VIEW = "levelup_players"
 _READ_TYPES = {duckdb.StatementType.SELECT}
@@ -182,6 +189,23 @@ def _union(catalog: Catalog, spec: TableSpecLike | DocumentsSpec, schemas: list[
     return "\nUNION ALL BY NAME\n".join(parts) if parts else _empty_view(spec)
 
 
+def _as_stored(spec: TableSpecLike) -> TableSpecLike | DocumentsSpec:
+    """A data table with the columns the writer adds (`created_at`, `updated_at`,
+    `sync_run_id`) after the registry's, so "what did run X write" is one query;
+    a database from before them shows NULLs."""
+    stored = getattr(spec, "stored_columns", None)
+    if not stored:
+        return spec
+    return DocumentsSpec(
+        name=spec.name,
+        columns=dict(stored),
+        key=spec.key,
+        description=spec.description,
+        column_docs=spec.column_docs,
+        per_match=spec.per_match,
+    )
+
+
 def _players_view(schemas: list[_Attached]) -> str:
     players = [
         f"SELECT {_leading(database)}, CAST({quote_literal(str(database.path))} AS VARCHAR) "
@@ -221,7 +245,8 @@ def open_catalog(
             for alias, database in attached
         ]
         catalog.players = [database for _, database, _ in schemas]
-        for spec in [*data_tables(), documents_table()]:
+        views = [*map(_as_stored, data_tables()), documents_table(), *run_tables()]
+        for spec in views:
             body = _union(catalog, spec, schemas)
             conn.execute(f"CREATE VIEW {quote_identifier(spec.name)} AS {body}")
         conn.execute(f"CREATE VIEW {PLAYERS_VIEW} AS {_players_view(schemas)}")

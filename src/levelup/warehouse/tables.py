@@ -71,6 +71,44 @@ def documents_table() -> DocumentsSpec:
     )
 
 
+# The bookkeeping tables `levelup sql` shows beside the data (not exported): which
+# run wrote what (`sync_run_id` in every data row) and what failed.
+_RUN_TABLES = {
+    "sync_runs": (
+        "One row per sync or backfill run: when, its outcome (`ok`, `partial`, "
+        "`interrupted`, `auth-failed`, `failed`, `abandoned`) and its counters.",
+        {
+            "run_id": "the run's id, stored as `sync_run_id` in every row it wrote",
+            "command": "`sync` or `backfill`",
+            "status": "how the run ended; `running` while it runs",
+            "details": "the run's report as JSON",
+        },
+    ),
+    "failed_matches": (
+        "Matches (or one of their documents) that failed and are fetched again by the "
+        "next sync: one row per (match_id, kind).",
+        {"kind": "`stats` (the match is not stored) or `skill` (its stats are)"},
+    ),
+}
+
+
+def run_tables() -> list[DocumentsSpec]:
+    """`sync_runs` and `failed_matches`, with their columns as the schema declares them."""
+    from levelup.store.schema import TABLES
+
+    return [
+        DocumentsSpec(
+            name=name,
+            columns=dict(TABLES[name][0]),
+            key=TABLES[name][1],
+            description=description,
+            column_docs=docs,
+            per_match=False,
+        )
+        for name, (description, docs) in _RUN_TABLES.items()
+    ]
+
+
 def table_by_name(name: str) -> TableSpecLike | DocumentsSpec:
     """A data table or the documents table by name.
 
