@@ -14,11 +14,13 @@ is specific to a table: statements are built from each table's declaration.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -405,22 +407,32 @@ def _write_batch(conn: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
     frames["batch_matches"] = pl.DataFrame(
         {"match_id": batch.match_ids}, schema={"match_id": pl.String()}
     )
-    grow_bulk_memory(conn)  # the file grows batch after batch: so does the room it needs
+    with batch_transaction(conn, frames):
+        new = bool(conn.execute(_BATCH_IS_NEW).fetchall()[0][0])
+        for name, statements in _STATEMENTS.items():
+            if batch.tables[name].num_rows or (statements.delete and not new):
+                statements.write(conn, new, batch.run_id)
+        if batch.documents.num_rows:
+            conn.execute(
+                _DOCUMENT_INSERT if new else _DOCUMENT_UPSERT,
+                {"source": batch.source, "run_id": batch.run_id},
+            )
+        conn.execute(_FAILURES_RESOLVED)
+
+
+@contextlib.contextmanager
+def batch_transaction(conn: duckdb.DuckDBPyConnection, frames: Mapping[str, Any]) -> Iterator[None]:
+    """The frames registered under their names for the statements run inside, all in
+    one transaction: committed at the end, rolled back on any error (Ctrl-C included),
+    the frames unregistered either way. The bulk memory limit is raised first, as the
+    file grows batch after batch (`grow_bulk_memory`)."""
+    grow_bulk_memory(conn)
     for name, frame in frames.items():
         conn.register(name, frame)
     try:
         conn.execute("BEGIN TRANSACTION")
         try:
-            new = bool(conn.execute(_BATCH_IS_NEW).fetchall()[0][0])
-            for name, statements in _STATEMENTS.items():
-                if batch.tables[name].num_rows or (statements.delete and not new):
-                    statements.write(conn, new, batch.run_id)
-            if batch.documents.num_rows:
-                conn.execute(
-                    _DOCUMENT_INSERT if new else _DOCUMENT_UPSERT,
-                    {"source": batch.source, "run_id": batch.run_id},
-                )
-            conn.execute(_FAILURES_RESOLVED)
+            yield
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

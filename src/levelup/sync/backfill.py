@@ -45,8 +45,9 @@ from levelup.registry import (
 )
 from levelup.sources.base import AuthError, MatchSource, SourceError
 from levelup.store.bookkeeping import record_failures
-from levelup.store.database import bulk_writes, grow_bulk_memory
+from levelup.store.database import bulk_writes
 from levelup.store.schema import existing_columns
+from levelup.store.writer import batch_transaction
 from levelup.sync.backfill_options import (
     ALL_MATCHES_SQL,
     IMPLIED,
@@ -472,41 +473,29 @@ class _BatchWriter:
     def write(self, frames: dict[str, pl.DataFrame]) -> dict[str, int]:
         """Run the batch's statements in one transaction; rows changed per counter."""
         conn = self._conn
-        grow_bulk_memory(conn)
-        for name, frame in frames.items():
-            conn.register(name, frame)
         changed: dict[str, int] = {}
-        try:
-            conn.execute("BEGIN TRANSACTION")
-            try:
-                for option in self._options:
-                    changed[option.counter] = sum(
-                        _rowcount(conn.execute(sql)) for sql in self._statements[option.name]
-                    )
-                if frames["b_log"].height:
-                    conn.execute(
-                        "INSERT INTO backfill_log (match_id, option, ran_at, extraction_version, "
-                        "had_value) SELECT match_id, option, now()::TIMESTAMP, $version, had_value "
-                        "FROM b_log ON CONFLICT (match_id, option) DO UPDATE SET "
-                        "ran_at = excluded.ran_at, "
-                        "extraction_version = excluded.extraction_version, "
-                        "had_value = excluded.had_value",
-                        {"version": EXTRACTION_VERSION},
-                    )
-                if frames["b_json"].height:
-                    new = bool(conn.execute(_DOCUMENTS_ALL_NEW).fetchall()[0][0])
-                    conn.execute(
-                        _DOCUMENT_INSERT if new else _DOCUMENT_UPSERT,
-                        {"source": self.source_name},
-                    )
-                    conn.execute(_FAILURES_RESOLVED)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        finally:
-            for name in frames:
-                conn.unregister(name)
+        with batch_transaction(conn, frames):
+            for option in self._options:
+                changed[option.counter] = sum(
+                    _rowcount(conn.execute(sql)) for sql in self._statements[option.name]
+                )
+            if frames["b_log"].height:
+                conn.execute(
+                    "INSERT INTO backfill_log (match_id, option, ran_at, extraction_version, "
+                    "had_value) SELECT match_id, option, now()::TIMESTAMP, $version, had_value "
+                    "FROM b_log ON CONFLICT (match_id, option) DO UPDATE SET "
+                    "ran_at = excluded.ran_at, "
+                    "extraction_version = excluded.extraction_version, "
+                    "had_value = excluded.had_value",
+                    {"version": EXTRACTION_VERSION},
+                )
+            if frames["b_json"].height:
+                new = bool(conn.execute(_DOCUMENTS_ALL_NEW).fetchall()[0][0])
+                conn.execute(
+                    _DOCUMENT_INSERT if new else _DOCUMENT_UPSERT,
+                    {"source": self.source_name},
+                )
+                conn.execute(_FAILURES_RESOLVED)
         return changed
 
 
