@@ -129,3 +129,10 @@ def medal_metadata_document() -> dict[str, Any]:
             )
         ],
     }
+
+
+def medal_group(hundred: int) -> tuple[int, ...]:
+    """The NameIds of the medals whose sorting weight is in the `hundred`s, in table order:
+    the table groups them as the generator draws them (1 multikills, 2 sprees, 4
+    proficiency, 5 style, 6 vehicles)."""
+    return tuple(i for i, (*_, weight, _) in _MEDALS.items() if weight // 100 == hundred)

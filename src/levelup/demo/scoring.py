@@ -3,102 +3,59 @@
 Why one `Mode` per game mode: everything the generator writes differently for a
 mode (its variant's label, how long it lasts, how a team wins and by how much,
 which mode stats object a player gets, which medals and personal score awards
-those stats earn, whether the points are scripted) is data in `MODES`, read by
-the code that builds CoreStats here and by the match structure in
-`levelup.demo.generator`. Adding or changing a mode is editing its entry.
+those stats earn, whether the points are scripted) is data in `MODES`. Adding or
+changing a mode is editing its entry.
 
 The stats are derived from each entry's kills, deaths, assists and score, so they
 stay consistent the way the API's are (ShotsHit <= ShotsFired, PersonalScore the
-sum of its awards, a team's stats the sum of its members' entries). Every
-random number is drawn from the match's own generator in a fixed order: the
-same match always gets the same numbers.
-
-The KDA the API reports is ``kills + assists / 3 - deaths`` truncated toward
-zero to two decimals (the recorded responses have -0.66 for 14 + 4/3 - 16 and
-74.33 for 69 + 22/3 - 2), and Accuracy is ``ShotsHit / ShotsFired * 100``
-truncated to two decimals; both are reproduced exactly with integer arithmetic.
+sum of its awards, a team's stats the sum of its members' entries). Every random
+number is drawn from the match's own generator in a fixed order: the same match
+always gets the same numbers. KDA (``kills + assists / 3 - deaths``) and Accuracy
+are truncated toward zero to two decimals, as the recorded responses show (-0.66
+for 14 + 4/3 - 16), with integer arithmetic.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from levelup.demo.medals import medal_ids
+from levelup.demo.medals import medal_group, medal_ids
 
 Rand = Callable[[], float]
 Award = tuple[int, int, int]  # (NameId, Count, TotalPersonalScoreAwarded)
 
-# ------------------------------------------------------------------------ medals
-
-_DOUBLE, _TRIPLE, _OVERKILL, _KILLTACULAR = medal_ids(
-    "Double Kill", "Triple Kill", "Overkill", "Killtacular"
-)
-_MULTIKILLS_HIGH = medal_ids("Killtrocity", "Killamanjaro", "Killtastrophe", "Killpocalypse")
-_SPREE_MEDALS = medal_ids(
-    "Killing Spree", "Killing Frenzy", "Running Riot", "Rampage", "Nightmare", "Boogeyman",
-    "Grim Reaper", "Demon",
-)  # fmt: skip
-_SPREES = tuple(zip(range(5, 45, 5), _SPREE_MEDALS, strict=True))  # (kills without dying, medal)
-_KILLJOY, _WINGMAN, _SPOTTER, _PERFECTION, _STEAKTACULAR = medal_ids(
-    "Killjoy", "Wingman", "Spotter", "Perfection", "Steaktacular"
-)
-_PROFICIENCY = medal_ids(
-    "Rifleman", "Marksman", "Sharpshooter", "Gunslinger", "Scattergunner", "Breacher", "Boxer",
-    "Warrior", "Grenadier", "Bomber", "Bodyguard",
-)  # fmt: skip
-_SKILL_STYLE = medal_ids(  # weighted by repetition: the common ones first and twice
-    "Perfect", "Perfect", "Reversal", "Reversal", "Back Smack", "Snipe", "Guardian Angel",
-    "Shot Caller", "Shot Caller", "Last Shot", "Cluster Luck", "Stick", "No Scope",
-    "From the Grave", "Off the Rack", "Yard Sale", "Nade Shot", "Counter-snipe", "Quick Draw",
-    "Kong", "Mind the Gap", "Odin's Raven", "Tag & Bag", "Harpoon", "Whiplash", "Ninja",
-    "Hail Mary", "Bank Shot", "360", "Fastball", "Bulltrue", "Remote Detonation",
-)  # fmt: skip
-_VEHICLE_MEDALS = medal_ids(
-    "Splatter", "Wheelman", "Skyjack", "Driver", "Pilot", "Gunner", "Saboteur", "Dogfight",
-    "Death Race", "Mount Up",
-)  # fmt: skip
+_DOUBLE, _TRIPLE, _OVERKILL, _KILLTACULAR, *_high = medal_group(1)
+_MULTIKILLS_HIGH = tuple(_high)
+_SPREES = tuple(zip(range(5, 45, 5), medal_group(2), strict=True))  # (kills without dying, medal)
+_KILLJOY, _WINGMAN, _SPOTTER, _PERFECTION, _STEAKTACULAR = medal_group(3)
+_PROFICIENCY = medal_group(4)
+_TWICE = medal_ids("Perfect", "Reversal", "Shot Caller")  # the common style medals
+_SKILL_STYLE = tuple(m for m in medal_group(5) for _ in range(1 + (m in _TWICE)))
+_VEHICLE_MEDALS = medal_group(6)
 # Infection's medals; most are not in the medal metadata, on purpose (see levelup.demo.medals).
 _INFECTED_MEDALS = (88914608, 1155542859, 3786134933, 1719203329, 3520382976, 3653884673)
 _SURVIVOR_MEDALS = (1025827095, 3467301935, 557309779, 2717755703, 1064731598, 1646928910)
 
-# ---------------------------------------------------------- personal score awards
-
-# (NameId, points each) as the API reports them.
-_PS_KILL = (1024030246, 100)
-_PS_ASSIST = (638246808, 50)
+# Personal score awards: (NameId, points each) as the API reports them.
 _PS_MARK = (152718958, 10)
 _PS_SENSOR = (1267013266, 10)
 _PS_SELF_DESTRUCTION = (249491819, -100)
-_PS_BETRAYAL = (911992497, -100)
-_PS_EMP = (221060588, 50)
-_PS_DRIVER = (963594075, 50)
-_PS_VEHICLE_DESTROYED = (4254982885, 50)  # Destroyed Ghost
-_PS_HIJACK = (1614285349, 25)  # Hijacked Ghost
-_PS_FLAG_CAPTURED = (601966503, 300)
-_PS_FLAG_CAPTURE_ASSIST = (555570945, 100)
-_PS_FLAG_RETURNED = (22113181, 25)
-_PS_FLAG_STOLEN = (3002710045, 25)
-_PS_FLAG_TAKEN = (2387185397, 10)
-_PS_RUNNER_STOPPED = (316828380, 25)
-_PS_BALL_TAKEN = (204144695, 10)
-_PS_CARRIER_STOPPED = (746397417, 25)
-_PS_BALL_CONTROL = (454168309, 50)
-_PS_ZONE_CAPTURED = (3507884073, 50)
-_PS_ZONE_SECURED = (709346128, 25)
 _PS_HILL_CONTROL = (340198991, 25)
 _PS_HILL_SCORED = (1032565232, 100)
+_PS_SLAYING = ((1024030246, 100), (638246808, 50))  # kill, assist
+# EMP assist, Destroyed Ghost, driver assist, Hijacked Ghost, self-destruction, betrayal.
+_PS_PLAYS = ((221060588, 50), (4254982885, 50), (963594075, 50), (1614285349, 25),
+             _PS_SELF_DESTRUCTION, (911992497, -100))  # fmt: skip
 _CUSTOM_SCORE_ID = 4294967295  # "Custom": points scripted by the mode, variable per award
 
 
-def _counted(pairs: tuple[tuple[tuple[int, int], int], ...]) -> list[Award]:
-    """The awards of ((NameId, points each), count) pairs, leaving out those never earned."""
-    return [(name_id, count, count * points) for (name_id, points), count in pairs if count]
-
-
-# ---------------------------------------------------------------- the entries
+def _counted(awards: tuple[tuple[int, int], ...], counts: tuple[int, ...]) -> list[Award]:
+    """The awards earned `counts` times each, leaving out those never earned."""
+    return [(i, n, n * points) for (i, points), n in zip(awards, counts, strict=True) if n]
 
 
 @dataclass(slots=True, eq=False)
@@ -120,60 +77,38 @@ class Entry:
     mode: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-# ----------------------------------------------------------- mode descriptions
-
 # A mode stats object of one entry from (rand, entry, seconds played on the entry).
 StatsBuilder = Callable[[Rand, Entry, float], dict[str, Any]]
-# How many of an award an entry earns: a key of its mode stats object, or a function.
-AwardCount = str | Callable[[Entry, dict[str, Any]], int]
+# (NameId, points each, how many: a key of the mode stats object, or a function of them).
+AwardRule = tuple[int, int, str | Callable[[Entry, dict[str, Any]], int]]
 # (winner's score, loser's score, rounds the loser won or None for a one-round mode).
 TeamScore = Callable[[Rand, int, bool], tuple[int, int, int | None]]
 
 
 @dataclass(frozen=True)
 class Mode:
-    """How one game mode plays and scores.
-
-    Two-team modes are scored from this data alone (`score_team_entry`). Infection
-    and Firefight players are not shares of a team's total: their mode stats come
-    from `score_infection_entry` and `score_firefight_entry`, the rest from here.
-
-    Attributes:
-        key: the generator's name for the mode.
-        category: GameVariantCategory (spnkr's enum value).
-        label, description: the UGC game variant's name and description.
-        duration: seconds of play (minimum, random spread).
-        medals: the mode's own medals, awarded now and then on top of the usual ones.
-        stats_name, stats: the mode stats object beside PvpStats and how it is made.
-        awards: the personal score awards the mode stats earn: ((NameId, points), count).
-        team_score: how far the winning and losing teams get (team modes).
-        kills_score: the team score is its kill count (Slayer).
-        tie_rate: how often a match ends in a tie.
-        teams, pve: TeamsEnabled and GameplayInteraction.
-        scripted: the mode scripts its own points (Custom awards, listed first).
-        callout_award: what a callout assist is worth.
-        shotless_rate: how often a player never fires (Infection's melee-only infected).
-        breaks: seconds between rounds, left out of the playable duration (minimum, spread).
-    """
+    """How one game mode plays and scores: two-team modes are scored from this data
+    alone (`score_team_entry`); Infection and Firefight players are not shares of a
+    team's total, their mode stats come from their own `score_*_entry`."""
 
     key: str
-    category: int
-    label: str
+    category: int  # GameVariantCategory
+    label: str  # the UGC game variant's name and description
     description: str
-    duration: tuple[float, float]
-    medals: tuple[int, ...] = ()
-    stats_name: str = ""
+    duration: tuple[float, float]  # seconds of play: minimum, random spread
+    medals: tuple[int, ...] = ()  # the mode's own, now and then on top of the usual ones
+    stats_name: str = ""  # the mode stats object beside PvpStats
     stats: StatsBuilder | None = None
-    awards: tuple[tuple[tuple[int, int], AwardCount], ...] = ()
+    awards: tuple[AwardRule, ...] = ()  # the personal score awards the mode stats earn
     team_score: TeamScore | None = None
-    kills_score: bool = False
+    kills_score: bool = False  # the team score is its kill count (Slayer)
     tie_rate: float = 0.0
-    teams: bool = True
-    pve: bool = False
-    scripted: bool = False
+    teams: bool = True  # TeamsEnabled
+    pve: bool = False  # GameplayInteraction
+    scripted: bool = False  # the mode scripts its own points (Custom awards, listed first)
     callout_award: tuple[int, int] = _PS_MARK
-    shotless_rate: float = 0.0
-    breaks: tuple[float, float] | None = None
+    shotless_rate: float = 0.0  # how often a player never fires (melee-only infected)
+    breaks: tuple[float, float] | None = None  # between rounds, not playable: min, spread
 
     def mode_stats(self, rand: Rand, entry: Entry, played_s: float) -> list[Award]:
         """Fill the entry's mode stats objects; returns the awards they earn."""
@@ -181,7 +116,7 @@ class Mode:
         awards: list[Award] = []
         if self.stats is not None:
             stats = entry.mode[self.stats_name] = self.stats(rand, entry, played_s)
-            for (name_id, points), count in self.awards:
+            for name_id, points, count in self.awards:
                 n = stats[count] if isinstance(count, str) else count(entry, stats)
                 if n:
                     awards.append((name_id, n, n * points))
@@ -273,7 +208,8 @@ def _zone_stats(rand: Rand, e: Entry, played_s: float, ticks_are_score: bool) ->
     }
 
 
-_ZONE_AWARDS = ((_PS_ZONE_CAPTURED, "StrongholdCaptures"), (_PS_ZONE_SECURED, "StrongholdSecures"))
+_ZONE_TIME = partial(_zone_stats, ticks_are_score=False)
+_ZONE_AWARDS = ((3507884073, 50, "StrongholdCaptures"), (709346128, 25, "StrongholdSecures"))
 _ZONE_MEDALS = medal_ids("Always Rotating", "Clock Stop")
 
 MODES: dict[str, Mode] = {
@@ -285,48 +221,44 @@ MODES: dict[str, Mode] = {
         ),
         Mode(
             "strongholds", 11, "Strongholds", "Capture and hold zones to score points.",
-            (480.0, 300.0), medals=_ZONE_MEDALS,
-            stats_name="ZonesStats", stats=partial(_zone_stats, ticks_are_score=True),
+            (480.0, 300.0), _ZONE_MEDALS, "ZonesStats", partial(_zone_stats, ticks_are_score=True),
             awards=_ZONE_AWARDS, team_score=_first_to(250, low=60, spread=180),
         ),
         Mode(
             "koth", 13, "King of the Hill", "Control the hill to earn points for your team.",
-            (420.0, 360.0), medals=medal_ids("Hill Guardian", "Clock Stop"),
-            stats_name="ZonesStats", stats=partial(_zone_stats, ticks_are_score=False),
+            (420.0, 360.0), medal_ids("Hill Guardian", "Clock Stop"), "ZonesStats", _ZONE_TIME,
             awards=(
-                (_PS_HILL_CONTROL, lambda e, s: int(s["StrongholdOccupationTime"] / 10)),
-                (_PS_HILL_SCORED, lambda e, s: e.score),
+                (*_PS_HILL_CONTROL, lambda e, s: int(s["StrongholdOccupationTime"] / 10)),
+                (*_PS_HILL_SCORED, lambda e, s: e.score),
             ),
             team_score=_first_to(4),
         ),
         Mode(
             "total_control", 14, "Total Control", "Capture every zone at once to win the round.",
-            (540.0, 300.0), medals=_ZONE_MEDALS,
-            stats_name="ZonesStats", stats=partial(_zone_stats, ticks_are_score=False),
+            (540.0, 300.0), _ZONE_MEDALS, "ZonesStats", _ZONE_TIME,
             awards=_ZONE_AWARDS, team_score=_first_to(2, rounds=True),
         ),
         Mode(
             "ctf", 15, "Capture the Flag", "Capture the enemy flag while defending your own.",
-            (480.0, 360.0), medals=medal_ids("Stopped Short", "Flag Joust", "Goal Line Stand"),
-            stats_name="CaptureTheFlagStats", stats=_ctf_stats,
+            (480.0, 360.0), medal_ids("Stopped Short", "Flag Joust", "Goal Line Stand"),
+            "CaptureTheFlagStats", _ctf_stats,
             awards=(
-                (_PS_FLAG_CAPTURED, "FlagCaptures"),
-                (_PS_FLAG_CAPTURE_ASSIST, "FlagCaptureAssists"),
-                (_PS_FLAG_STOLEN, "FlagSteals"),
-                (_PS_FLAG_RETURNED, "FlagReturns"),
-                (_PS_FLAG_TAKEN, lambda e, s: s["FlagGrabs"] - s["FlagSteals"]),
-                (_PS_RUNNER_STOPPED, "FlagCarriersKilled"),
+                (601966503, 300, "FlagCaptures"),
+                (555570945, 100, "FlagCaptureAssists"),
+                (3002710045, 25, "FlagSteals"),
+                (22113181, 25, "FlagReturns"),
+                (2387185397, 10, lambda e, s: s["FlagGrabs"] - s["FlagSteals"]),  # taken
+                (316828380, 25, "FlagCarriersKilled"),  # runner stopped
             ),
             team_score=_first_to(3),
         ),
         Mode(
             "oddball", 18, "Oddball", "Hold the skull for as long as you can.", (420.0, 300.0),
-            medals=medal_ids("Fumble", "Straight Balling"),
-            stats_name="OddballStats", stats=_oddball_stats,
+            medal_ids("Fumble", "Straight Balling"), "OddballStats", _oddball_stats,
             awards=(
-                (_PS_BALL_TAKEN, "SkullGrabs"),
-                (_PS_CARRIER_STOPPED, "SkullCarriersKilled"),
-                (_PS_BALL_CONTROL, lambda e, s: s["SkullScoringTicks"] // 25),
+                (204144695, 10, "SkullGrabs"),
+                (746397417, 25, "SkullCarriersKilled"),
+                (454168309, 50, lambda e, s: s["SkullScoringTicks"] // 25),  # ball control
             ),
             team_score=_oddball_score,
         ),
@@ -401,7 +333,7 @@ def score_infection_entry(
     if victim:
         deaths = e.core["Deaths"]
         e.core["Suicides"] = deaths
-        e.core["PersonalScores"] = _counted(((_PS_SENSOR, 1), (_PS_SELF_DESTRUCTION, deaths)))
+        e.core["PersonalScores"] = _counted((_PS_SENSOR, _PS_SELF_DESTRUCTION), (1, deaths))
         e.core["PersonalScore"] = 10 - 100 * deaths
     e.mode = {"InfectionStats": infection, "PvpStats": _pvp_stats(e)}
 
@@ -433,7 +365,7 @@ def score_firefight_entry(
     hill = int(40 + 50 * rand())
     personal = [
         (_CUSTOM_SCORE_ID, custom_count, int(custom_count * (15 + 8 * rand()))),
-        *_counted(((_PS_HILL_CONTROL, hill), (_PS_HILL_SCORED, objectives - 1))),
+        *_counted((_PS_HILL_CONTROL, _PS_HILL_SCORED), (hill, objectives - 1)),
     ]
     mode = MODES["firefight"]
     rounds = (1, 0, 0) if won else (0, 1, 0)
@@ -546,19 +478,15 @@ def _damage(
     return dealt, int(deaths * (280 + 100 * rand()) + 300 * rand())
 
 
-_PLAY_AWARDS = (_PS_EMP, _PS_VEHICLE_DESTROYED, _PS_DRIVER, _PS_HIJACK, _PS_SELF_DESTRUCTION,
-                _PS_BETRAYAL)  # fmt: skip
-
-
 def _awards(mode: Mode, entry: Entry, personal: list[Award], plays: tuple[int, ...]) -> list[Award]:
     """An entry's personal score awards: the mode's own (first when the mode scripts its
     points), kills and assists against players, then `plays`: callouts, EMPs, vehicle
-    play, suicides and betrayals (counts in the order of `_PLAY_AWARDS`)."""
-    played = _counted(tuple(zip((mode.callout_award, *_PLAY_AWARDS), plays, strict=True)))
+    play, suicides and betrayals (counts in the order of `_PS_PLAYS`)."""
+    played = _counted((mode.callout_award, *_PS_PLAYS), plays)
     if mode.pve:
         slaying: list[Award] = []
     else:
-        slaying = _counted(((_PS_KILL, entry.kills), (_PS_ASSIST, entry.assists)))
+        slaying = _counted(_PS_SLAYING, (entry.kills, entry.assists))
     if mode.scripted:
         return [*personal, *slaying, *played]
     return [*slaying, *personal, *played]
@@ -631,7 +559,7 @@ def _medals(
 
 
 def _add_picks(rand: Rand, medals: dict[int, int], pool: tuple[int, ...], picks: int) -> None:
-    """`picks` medals drawn from `pool`, _counted."""
+    """`picks` medals drawn from `pool`, counted."""
     for _ in range(picks):
         medal = pool[int(rand() * len(pool))]
         medals[medal] = medals.get(medal, 0) + 1
@@ -646,34 +574,29 @@ _CORE_KEYS = (
     "DeprecatedDamageTaken", "Spawns", "ObjectivesCompleted", "_played",
 )  # fmt: skip
 """CoreStats keys in the API's order, then the seconds played (summed, never rendered)."""
-_SUM_KEYS = (
-    "Score", "PersonalScore", "Kills", "Deaths", "Assists", "Suicides", "Betrayals",
-    "GrenadeKills", "HeadshotKills", "MeleeKills", "PowerWeaponKills", "ShotsFired", "ShotsHit",
-    "DamageDealt", "DamageTaken", "CalloutAssists", "VehicleDestroys", "DriverAssists", "Hijacks",
-    "EmpAssists", "Spawns", "_played",
-)  # fmt: skip
 
 
 def aggregate_core(cores: list[dict[str, Any]], rounds: tuple[int, int, int]) -> dict[str, Any]:
-    """A team's CoreStats from its members' entries (raw form, rendered later)."""
+    """A team's CoreStats from its members' entries (raw form, rendered later): the
+    numbers summed, then those that are not sums (rounds, spree, life) set."""
     out: dict[str, Any] = dict.fromkeys(_CORE_KEYS, 0)
-    medals: dict[int, int] = {}
-    awards: dict[int, list[int]] = {}
+    medals: Counter[int] = Counter()
+    counts: Counter[int] = Counter()
+    totals: Counter[int] = Counter()
     for core in cores:
-        for key in _SUM_KEYS:
-            out[key] += core[key]
-        for medal, count in core["Medals"].items():
-            medals[medal] = medals.get(medal, 0) + count
+        for key, value in core.items():
+            if key not in ("Medals", "PersonalScores"):
+                out[key] += value
+        medals.update(core["Medals"])
         for name_id, count, total in core["PersonalScores"]:
-            slot = awards.setdefault(name_id, [0, 0])
-            slot[0] += count
-            slot[1] += total
+            counts[name_id] += count
+            totals[name_id] += total
     out["RoundsWon"], out["RoundsLost"], out["RoundsTied"] = rounds
     out["AverageLifeDuration"] = out["_played"] / out["Spawns"] if out["Spawns"] else 0.0
     out["MaxKillingSpree"] = max((core["MaxKillingSpree"] for core in cores), default=0)
     out["Medals"] = medals
     out["PersonalScores"] = [
-        (name_id, c, t) for name_id, (c, t) in sorted(awards.items(), key=lambda a: -a[1][0])
+        (i, counts[i], totals[i]) for i in sorted(counts, key=lambda i: -counts[i])
     ]
     out["ObjectivesCompleted"] = max((core["ObjectivesCompleted"] for core in cores), default=0)
     return out
