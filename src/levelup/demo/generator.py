@@ -3,57 +3,26 @@
 Why this exists: the demo, the test suite and the benchmarks all need match
 documents in the exact shape of GET /hi/matches/{id}/stats, in quantities the
 handful of real recorded responses cannot provide (20,000+ for the benchmarks),
-without a network and without shipping anybody's real match history. This
-module builds them from a seed: same ``(index, seed, owner)``, same document,
-byte for byte, whatever else was generated before.
-
-What makes the documents useful rather than merely well-formed:
-
-- every key the real responses have (MatchInfo, Teams, Players,
-  PlayerTeamStats, CoreStats with Medals/PersonalScores, mode stats beside
-  CoreStats, ParticipationInfo, bots' BotAttributes), so the parsers see the
-  real thing;
-- internally consistent numbers (ShotsHit <= ShotsFired, Accuracy and KDA
-  computed like the API does, team stats equal to the sum of their members'
-  entries, the winner's score above the loser's, TimePlayed <= the match);
-- the awkward cases the real data has: players who switched teams (several
-  PlayerTeamStats entries to sum), late joiners and quitters, players who never
-  fired a shot, negative personal scores, Infection with an empty ``Teams``,
-  Firefight (PvE), custom games with bots;
-- a fixed roster of about 300 humans, so the same opponents and teammates come
-  back and "players seen most often" has an answer;
-- documents about as large as the real ones once compacted, so benchmark
-  timings mean something.
+without a network and without shipping anybody's real match history. Same
+``(index, seed, owner)``, same document, byte for byte, whatever else was
+generated before. The documents have every key the real ones have, numbers that
+agree with each other (team stats are the sums of their members' entries, the
+winner's score is above the loser's, TimePlayed <= the match), the awkward cases
+of the real data (team switches, late joiners and quitters, players who never
+fire, negative personal scores, Infection with an empty ``Teams``, Firefight,
+custom games with bots), a fixed roster so the same players come back, and about
+the real size once compacted, so benchmark timings mean something.
 
 This module decides who plays, on which team, for how long, and with how many
-kills, deaths, assists and points; `levelup.demo.roster` holds the humans it
-draws players from, `levelup.demo.scoring` derives every other number from
-those, mode by mode, and `levelup.demo.catalog` holds the queues, maps and
-variants a match is played on.
+kills, deaths, assists and points; `levelup.demo.roster` holds the humans,
+`levelup.demo.scoring` derives every other number from those, mode by mode, and
+`levelup.demo.catalog` holds the queues, maps and variants a match is played on.
 
 Order and time: match ``index`` 0 is the **newest** match and higher indices go
-back in time, like the history endpoint where start 0 is the most recent match.
-A larger ``count`` therefore extends the same history into the past (a
-backfill), and the first ``n`` matches of any dataset with the same seed and
-owner are identical. Matches come in sessions of five, about 25 minutes apart,
-one session every 18 hours or so: one match every ~3.6 hours on average, about
-two years for 5,000 matches. StartTimes are strictly decreasing with the index,
-hence all distinct.
-
-The recorded-responses directory `write_recorded_dir` writes:
-
-- ``players.json``: ``[{"gamertag", "xuid"}]`` for the whole roster, owner first;
-- ``profiles.json``: ``[{"xuid", "gamertag"}]`` like the profile service's
-  GET /users?xuids= response, for every human of the roster;
-- ``matches/<match_id>.json``: compact bodies of GET /hi/matches/{id}/stats;
-- ``assets/<asset_id>/<version_id>.json`` (if `with_assets`): every map,
-  playlist, UGC game variant and map-mode pair the matches refer to;
-- ``medals.json`` (if `with_assets`): the medal metadata document.
-- ``skill/<match_id>.json`` (if `with_skill`): the skill service's answer for
-  every human of each matchmade match (`levelup.demo.skill`: CSR journeys
-  with placements, MMR, expected kills and deaths), and
-  ``playlist_csr/<playlist_id>.json``: the owner's and squad's rank in each
-  ranked playlist after the newest match.
+back in time, like the history endpoint, so a larger ``count`` extends the same
+history into the past (a backfill). Matches come in sessions of five, about 25
+minutes apart, one session every 18 hours or so; StartTimes strictly decrease
+with the index.
 """
 
 from __future__ import annotations
@@ -106,7 +75,7 @@ from levelup.demo.scoring import (
     score_team_entry,
     split,
 )
-from levelup.demo.skill import SkillHistory, skill_documents, summarize
+from levelup.demo.skill import SkillHistory, summarize
 
 __all__ = [
     "DEMO_OWNER",
@@ -123,29 +92,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RecordedDirSummary:
-    """What `write_recorded_dir` wrote, for the caller's report.
-
-    Attributes:
-        path: the recorded-responses directory.
-        count: match documents written.
-        owner: the player present in every match.
-        mean_document_bytes: mean size of the match documents as compact JSON.
-        mean_file_bytes: mean size of the match files as written.
-        total_bytes: bytes of match documents written.
-        asset_count: discovery asset documents written (0 without assets).
-        roster_size: players listed in players.json and profiles.json.
-        skill_count: skill documents written (one per matchmade match; 0 without skill).
-    """
+    """What `write_recorded_dir` wrote, for the caller's report (sizes: the mean match
+    document as compact JSON and as written)."""
 
     path: Path
-    count: int
+    count: int  # match documents
     owner: GeneratedPlayer
     mean_document_bytes: float
-    mean_file_bytes: float = 0.0
-    total_bytes: int = 0
-    asset_count: int = 0
-    roster_size: int = 0
-    skill_count: int = 0
+    mean_file_bytes: float
+    asset_count: int  # discovery asset documents (0 without assets)
 
 
 # --------------------------------------------------------------------- constants
@@ -178,11 +133,7 @@ _BOT_SKILL = {1: 0.6, 2: 0.8, 3: 1.0, 4: 0.45, 5: 0.9}  # BotDifficulty -> stren
 def _timestamp(ms: int) -> str:
     """ISO-8601 UTC with milliseconds, trailing zeros dropped, as the API writes them."""
     secs, milli = divmod(ms, 1000)
-    t = time.gmtime(secs)
-    base = (
-        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
-        f"T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-    )
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
     if milli:
         return f"{base}.{milli:03d}".rstrip("0") + "Z"
     return base + "Z"
@@ -623,22 +574,12 @@ def _team_doc(people: list[_Participant], team: TeamResult, pve: bool) -> dict[s
 def generate_match(
     index: int, *, seed: int = 7, owner: GeneratedPlayer = DEMO_OWNER
 ) -> dict[str, Any]:
-    """One match-stats document, the body of GET /hi/matches/{id}/stats.
+    """The match-stats document of the owner's match `index` (0: the newest) in the
+    world of `seed`; ValueError for a negative index or an xuid not all digits.
 
     Why a pure function of (index, seed, owner): datasets of any size can be
     produced in any order, in parallel, or one match at a time, and still be
     identical; a test can regenerate the one match it is looking at.
-
-    Args:
-        index: position in the owner's history, 0 being the newest match.
-        seed: selects the world (roster) and every random choice.
-        owner: the player present in every match.
-
-    Returns:
-        A fresh dict with MatchId, MatchInfo, Teams and Players.
-
-    Raises:
-        ValueError: `index` is negative or the owner's xuid is not digits only.
     """
     if index < 0:
         raise ValueError(f"match index must be >= 0, got {index}")
@@ -673,19 +614,8 @@ def generate_match(
 def iter_matches(
     count: int, *, seed: int = 7, owner: GeneratedPlayer = DEMO_OWNER
 ) -> Iterator[dict[str, Any]]:
-    """Matches 0 .. count-1, newest first (each StartTime earlier than the previous).
-
-    Why a generator: benchmark datasets are tens of thousands of documents; they
-    are produced and consumed one at a time so memory stays flat.
-
-    Args:
-        count: how many matches.
-        seed: see `generate_match`.
-        owner: the player present in every match.
-
-    Yields:
-        Match-stats documents, index 0 (the newest) first.
-    """
+    """Matches 0 .. count-1, newest first, one at a time: benchmark datasets are tens
+    of thousands of documents, and memory stays flat."""
     for index in range(count):
         yield generate_match(index, seed=seed, owner=owner)
 
@@ -713,30 +643,23 @@ def write_recorded_dir(
     compact: bool = False,
     with_skill: bool = True,
 ) -> RecordedDirSummary:
-    """Write a recorded-responses directory holding `count` generated matches.
+    """Write a recorded-responses directory holding matches 0 .. `count`-1.
 
-    Why: the recorded source, the fake Waypoint server, the demo and the
-    benchmarks all read this layout; generating it is how they get a realistic
-    dataset of any size without a network. Matches are generated and written one
-    at a time, so memory stays flat whatever `count` is. Files already in the
-    directory are overwritten when regenerated and otherwise left alone. The
-    layout is described in the module's docstring.
+    Why: the recorded source, the fake Waypoint server, the demo and the benchmarks
+    all read this layout; generating it is how they get a realistic dataset of any
+    size without a network. Matches are written one at a time (memory stays flat);
+    files already there are overwritten when regenerated and otherwise left alone.
 
-    Args:
-        path: directory to create or fill.
-        count: number of matches (index 0 .. count-1, newest first).
-        seed: see `generate_match`.
-        owner: the player present in every match.
-        with_assets: also write the discovery assets.
-        with_skill: also write the skill documents (a directory without
-            ``skill/`` is one made before the skill service was read).
-        compact: write match files as compact JSON (what the API sends) instead
-            of 4-space indented JSON (what the recorded fixtures look like on
-            disk, ~47 KB each: the default, so file sizes and parse costs are
-            comparable with them).
-
-    Returns:
-        A summary with the mean compact and on-disk document sizes.
+    - ``players.json``: ``[{"gamertag", "xuid"}]`` for the whole roster, owner first;
+      ``profiles.json``: ``[{"xuid", "gamertag"}]`` like GET /users?xuids=;
+    - ``matches/<match_id>.json``: 4-space indented like the recorded fixtures (~47 KB
+      each, so file sizes and parse costs compare), or compact (what the API sends);
+    - `with_assets`: ``assets/<asset_id>/<version_id>.json`` for every map, playlist,
+      UGC game variant and map-mode pair the matches refer to, and ``medals.json``;
+    - `with_skill`: ``skill/<match_id>.json`` for every matchmade match (see
+      `levelup.demo.skill`) and ``playlist_csr/<playlist_id>.json``, the owner's and
+      squad's rank after the newest match (a directory without them is one made
+      before the skill service was read).
     """
     path = Path(path)
     (path / "matches").mkdir(parents=True, exist_ok=True)
@@ -749,18 +672,11 @@ def write_recorded_dir(
     total, on_disk, referenced, summaries = _write_matches(
         path / "matches", matches, compact, with_skill
     )
-    skill_count = _write_skill(path, summaries, seed, world_of(seed, owner)) if with_skill else 0
-    return RecordedDirSummary(
-        path=path,
-        count=count,
-        owner=owner,
-        mean_document_bytes=total / count if count else 0.0,
-        mean_file_bytes=on_disk / count if count else 0.0,
-        total_bytes=total,
-        asset_count=_write_assets(path, referenced) if with_assets else 0,
-        roster_size=len(people),
-        skill_count=skill_count,
-    )
+    if with_skill:
+        _write_skill(path, summaries, seed, world_of(seed, owner))
+    assets = _write_assets(path, referenced) if with_assets else 0
+    sizes = (total / count, on_disk / count) if count else (0.0, 0.0)
+    return RecordedDirSummary(path, count, owner, *sizes, assets)
 
 
 def _write_matches(
@@ -789,22 +705,19 @@ def _write_matches(
     return total, on_disk, referenced, summaries
 
 
-def _write_skill(path: Path, summaries: list[Any], seed: int, world: World) -> int:
+def _write_skill(path: Path, summaries: list[Any], seed: int, world: World) -> None:
     """Write the skill documents, replayed oldest match first, and the owner's and
-    squad's playlist CSR after the newest; returns how many skill documents."""
+    squad's playlist CSR after the newest."""
     history = SkillHistory(RANKED_PLAYLIST_IDS, seed, fresh=[world.players[0].xuid])
-    skill_dir = path / "skill"
-    skill_dir.mkdir(exist_ok=True)
-    written = 0
-    for match_id, skill_doc in skill_documents(history, reversed(summaries)):
-        (skill_dir / f"{match_id}.json").write_bytes(orjson.dumps(skill_doc))
-        written += 1
-    csr_dir = path / "playlist_csr"
-    csr_dir.mkdir(exist_ok=True)
+    (path / "skill").mkdir(exist_ok=True)
+    for summary in reversed(summaries):
+        if (doc := history.document(summary)) is not None:
+            (path / "skill" / f"{summary.match_id}.json").write_bytes(orjson.dumps(doc))
+    (path / "playlist_csr").mkdir(exist_ok=True)
     asked = [p.xuid for p in world.players[: 1 + world.squad]]
+    csr = orjson.dumps(history.playlist_csr(asked))
     for playlist_id in sorted(RANKED_PLAYLIST_IDS):
-        (csr_dir / f"{playlist_id}.json").write_bytes(orjson.dumps(history.playlist_csr(asked)))
-    return written
+        (path / "playlist_csr" / f"{playlist_id}.json").write_bytes(csr)
 
 
 def _write_assets(path: Path, referenced: set[tuple[str, str]]) -> int:

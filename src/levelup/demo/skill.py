@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -325,17 +325,3 @@ class SkillHistory:
                 }
             )
         return {"Value": values}
-
-
-def skill_documents(
-    history: SkillHistory, matches_oldest_first: Iterable[MatchSummary | dict[str, Any]]
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(match id, skill document) of every matchmade match, oldest first."""
-    for match in matches_oldest_first:
-        doc = history.document(match)
-        if doc is not None:
-            yield _match_id(match), doc
-
-
-def _match_id(match: MatchSummary | dict[str, Any]) -> str:
-    return match.match_id if isinstance(match, MatchSummary) else str(match["MatchId"])
