@@ -209,13 +209,9 @@ def _leave(person: _Participant, played_s: float, duration: float) -> None:
 
 def _assign_ranks(people: list[_Participant], key: Callable[[_Participant], Any]) -> None:
     """Competition ranking ("1, 2, 2, 4") over `key`, smaller is better."""
-    keyed = sorted(((key(p), i) for i, p in enumerate(people)), key=lambda kv: kv[0])
-    prev = None
-    rank = 0
-    for position, (k, i) in enumerate(keyed, start=1):
-        if k != prev:
-            rank, prev = position, k
-        people[i].rank = rank
+    keys = [key(p) for p in people]
+    for person, k in zip(people, keys, strict=True):
+        person.rank = 1 + sum(other < k for other in keys)
 
 
 # ------------------------------------------------------------ two-team PvP

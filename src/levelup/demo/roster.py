@@ -18,14 +18,9 @@ from itertools import accumulate
 
 @dataclass(frozen=True)
 class GeneratedPlayer:
-    """A human of the generated world, as the profile service would describe them.
+    """A human of the generated world, as the profile service would describe them."""
 
-    Attributes:
-        xuid: digits only (16 of them for generated players), never "xuid(...)".
-        gamertag: the display name the profile service returns for the xuid.
-    """
-
-    xuid: str
+    xuid: str  # digits only (16 of them for generated players), never "xuid(...)"
     gamertag: str
 
 
@@ -117,19 +112,9 @@ def world_of(seed: int, owner: GeneratedPlayer) -> World:
 
 
 def roster(seed: int = 7, owner: GeneratedPlayer = DEMO_OWNER) -> list[GeneratedPlayer]:
-    """The humans the generator draws players from, owner first.
-
-    Why: the profile service of a recorded directory (profiles.json) and the
-    tests need to know every human that can appear in a match, with gamertags,
-    since match documents carry xuids only.
-
-    Args:
-        seed: the same seed as the matches; the roster depends only on it and the owner.
-        owner: the player present in every match.
-
-    Returns:
-        `ROSTER_SIZE` players with distinct xuids (16 digits) and gamertags.
-    """
+    """The `ROSTER_SIZE` humans (distinct xuids and gamertags) the generator draws the
+    players of (seed, owner) from, owner first: match documents carry xuids only, and
+    a recorded directory's profile service (profiles.json) and the tests name them."""
     return list(world_of(seed, owner).players)
 
 

@@ -54,21 +54,11 @@ def tier_of(csr: int) -> tuple[str, int, int, str, int, int]:
 
 def csr_object(value: int | None, remaining: int, initial: int) -> dict[str, Any]:
     """A CSR object as the skill service writes it (-1 and no tier while unknown)."""
-    if value is None:
-        return {
-            "Value": -1,
-            "MeasurementMatchesRemaining": remaining,
-            "Tier": "",
-            "TierStart": 0,
-            "SubTier": 0,
-            "NextTier": "",
-            "NextTierStart": 0,
-            "NextSubTier": 0,
-            "InitialMeasurementMatches": initial,
-        }
-    tier, sub, start, next_tier, next_sub, next_start = tier_of(value)
+    tier, sub, start, next_tier, next_sub, next_start = (
+        ("", 0, 0, "", 0, 0) if value is None else tier_of(value)
+    )
     return {
-        "Value": value,
+        "Value": -1 if value is None else value,
         "MeasurementMatchesRemaining": remaining,
         "Tier": tier,
         "TierStart": start,
