@@ -118,8 +118,7 @@ def _queue(
     """A queue: matchmade with a playlist, custom games without one."""
     playlist = None
     if playlist_name:
-        description = f"{playlist_name}: matchmade games."
-        playlist = _asset(_PLAYLIST, playlist_name, description, ("343i",))
+        playlist = _asset(_PLAYLIST, playlist_name, f"{playlist_name}: matchmade games.", ("343i",))
     choices = []
     for mode, mode_weight, map_names in modes:
         label = MODES[mode].label

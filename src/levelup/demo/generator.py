@@ -65,6 +65,7 @@ from levelup.demo.scoring import (
     MODES,
     Entry,
     Mode,
+    Rand,
     aggregate_core,
     aggregate_mode,
     duration,
@@ -158,8 +159,7 @@ def _session_end_ms(index: int, seed: int) -> int:
 def _season_id(start_ms: int) -> str:
     """The ranked season of a start time: a new one every half year from 2021."""
     t = time.gmtime(start_ms // 1000)
-    quarter = (t.tm_year - 2021) * 4 + (t.tm_mon - 1) // 3
-    return f"Csr/Seasons/CsrSeason{max(1, quarter // 2 + 1)}-1.json"
+    return f"Csr/Seasons/CsrSeason{max(1, (t.tm_year - 2021) * 2 + (t.tm_mon - 1) // 6 + 1)}-1.json"
 
 
 # ------------------------------------------------------------------ the lobby
@@ -294,7 +294,7 @@ def _mishaps(
 
 
 def _switch_teams(
-    rand: Callable[[], float], people: list[_Participant], duration: float, owner_switch: bool
+    rand: Rand, people: list[_Participant], duration: float, owner_switch: bool
 ) -> None:
     """A player (the owner when `owner_switch`) moves to the other team part way through,
     usually into the place of an opponent who left."""
@@ -356,9 +356,7 @@ def _team_result(ctx: _Context, entries_by_team: list[list[Entry]], size: int) -
     return _Result(winner, tie, kills, scores, rounds)
 
 
-def _share_out(
-    rand: Callable[[], float], entries_by_team: list[list[Entry]], result: _Result, mode: Mode
-) -> None:
+def _share_out(rand: Rand, entries_by_team: list[list[Entry]], result: _Result, mode: Mode) -> None:
     """Spread each team's totals over its entries: better and longer-present players get
     more; objective points go mostly to the best players (in Slayer the score is kills)."""
     for team in (0, 1):
@@ -442,11 +440,7 @@ def _infection_match(ctx: _Context) -> tuple[list[_Participant], list[TeamResult
 
 
 def _infection_player(
-    rand: Callable[[], float],
-    person: _Participant,
-    duration: float,
-    total_rounds: int,
-    victim: bool,
+    rand: Rand, person: _Participant, duration: float, total_rounds: int, victim: bool
 ) -> None:
     """An Infection player's kills, deaths and points, in proportion to their time in
     the match; the `victim` has a bad game (no kills, falls off the map)."""
@@ -486,7 +480,7 @@ def _firefight_match(ctx: _Context) -> tuple[list[_Participant], list[TeamResult
 # -------------------------------------------------------------- the document
 
 
-def _match_length(rand: Callable[[], float], queue: Queue, mode: Mode) -> tuple[float, float]:
+def _match_length(rand: Rand, queue: Queue, mode: Mode) -> tuple[float, float]:
     """(playable, whole) seconds: the mode's usual length (any length in custom games);
     Infection's breaks between rounds count in the whole only."""
     low, spread = (60.0, 660.0) if queue.lifecycle == CUSTOM else mode.duration
@@ -618,15 +612,8 @@ def iter_matches(
 
 # ------------------------------------------------------------ recorded directory
 
-_INDENT_RUN = re.compile(rb"\n( +)")
+_INDENT_RUN = re.compile(rb"\n( +)")  # doubled: orjson only indents by 2, the fixtures by 4
 _ASSET_REFS = ("MapVariant", "UgcGameVariant", "Playlist", "PlaylistMapModePair")
-
-
-def _indent4(doc: dict[str, Any]) -> bytes:
-    """4-space indented JSON like the recorded fixtures; orjson only indents by 2."""
-    return _INDENT_RUN.sub(
-        lambda m: b"\n" + m.group(1) * 2, orjson.dumps(doc, option=orjson.OPT_INDENT_2)
-    )
 
 
 def write_recorded_dir(
@@ -690,7 +677,7 @@ def _write_matches(
         data = orjson.dumps(doc)
         total += len(data)
         if not compact:
-            data = _indent4(doc)
+            data = _INDENT_RUN.sub(rb"\n\1\1", orjson.dumps(doc, option=orjson.OPT_INDENT_2))
         on_disk += len(data)
         with open(os.path.join(folder, doc["MatchId"] + ".json"), "wb") as fh:
             fh.write(data)

@@ -433,7 +433,11 @@ def fill_core(
         grenade, melee, power, headshots, spree = _pvp_kills(rand, kills, deaths, fired)
     callouts = int(assists * 0.35 * rand()) if rand() < 0.5 else 0
     emp = 1 if rand() < 0.04 else 0
-    vehicle_play = _vehicle_play(rand, played_s) if vehicles else (0, 0, 0)
+    destroys = driver_assists = hijacks = 0
+    if vehicles:
+        destroys = int(3 * rand() * rand() * (1 + played_s / 60.0 / 10))
+        driver_assists = int(4 * rand() * rand())
+        hijacks = int(rand() < 0.15)
     damage_dealt, damage_taken = _damage(rand, mode.pve, kills, deaths, hits, melee)
     spawns = deaths + 1 if played_s > 0 else 0
     medals = _medals(rand, mode, entry, kills // (deaths + 1) if mode.pve else spree, medal_pool)
@@ -441,8 +445,8 @@ def fill_core(
         medals[_VEHICLE_MEDALS[int(rand() * len(_VEHICLE_MEDALS))]] = 1
     if callouts >= 5:
         medals[_SPOTTER] = 1
-    awards = _awards(mode, entry, personal, (callouts, emp, *vehicle_play, suicides, betrayals))
-    vehicle_destroys, driver_assists, hijacks = vehicle_play
+    plays = (callouts, emp, destroys, driver_assists, hijacks, suicides, betrayals)
+    awards = _awards(mode, entry, personal, plays)
     entry.core = {
         "Score": entry.score, "PersonalScore": sum(a[2] for a in awards),
         "RoundsWon": rounds[0], "RoundsLost": rounds[1], "RoundsTied": rounds[2],
@@ -452,19 +456,12 @@ def fill_core(
         "GrenadeKills": grenade, "HeadshotKills": headshots, "MeleeKills": melee,
         "PowerWeaponKills": power, "ShotsFired": fired, "ShotsHit": hits, "Accuracy": 0.0,
         "DamageDealt": damage_dealt, "DamageTaken": damage_taken, "CalloutAssists": callouts,
-        "VehicleDestroys": vehicle_destroys, "DriverAssists": driver_assists,
+        "VehicleDestroys": destroys, "DriverAssists": driver_assists,
         "Hijacks": hijacks, "EmpAssists": emp, "MaxKillingSpree": spree,
         "Medals": medals, "PersonalScores": awards,
         "DeprecatedDamageDealt": 0.0, "DeprecatedDamageTaken": 0.0,
         "Spawns": spawns, "ObjectivesCompleted": objectives, "_played": played_s,
     }  # fmt: skip
-
-
-def _vehicle_play(rand: Rand, played_s: float) -> tuple[int, int, int]:
-    """VehicleDestroys, DriverAssists and Hijacks, in matches with vehicles."""
-    destroys = int(3 * rand() * rand() * (1 + played_s / 60.0 / 10))
-    driver_assists = int(4 * rand() * rand())
-    return destroys, driver_assists, 1 if rand() < 0.15 else 0
 
 
 def _damage(
@@ -654,20 +651,14 @@ def _kda(kills: int, deaths: int, assists: int) -> float:
     return (hundredths if thirds >= 0 else -hundredths) / 100
 
 
-def _accuracy(hits: int, fired: int) -> float:
-    """ShotsHit / ShotsFired as a percentage truncated to 2 decimals; 0 without shots."""
-    if fired <= 0:
-        return 0.0
-    return (hits * 10000 // fired) / 100
-
-
 def _render_core(raw: dict[str, Any]) -> dict[str, Any]:
     """The CoreStats object in the API's key order and types."""
     out = dict(raw)
     del out["_played"]
     out["KDA"] = _kda(raw["Kills"], raw["Deaths"], raw["Assists"])
     out["AverageLifeDuration"] = duration(raw["AverageLifeDuration"])
-    out["Accuracy"] = _accuracy(raw["ShotsHit"], raw["ShotsFired"])
+    hits, fired = raw["ShotsHit"], raw["ShotsFired"]
+    out["Accuracy"] = (hits * 10000 // fired) / 100 if fired > 0 else 0.0  # truncated
     out["Medals"] = [
         {"NameId": medal, "Count": count, "TotalPersonalScoreAwarded": 0}
         for medal, count in raw["Medals"].items()
