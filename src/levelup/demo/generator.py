@@ -217,9 +217,11 @@ def _assign_ranks(people: list[_Participant], key: Callable[[_Participant], Any]
 # ------------------------------------------------------------ two-team PvP
 
 
-def _teamlobby(ctx: _Context, forced_switch: bool) -> tuple[list[_Participant], list[int], int]:
+def _teams(ctx: _Context, forced_switch: bool) -> tuple[list[_Participant], list[int], int]:
     """The players of two teams of `size` (humans owner first, then any bots), the
-    humans' roster positions, and `size`. Custom games are often small, with bots."""
+    humans' roster positions, and `size`. Custom games are often small, with bots. The
+    owner's squad mates (listed right after the owner) join the owner; the others fill
+    the two teams at random."""
     rng, rand = ctx.rng, ctx.rng.random
     if ctx.queue.lifecycle == CUSTOM:
         size = (1, 2, 4, 4)[int(rand() * 4)]
@@ -235,15 +237,6 @@ def _teamlobby(ctx: _Context, forced_switch: bool) -> tuple[list[_Participant], 
     for i in range(2 * size - humans):
         difficulty = 1 + int(rand() * 5)
         people.append(_Participant(f"bid({base + i}.0)", _BOT, _BOT_SKILL[difficulty], difficulty))
-    return people, positions, size
-
-
-def _assign_teams(
-    ctx: _Context, people: list[_Participant], positions: list[int], size: int
-) -> None:
-    """The owner's squad mates (listed right after the owner) join the owner; the others
-    fill the two teams at random."""
-    rand = ctx.rng.random
     owner_team = int(rand() * 2)
     counts = [0, 0]
     for idx, person in enumerate(people):
@@ -255,6 +248,7 @@ def _assign_teams(
         counts[team] += 1
         person.played_s = ctx.playable_s
         person.entries = [Entry(team, 1.0, person.skill)]
+    return people, positions, size
 
 
 def _mishaps(
@@ -378,8 +372,7 @@ def _team_match(
     ctx: _Context, owner_switch: bool, forced_switch: bool
 ) -> tuple[list[_Participant], list[TeamResult]]:
     """Two-team PvP (matchmade or custom): the participants and each team's result."""
-    people, positions, size = _teamlobby(ctx, forced_switch)
-    _assign_teams(ctx, people, positions, size)
+    people, positions, size = _teams(ctx, forced_switch)
     _mishaps(ctx, people, positions, owner_switch, forced_switch)
     entries_by_team: list[list[Entry]] = [[], []]
     for person in people:

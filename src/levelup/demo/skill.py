@@ -52,7 +52,9 @@ def tier_of(csr: int) -> tuple[str, int, int, str, int, int]:
     return TIERS[index], sub, start, TIERS[index], sub + 1, start + _SUB_TIER
 
 
-def csr_object(value: int | None, remaining: int, initial: int) -> dict[str, Any]:
+def csr_object(
+    value: int | None, remaining: int, initial: int = PLACEMENT_MATCHES
+) -> dict[str, Any]:
     """A CSR object as the skill service writes it (-1 and no tier while unknown)."""
     tier, sub, start, next_tier, next_sub, next_start = (
         ("", 0, 0, "", 0, 0) if value is None else tier_of(value)
@@ -77,6 +79,10 @@ class _Rank:
     csr: int
     remaining: int
     best: int | None = None
+
+    def shown(self) -> dict[str, Any]:
+        """The CSR object of the rank now: unknown (-1) until placement is over."""
+        return csr_object(None if self.remaining else self.csr, self.remaining)
 
 
 @dataclass
@@ -274,7 +280,7 @@ class SkillHistory:
     ) -> dict[str, Any]:
         """The CSR before and after one ranked match, and the state it leaves."""
         rank = self._rank(xuid, player, season)
-        pre = csr_object(None if rank.remaining else rank.csr, rank.remaining, PLACEMENT_MATCHES)
+        pre = rank.shown()
         if rank.remaining:
             rank.remaining -= 1
             # Placement matches move the estimate a lot.
@@ -284,12 +290,10 @@ class SkillHistory:
             step = 8 + max(-4.0, min(6.0, gap)) + max(-2.0, min(2.0, surplus_kills / 3))
             rank.csr += round(step) if won else -round(16 - step) if lost else 0
         rank.csr = max(0, min(2400, rank.csr))
-        placed = rank.remaining == 0
-        post = csr_object(rank.csr if placed else None, rank.remaining, PLACEMENT_MATCHES)
-        if placed:
+        if rank.remaining == 0:
             rank.best = max(rank.best or 0, rank.csr)
             player.all_time_best = max(player.all_time_best or 0, rank.csr)
-        return {"PreMatchCsr": pre, "PostMatchCsr": post}
+        return {"PreMatchCsr": pre, "PostMatchCsr": rank.shown()}
 
     def playlist_csr(self, xuids: Iterable[str]) -> dict[str, Any]:
         """The GET /hi/playlist/{id}/csrs body for these players after the newest match."""
@@ -300,18 +304,10 @@ class SkillHistory:
             if player is None:
                 continue
             rank = player.seasons.get(season or "")
-            current = (
-                csr_object(None if rank.remaining else rank.csr, rank.remaining, PLACEMENT_MATCHES)
-                if rank
-                else csr_object(None, PLACEMENT_MATCHES, PLACEMENT_MATCHES)
-            )
-            season_max = csr_object(rank.best if rank else None, 0, PLACEMENT_MATCHES)
-            all_time = csr_object(player.all_time_best, 0, PLACEMENT_MATCHES)
-            values.append(
-                {
-                    "Id": f"xuid({xuid})",
-                    "ResultCode": 0,
-                    "Result": {"Current": current, "SeasonMax": season_max, "AllTimeMax": all_time},
-                }
-            )
+            result = {
+                "Current": rank.shown() if rank else csr_object(None, PLACEMENT_MATCHES),
+                "SeasonMax": csr_object(rank.best if rank else None, 0),
+                "AllTimeMax": csr_object(player.all_time_best, 0),
+            }
+            values.append({"Id": f"xuid({xuid})", "ResultCode": 0, "Result": result})
         return {"Value": values}
