@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import uuid
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
@@ -31,31 +31,25 @@ def uid(name: str) -> str:
 
 @dataclass(frozen=True)
 class Asset:
-    """A discovery asset a match refers to (map, playlist, variant, map-mode pair)."""
+    """A discovery asset a match refers to (map, playlist, variant, map-mode pair); its
+    ids follow from its kind and name."""
 
     kind: int
-    asset_id: str
-    version_id: str
     name: str
     description: str = ""
     tags: tuple[str, ...] = ()
     links: tuple[Asset, ...] = ()  # a map-mode pair's map and variant
+    asset_id: str = field(init=False)
+    version_id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        key = f"{self.kind}:{self.name}"
+        object.__setattr__(self, "asset_id", uid(key))
+        object.__setattr__(self, "version_id", uid(key + ":v1"))
 
     def ref(self) -> dict[str, Any]:
         """The {AssetKind, AssetId, VersionId} object MatchInfo carries."""
         return {"AssetKind": self.kind, "AssetId": self.asset_id, "VersionId": self.version_id}
-
-
-def _asset(
-    kind: int,
-    name: str,
-    description: str = "",
-    tags: tuple[str, ...] = (),
-    links: tuple[Asset, ...] = (),
-) -> Asset:
-    """An asset whose ids are derived from its kind and name."""
-    key = f"{kind}:{name}"
-    return Asset(kind, uid(key), uid(key + ":v1"), name, description, tags, links)
 
 
 _MAP_DESCRIPTIONS = {
@@ -78,7 +72,7 @@ _MAP_DESCRIPTIONS = {
     "Launch Site": "A UNSC launch facility with nowhere to hide.",
     "Sanctuary": "A quiet Forerunner garden, until the infected arrive.",
 }
-_MAPS = {name: _asset(_MAP, name, desc, ("343i",)) for name, desc in _MAP_DESCRIPTIONS.items()}
+_MAPS = {name: Asset(_MAP, name, desc, ("343i",)) for name, desc in _MAP_DESCRIPTIONS.items()}
 
 
 @dataclass(frozen=True)
@@ -118,16 +112,16 @@ def _queue(
     """A queue: matchmade with a playlist, custom games without one."""
     playlist = None
     if playlist_name:
-        playlist = _asset(_PLAYLIST, playlist_name, f"{playlist_name}: matchmade games.", ("343i",))
+        playlist = Asset(_PLAYLIST, playlist_name, f"{playlist_name}: matchmade games.", ("343i",))
     choices = []
     for mode, mode_weight, map_names in modes:
         label = MODES[mode].label
         name = f"{variant_prefix}:{label}" if variant_prefix else label
         tags = ("343i", variant_prefix or "Custom")
-        variant = _asset(_UGC_VARIANT, name, MODES[mode].description, tags)
+        variant = Asset(_UGC_VARIANT, name, MODES[mode].description, tags)
         maps = tuple(_MAPS[m] for m in map_names)
         pairs = tuple(
-            _asset(_MAP_MODE_PAIR, f"{name} on {m.name}", links=(m, variant)) if playlist else None
+            Asset(_MAP_MODE_PAIR, f"{name} on {m.name}", links=(m, variant)) if playlist else None
             for m in maps
         )
         choices.append(ModeChoice(mode, mode_weight, variant, maps, pairs))

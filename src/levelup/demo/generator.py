@@ -79,16 +79,9 @@ from levelup.demo.scoring import (
 from levelup.demo.skill import SkillHistory, summarize
 
 __all__ = [
-    "DEMO_OWNER",
-    "RANKED_PLAYLIST_IDS",
-    "ROSTER_SIZE",
-    "GeneratedPlayer",
-    "RecordedDirSummary",
-    "generate_match",
-    "iter_matches",
-    "roster",
-    "write_recorded_dir",
-]
+    "DEMO_OWNER", "RANKED_PLAYLIST_IDS", "ROSTER_SIZE", "GeneratedPlayer", "RecordedDirSummary",
+    "generate_match", "iter_matches", "roster", "write_recorded_dir",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
