@@ -293,7 +293,7 @@ def score_team_entry(
     """Mode stats and CoreStats of a two-team PvP entry; on the winning side a
     flawless game earns Perfection and a rout Steaktacular."""
     personal = mode.mode_stats(rand, e, played_s)
-    fill_core(rand, e, played_s, mode, vehicles, rounds, 0, mode.medals, personal)
+    _fill_core(rand, e, played_s, mode, personal, rounds, vehicles=vehicles)
     if winning:
         medals = e.core["Medals"]
         if e.kills >= 15 and e.deaths == 0:
@@ -329,7 +329,7 @@ def score_infection_entry(
     personal = [(_CUSTOM_SCORE_ID, custom_count, custom_total)]
     pool = _INFECTED_MEDALS if rand() < 0.5 else _SURVIVOR_MEDALS
     mode = MODES["infection"]
-    fill_core(rand, e, played_s, mode, False, (won, rounds_here - won, 0), 0, pool, personal)
+    _fill_core(rand, e, played_s, mode, personal, (won, rounds_here - won, 0), medal_pool=pool)
     if victim:
         deaths = e.core["Deaths"]
         e.core["Suicides"] = deaths
@@ -369,7 +369,7 @@ def score_firefight_entry(
     ]
     mode = MODES["firefight"]
     rounds = (1, 0, 0) if won else (0, 1, 0)
-    fill_core(rand, e, played_s, mode, False, rounds, objectives, mode.medals, personal)
+    _fill_core(rand, e, played_s, mode, personal, rounds, objectives=objectives)
     e.mode = {"EliminationStats": elimination, "PveStats": pve}
 
 
@@ -407,21 +407,23 @@ def split(total: int, weights: list[float]) -> list[int]:
 # ------------------------------------------------------------------- CoreStats
 
 
-def fill_core(
+def _fill_core(
     rand: Rand,
     entry: Entry,
     played_s: float,
     mode: Mode,
-    vehicles: bool,
-    rounds: tuple[int, int, int],
-    objectives: int,
-    medal_pool: tuple[int, ...],
     personal: list[Award],
+    rounds: tuple[int, int, int],
+    *,
+    vehicles: bool = False,
+    objectives: int = 0,
+    medal_pool: tuple[int, ...] | None = None,
 ) -> None:
     """Derive every CoreStats number of an entry from its kills, deaths and assists.
 
     `personal` holds the mode's personal score awards; kill, assist and penalty
     awards are added here and PersonalScore is their sum, as in the real responses.
+    The medals drawn now and then on top of the usual ones are the mode's by default.
     """
     kills, deaths, assists = entry.kills, entry.deaths, entry.assists
     suicides = 1 if (rand() < 0.04 and deaths) else 0
@@ -440,7 +442,8 @@ def fill_core(
         hijacks = int(rand() < 0.15)
     damage_dealt, damage_taken = _damage(rand, mode.pve, kills, deaths, hits, melee)
     spawns = deaths + 1 if played_s > 0 else 0
-    medals = _medals(rand, mode, entry, kills // (deaths + 1) if mode.pve else spree, medal_pool)
+    pool = mode.medals if medal_pool is None else medal_pool
+    medals = _medals(rand, mode, entry, kills // (deaths + 1) if mode.pve else spree, pool)
     if vehicles and rand() < 0.5:
         medals[_VEHICLE_MEDALS[int(rand() * len(_VEHICLE_MEDALS))]] = 1
     if callouts >= 5:
