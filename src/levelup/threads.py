@@ -33,19 +33,19 @@ def prompt_gil_handoff() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def young_collections_only() -> Iterator[None]:
-    """Pause the cyclic garbage collector's automatic runs for the duration.
+def paused_collector() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the duration; one full collection on exit.
 
     A sync or backfill allocates millions of short-lived containers (parsed
     JSON documents, row tuples), none of them in a cycle: reference counting
     frees them all. The collector, triggered every few hundred allocations,
     would scan them anyway, and its older generations scan every live object
-    (the whole batch being built), again and again: in a long sync that is a
-    third of the parsing thread's time for nothing. The caller runs
-    `collect_young` once per batch instead, which frees any cycle made since
-    (asyncio's futures and exceptions do make some) at the cost of one scan of
-    what was allocated since. A full collection runs on exit; the collector's
-    previous state is restored.
+    (the whole batch being built), again and again, for nothing. Even one
+    young collection per batch costs a scan of the batch being built, while
+    the few cycles a run makes (asyncio's futures and exceptions) hold no
+    measurable memory over a 20,000-match sync (benchmarks/ANALYSIS.md):
+    so none runs until the phase ends. The collector's previous state is
+    restored.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -55,8 +55,3 @@ def young_collections_only() -> Iterator[None]:
         if was_enabled:
             gc.enable()
         gc.collect()
-
-
-def collect_young() -> None:
-    """Collect the objects allocated since the last collection (see `young_collections_only`)."""
-    gc.collect(0)

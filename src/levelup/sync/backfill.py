@@ -58,7 +58,7 @@ from levelup.sync.backfill_options import (
 from levelup.sync.names import fill_personal_score_names
 from levelup.sync.progress import ProgressBar
 from levelup.sync.warnings_counter import WarningCounter
-from levelup.threads import collect_young, prompt_gil_handoff, young_collections_only
+from levelup.threads import paused_collector, prompt_gil_handoff
 
 log = logging.getLogger("levelup.backfill")
 
@@ -641,7 +641,7 @@ class _Run:
             WarningCounter() as warnings,
             ProgressBar(f"backfill {player}", enabled=self.request.progress) as progress,
             prompt_gil_handoff(),
-            young_collections_only(),
+            paused_collector(),
             bulk_writes(self.conn),
             _WriteBehind(lambda changed: _count_changes(report, changed)) as writes,
         ):
@@ -651,7 +651,6 @@ class _Run:
                 # between batches, so a SIGINT/SIGTERM (delivered there, one loop turn
                 # after it arrives) stops it within a batch or so, what was written kept.
                 await asyncio.sleep(0)
-                collect_young()
                 writes.submit(self.writer.write, await self.batch(chunk))
                 await asyncio.sleep(0)
                 progress.advance(len(chunk))

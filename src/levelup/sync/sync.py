@@ -77,7 +77,7 @@ from levelup.sync.neighbours import Copied, Neighbours
 from levelup.sync.progress import ProgressBar
 from levelup.sync.skill import retry_failed_skill, store_csr_snapshots
 from levelup.sync.warnings_counter import WarningCounter
-from levelup.threads import collect_young, prompt_gil_handoff, young_collections_only
+from levelup.threads import paused_collector, prompt_gil_handoff
 
 log = logging.getLogger("levelup.sync")
 
@@ -515,7 +515,6 @@ class _SyncRun:
 
     def on_flush(self, _ids: list[str]) -> None:
         self.record_failures()
-        collect_young()
 
     def handle(self, item: _Fetched) -> None:
         """One fetched match: stored, or failed with its reason."""
@@ -586,7 +585,7 @@ class _SyncRun:
             WarningCounter() as warnings,
             ProgressBar(f"sync {report.player}", enabled=options.progress) as self.progress,
             prompt_gil_handoff(),
-            young_collections_only(),
+            paused_collector(),
             bulk_writes(conn),
             self.writer,  # listed last: the batch in flight ends before the settings are restored
         ):
