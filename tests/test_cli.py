@@ -110,6 +110,7 @@ def test_a_misspelled_option_shows_the_commands_usage_and_a_suggestion(
     result = run_cli(*args, "--data-dir", str(tmp_path))
     assert result.returncode == 2
     assert usage in result.stderr and hint in result.stderr, result.stderr
+    assert "are required" not in result.stderr  # the misspelling is the error, not a gap
     if usage != "usage: levelup [":
         assert "usage: levelup [" not in result.stderr  # not the top-level usage
     else:  # a misspelled command: its options are not called unknown

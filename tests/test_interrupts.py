@@ -270,6 +270,7 @@ def test_a_signal_while_skill_requests_are_in_flight_loses_no_skill_document(
         fake.clear_faults()
         rerun = run_cli(*args, *fast, env=env)
         assert rerun.returncode == 0, rerun.stderr
+        assert last_json(rerun.stdout)["interrupted"] is False
     reference = tmp_path / "ref_data" / "players" / DEMO_OWNER.gamertag / "stats.duckdb"
     for table in ("match_stats", "match_skill", "match_skill_counterfactuals", "match_medals"):
         sql = f"SELECT count(*), count(DISTINCT match_id) FROM {table}"

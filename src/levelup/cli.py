@@ -105,8 +105,11 @@ class _Parser(argparse.ArgumentParser):
         unknown = self.unknown_options()
         # A misspelled command: its options belong to the command meant, not to this parser.
         misspelled_command = message.startswith("argument COMMAND")
-        if unknown and "unrecognized arguments" not in message and not misspelled_command:
-            # e.g. a required option reported missing because it was misspelled
+        if unknown and message.startswith("the following arguments are required"):
+            # A required option reported missing because it was misspelled: the
+            # misspelling is the error (its suggestion follows).
+            message = f"unrecognized arguments: {' '.join(unknown)}"
+        elif unknown and "unrecognized arguments" not in message and not misspelled_command:
             message += f"; unrecognized arguments: {' '.join(unknown)}"
         self.print_usage(sys.stderr)
         hints = "" if misspelled_command else self.suggestions()

@@ -79,7 +79,10 @@ def add_backfill_arguments(parser: argparse.ArgumentParser) -> None:
                 option.force_flag,
                 dest=f"force_{option.name}",
                 action="store_true",
-                help=f"{option.flag} on every match, not only where missing",
+                help=(
+                    f"{option.flag} for every stored match, not only where missing "
+                    f"(implies {option.flag})"
+                ),
             )
 
 

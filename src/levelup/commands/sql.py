@@ -181,10 +181,15 @@ def _fits(columns: list[str], rows: list[list[str]], width: int) -> bool:
 
 
 def _print_expanded(console: Any, columns: list[str], rows: list[list[str]]) -> None:
-    from rich.markup import escape
+    """One block per row: each column's name, then its value wrapped beside it."""
+    from rich.table import Table
 
-    label = max((len(name) for name in columns), default=0)
     for number, cells in enumerate(rows, start=1):
-        console.print(f"[bold]-[ row {number} ]-[/bold]", highlight=False)
+        console.print(f"-[ row {number} ]-", style="bold", highlight=False, markup=False)
+        block = Table.grid(padding=(0, 1))
+        block.add_column(no_wrap=True)
+        block.add_column(no_wrap=True)
+        block.add_column(overflow="fold")
         for name, value in zip(columns, cells, strict=True):
-            console.print(f"{escape(name.ljust(label))} | {escape(value)}", highlight=False)
+            block.add_row(name, "|", value)
+        console.print(block, highlight=False)

@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             print_json({**partial.as_dict(), "interrupted": True})
         raise
     if args.json:
-        print_json(report.as_dict())
+        print_json({**report.as_dict(), "interrupted": False})
     else:
         print_sync_report(report)
     return report.exit_code

@@ -194,8 +194,8 @@ OPTIONS: tuple[BackfillOption, ...] = (
         "match_skill",
         "match_skill, match_team_skill, match_skill_counterfactuals: CSR, MMR and expected "
         "kills/deaths of matchmade matches; fetches the skill document of every stored "
-        "matchmade match that has none (one call each); --force-skill re-extracts every "
-        "stored skill document (no API call)",
+        "matchmade match that has none (one call each); with --force-skill, every stored "
+        "skill document is re-extracted too (no API call for those)",
     ),
     _skill("team_skill", "match_team_skill", "(set by --skill) match_team_skill", listed=False),
     _skill(

@@ -89,7 +89,7 @@ def check_read_only(query: str, conn: duckdb.DuckDBPyConnection | None = None) -
     if kind not in _READ_TYPES:
         raise RefusedStatement(
             f"refused: {kind.name} statements are not allowed; levelup sql only reads "
-            "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
+            "(SELECT, WITH, FROM-first, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
         )
     return statement.query
 
