@@ -555,3 +555,32 @@ def test_a_missing_source_directory_is_a_usage_error_even_when_no_fetch_is_neede
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "nope" in lines[0] and "recorded-responses directory" in lines[0]
+
+
+@needs_fixtures
+def test_a_backfill_extracts_only_the_tables_its_options_write(tmp_path):
+    """A bad medal count in the stored JSON is the medals option's business: a shots
+    backfill neither warns about it nor touches match_medals; a medals backfill does."""
+    _, data, db = _synced(tmp_path)
+    with duckdb.connect(str(db)) as conn:
+        match_id, body = conn.execute(
+            "SELECT match_id, body FROM match_documents WHERE kind = 'stats' LIMIT 1"
+        ).fetchall()[0]
+        doc = orjson.loads(body)
+        medals = doc["Players"][0]["PlayerTeamStats"][0]["Stats"]["CoreStats"]["Medals"]
+        assert medals, "the fixture's first player has medals"
+        medals[0]["Count"] = "many"
+        conn.execute(
+            "UPDATE match_documents SET body = ? WHERE match_id = ? AND kind = 'stats'",
+            [orjson.dumps(doc).decode(), match_id],
+        )
+    before = _q(db, "SELECT count(*) FROM match_medals WHERE count IS NULL")
+    shots = _backfill(data, "--player", "FixturePlayer", "--force-shots", "--json")
+    assert shots.returncode == 0, shots.stderr
+    assert last_json(shots.stdout)["players"][0]["value_warnings"] == 0
+    assert "many" not in shots.stderr
+    assert _q(db, "SELECT count(*) FROM match_medals WHERE count IS NULL") == before
+    medals_run = _backfill(data, "--player", "FixturePlayer", "--force-medals", "--json")
+    assert medals_run.returncode == 0, medals_run.stderr
+    assert last_json(medals_run.stdout)["players"][0]["value_warnings"] >= 1
+    assert _q(db, "SELECT count(*) FROM match_medals WHERE count IS NULL")[0][0] == 1

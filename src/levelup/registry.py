@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from operator import attrgetter
@@ -315,15 +315,21 @@ def detail_tables(kind: str) -> tuple[TableSpec, ...]:
 _STATS_DETAILS = detail_tables(STATS_DOCUMENT)
 
 
-def extract_stats_document(doc: dict[str, Any], owner_xuid: str | None) -> ExtractedMatch:
-    """Every table's rows from one match-stats document, each parsed once.
+def extract_stats_document(
+    doc: dict[str, Any], owner_xuid: str | None, only: Collection[str] | None = None
+) -> ExtractedMatch:
+    """Every table's rows from one match-stats document, each parsed once; with
+    `only`, the detail tables not named there are skipped (a backfill of some
+    options extracts what it writes, nothing more). `match_stats` and
+    `match_participants` are always extracted.
 
     Raises:
         MatchDocumentError: the document has no MatchId, StartTime or Players.
     """
     match = extract_match(doc, owner_xuid)
     for spec in _STATS_DETAILS:
-        match.details[spec.name] = spec.extractor(doc, match.match_id)  # type: ignore[misc]
+        if only is None or spec.name in only:
+            match.details[spec.name] = spec.extractor(doc, match.match_id)  # type: ignore[misc]
     return match
 
 

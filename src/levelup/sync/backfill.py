@@ -779,13 +779,14 @@ def _extract_chunk(
     log_rows: list[tuple[str, str, bool]] = []
     fetched_stats = fetched.get(STATS_DOCUMENT, {})
     fetched_skill = fetched.get(SKILL_DOCUMENT, {})
+    tables = {option.table for option in options}  # the only ones written
     for match_id in chunk:
         body = bodies.pop(match_id, None)  # freed once parsed: raw bodies are large
         skill_body = skill_bodies.pop(match_id, None)
         if body is None and skill_body is None:
             continue
         if body is not None:
-            match = _extract_stats(match_id, body, fetched_stats, owner_xuid, report)
+            match = _extract_stats(match_id, body, fetched_stats, owner_xuid, report, tables)
             if match is None:
                 continue
         else:
@@ -824,10 +825,11 @@ def _extract_stats(
     fetched: dict[str, bytes],
     owner_xuid: str | None,
     report: PlayerBackfillReport,
+    tables: set[str],
 ) -> ExtractedMatch | None:
     try:
         doc = parse_match_json(body)
-        match = extract_stats_document(doc, owner_xuid)
+        match = extract_stats_document(doc, owner_xuid, only=tables)
     except MatchDocumentError as exc:
         where = "fetched" if match_id in fetched else "stored; --refetch downloads it again"
         _fail(report, match_id, f"{exc} ({where})")
