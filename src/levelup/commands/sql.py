@@ -69,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         if catalog.skipped and not catalog.players:
             # Nothing readable: an empty answer would look like "no such rows".
-            reasons = "; ".join(f"{path}: {reason}" for path, reason in catalog.skipped)
-            raise DatabaseBusyError(f"no player database could be read ({reasons})")
+            # Each reason names its database already.
+            reasons = "; ".join(reason for _, reason in catalog.skipped)
+            raise DatabaseBusyError(f"no player database could be read: {reasons}")
         for path, reason in catalog.skipped:
             _warn(f"skipped {path}: {reason}")
         _note_missing(catalog, statement)
