@@ -330,8 +330,14 @@ def test_empty_tables_are_not_yet_backfilled(tmp_path: Path) -> None:
     s = last_json(report(tmp_path, "--json").stdout)
     assert s["tables"]["match_skill"] == "empty"
     assert s["medal_stats"]["note"] == "not yet backfilled: match_medals is empty"
-    assert s["rank"]["note"] == "not yet backfilled: match_skill is empty"
-    assert s["overview"]["csr_note"] == "not yet backfilled: csr_snapshots is empty"
+    assert s["rank"]["note"] == (
+        "not yet backfilled: match_skill is empty (a sync with --no-skill, or from a source "
+        "without the skill service, stores none; `levelup backfill --skill` fetches it)"
+    )
+    assert s["overview"]["csr_note"] == (
+        "not yet backfilled: csr_snapshots is empty (each sync with the skill service stores "
+        "the current rank; a source without it, or --no-skill, stores none)"
+    )
     assert s["medal_stats"]["per_match"] is None  # never 0 medals per match
 
 

@@ -69,8 +69,21 @@ def availability(frames: ReportFrames, table: str) -> str | None:
     if state == MISSING:
         return f"not available: this database has no {table} table (or an older layout of it)"
     if state == EMPTY:
-        return f"not yet backfilled: {table} is empty"
+        return f"not yet backfilled: {table} is empty{_EMPTY_HINTS.get(table, '')}"
     return None
+
+
+# Why a table filled from the skill service can be empty, and what fills it.
+_EMPTY_HINTS = {
+    "match_skill": (
+        " (a sync with --no-skill, or from a source without the skill service, stores none; "
+        "`levelup backfill --skill` fetches it)"
+    ),
+    "csr_snapshots": (
+        " (each sync with the skill service stores the current rank; a source without it, "
+        "or --no-skill, stores none)"
+    ),
+}
 
 
 def coverage_note(known: int, total: int, what: str, table: str) -> str:
