@@ -198,7 +198,9 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="200 matches, 1 run, 60 through the fake"
     )
-    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument(
+        "--out", type=Path, help="default: RESULTS.md, or EXPORT_RESULTS.md with --only warehouse"
+    )
     parser.add_argument("--work", type=Path, help="keep the datasets here (default: a temp dir)")
     parser.add_argument("--sql-players", type=int, default=5, help="players of the SQL scenario")
     parser.add_argument("--sql-matches", type=int, default=5000, help="matches per SQL player")
@@ -212,6 +214,8 @@ def main() -> int:
     if args.quick:
         args.matches, args.runs, args.fake_matches = 200, 1, 60
         args.sql_matches = 40
+    if args.out is None:
+        args.out = HERE / ("EXPORT_RESULTS.md" if args.only == "warehouse" else "RESULTS.md")
     if args.only == "warehouse":
         return warehouse_only(args)
     sample = min(200, args.matches)

@@ -60,7 +60,8 @@ DOCUMENTS_EXTENSION = "jsonl"
 ISO_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 _COPY_OPTIONS: dict[str, str] = {
-    "parquet": "FORMAT parquet, COMPRESSION zstd",
+    # zstd's fastest level: the same size here as its default, in less time.
+    "parquet": "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1",
     "csv": f"FORMAT csv, HEADER true, TIMESTAMPFORMAT {quote_literal(ISO_TIMESTAMP)}",
 }
 
@@ -465,6 +466,9 @@ def export_players(
     report = ExportReport(out_dir=out_dir, format=request.format)
     started = time.perf_counter()
     with _export_lock(out_dir), duckdb.connect(":memory:") as conn:
+        # A file's rows need no particular order (readers sort or group as they ask),
+        # and without one DuckDB writes each file from both cores.
+        conn.execute("SET preserve_insertion_order = false")
         if named:
             check_available(conn, databases)
         staging_root = out_dir / STAGING_DIR
