@@ -235,7 +235,7 @@ class TokenManager:
         self.expires_at: dt.datetime | None = None
         self._renew_at: dt.datetime | None = None
         self._generation = 0
-        self._lock: asyncio.Lock | None = None
+        self._lock = asyncio.Lock()
         self.renewals = 0
         if credentials.mode == "tokens":
             assert credentials.spartan_token is not None
@@ -269,16 +269,11 @@ class TokenManager:
             return True
         return self._clock() < self._renew_at
 
-    def _get_lock(self) -> asyncio.Lock:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        return self._lock
-
     async def ensure_fresh(self) -> None:
         """Sign in on first use; renew a token that expires within `refresh_margin`."""
         if self._fresh():
             return
-        async with self._get_lock():
+        async with self._lock:
             if self._fresh():
                 return
             if self.credentials.mode == "tokens":
@@ -289,7 +284,7 @@ class TokenManager:
 
     async def handle_unauthorized(self, generation: int) -> None:
         """A Halo request sent with token `generation` got 401."""
-        async with self._get_lock():
+        async with self._lock:
             if generation != self._generation:
                 return  # another request renewed it already
             if not self.can_renew:

@@ -16,7 +16,6 @@ the history when a directory records none.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -85,8 +84,7 @@ class Endpoint:
         """The path as a regex with one named group per parameter."""
         parts = _PARAM_RE.split(self.path)  # literal, name, literal, name, ...
         pattern = "".join(
-            f"(?P<{part}>[^/]+)" if odd else re.escape(part)
-            for odd, part in zip(itertools.cycle((False, True)), parts, strict=False)
+            f"(?P<{part}>[^/]+)" if i % 2 else re.escape(part) for i, part in enumerate(parts)
         )
         return re.compile(f"^{pattern}$")
 

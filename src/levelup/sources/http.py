@@ -1,25 +1,13 @@
 """The one HTTP session every Halo Waypoint request goes through, sign-in included.
 
 `WaypointSession` is handed to spnkr in place of an ``aiohttp.ClientSession``
-(spnkr only uses ``.headers``, ``get`` and ``post``). It owns:
-
-- one `aiohttp.ClientSession` (created on first use, inside the event loop);
-- one process-wide `RateLimiter`: request *starts* are spaced ``1/rate`` apart
-  (no bursts) and at most ``concurrency`` requests are in flight. spnkr's own
-  per-service limiter acquires after each response and is built with a rate
-  far above ours, so this is the limiter that counts; with `--requests-per-second
-  auto` its pace moves with the answers (`levelup.sources.pace`);
-- retries: 429 (waits for ``Retry-After`` when sent, else exponential backoff
-  with jitter, and pauses every request start meanwhile), 5xx, timeouts,
-  connection errors and truncated or invalid JSON bodies (every JSON body is
-  read whole and parsed before it is returned), with bounded attempts; a 404 on
-  the stats of a match that ended less than an hour ago is retried on the
-  game's own policy (see `RECENT_404_RETRIES`); a 401 renews the spartan token
-  once and retries once; a 403 or a second 401 stops the run (`AuthError`).
-  Which answer gets which is decided by `classify` alone (a pure function);
-  `WaypointSession.request` only carries the decision out;
-- counters: successes in ``counters.calls[endpoint]``, retries in
-  ``counters.retries[endpoint]``, endpoint names as in `levelup.sources.base`.
+(spnkr only uses ``.headers``, ``get`` and ``post``). It owns one aiohttp session
+(opened on first use, inside the event loop), one process-wide `RateLimiter`
+(spnkr's own per-service limiter is built with a rate far above ours, so this is
+the one that counts), the retries, and the counters (``counters.calls`` and
+``counters.retries`` by endpoint name). Which answer is returned, retried after a
+wait, renewed or fatal is decided by `classify` alone (a pure function);
+`WaypointSession.request` only carries the decision out.
 
 Every give-up raises `FetchError`, `MatchNotFoundError` or `AuthError` whose
 message names the match or the URL path, never a token: headers are never put
@@ -79,11 +67,9 @@ from levelup.sources.endpoints import (
 from levelup.sources.pace import AdaptivePace, PaceSettings
 
 __all__ = [
-    "HALO_HOSTS",
     "HOST_MAP_ENV",
     "RECENT_404_DELAY",
     "RECENT_404_RETRIES",
-    "SIGN_IN_HOSTS",
     "Backoff",
     "BufferedResponse",
     "HttpStatusError",
@@ -247,16 +233,12 @@ class RateLimiter:
     the cadence (up to a tenth of an interval), so the achieved rate is close to
     `rate`; after idle time nothing is saved up, so there is never a burst.
     `pause` holds every start back (a 429 says the whole client is too fast).
-    With `adaptive` settings the pace moves with the answers
-    (`levelup.sources.pace`): the session reports each answer through `answered`
-    and `rate_limited`.
+    With `adaptive` settings the pace moves with the answers (`answered`,
+    `rate_limited`; see `levelup.sources.pace`).
 
-    The real monotonic clock and `asyncio.sleep` by default: pacing is about real
-    time. `clock` and `sleep` can be replaced (tests run it on virtual time), and
-    `granted` keeps the start time scheduled for each of the latest requests, so
-    what the limiter decides can be checked apart from how busy the machine is:
-    consecutive scheduled starts are never less than an interval apart, and a
-    request really starts at most a tenth of an interval after its scheduled time.
+    Tests replace `clock` and `sleep` (virtual time) and read `granted`, the start
+    time scheduled for each of the latest requests: what the limiter decides,
+    apart from how busy the machine is.
     """
 
     def __init__(
@@ -495,8 +477,6 @@ class MaskedHeaders(dict):  # type: ignore[type-arg]
         shown = {k: ("***" if k.lower() in SENSITIVE_HEADERS else v) for k, v in self.items()}
         return f"MaskedHeaders({shown!r})"
 
-    __str__ = __repr__
-
 
 def _auth_error_code(body: bytes) -> str:
     """The OAuth ``error`` / Xbox ``XErr`` code of an error body, if any (never secret)."""
@@ -647,16 +627,12 @@ class WaypointSession:
         """Prepare the session; the aiohttp session is opened on the first request.
 
         Args:
-            requests_per_second: request starts per second, for the whole process.
-            concurrency: requests in flight at once.
             host_map: host -> loopback base URL, for tests (see the module docstring).
-            backoff: retry settings.
-            sleep: the coroutine that waits between retries (tests pass a fast one;
-                pacing itself always uses real time).
-            counters: where successes and retries are counted.
+            sleep: waits between retries (tests pass a fast one; pacing itself
+                always uses real time).
             rng: jitter source.
-            adaptive: find the pace instead (`--requests-per-second auto`, see
-                `levelup.sources.pace`); `requests_per_second` is then ignored.
+            adaptive: find the pace instead (`--requests-per-second auto`);
+                `requests_per_second` is then ignored.
 
         Raises:
             ConfigError: a host map target is not on this machine.

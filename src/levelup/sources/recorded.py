@@ -19,16 +19,13 @@ the fake Waypoint server):
   service; with it, a missing file is a match the service does not know.
 
 Every document endpoint is served from its description in
-`levelup.sources.endpoints` (`RecordedDirectory.document`): the file layout
-above is the `recorded` template of each description.
+`levelup.sources.endpoints` (`RecordedDirectory.document`).
 
-A history built from match files needs to know who played each match, and parsing
-every file on every page request would be far too slow. So each file is read once
-into one line of an index (what a history row needs: StartTime, LifecycleMode,
-MatchInfo, each human's team, outcome, rank and presence), kept in memory for the
-process and in ``.index.json`` beside the files, keyed by file name, mtime and size:
-a later process reads only the files that changed. Reading one match
-(`RecordedDirectory.match_bytes`) never touches the index or any other match file.
+A history built from match files needs who played each match, and parsing every
+file on every page request would be far too slow. So each file is read once into
+one line of an index (what a history row needs), kept in memory and in
+``.index.json`` beside the files, keyed by file name, mtime and size: a later
+process reads only the files that changed. Reading one match never touches it.
 """
 
 from __future__ import annotations
@@ -815,21 +812,14 @@ class RecordedSource:
     async def history_page(
         self, xuid: str, start: int, count: int = MAX_PAGE_SIZE, match_type: str = "all"
     ) -> HistoryPage:
-        """One page of history, newest first; count is capped at 25 like the API.
-
-        Runs in a worker thread because the first call may build the index.
-        """
+        """In a worker thread: the first call may build the index."""
         self.counters.calls["history"] += 1
         return await asyncio.to_thread(
             self.directory.history_entries, xuid, start, count, match_type
         )
 
     async def match_stats_raw(self, match_id: str) -> bytes:
-        """The match's file, unparsed.
-
-        Raises:
-            MatchNotFoundError: no file for this match.
-        """
+        """The match's file, unparsed; a match the history listed as unreadable fails."""
         self.counters.calls["match_stats"] += 1
         reason = self.directory.unreadable_reason(match_id)
         if reason is not None:
@@ -854,19 +844,11 @@ class RecordedSource:
         return self._serve(MEDAL_METADATA)
 
     async def match_skill_raw(self, match_id: str, xuids: Sequence[str]) -> bytes | None:
-        """``skill/<match_id>.json`` cut to the players asked; None without ``skill/``.
-
-        Raises:
-            MatchNotFoundError: the folder exists but has no file for this match.
-        """
+        """``skill/<match_id>.json`` cut to the players asked; None without ``skill/``."""
         return self._serve(MATCH_SKILL, xuids, match_id=match_id)
 
     async def playlist_csr_raw(self, playlist_id: str, xuids: Sequence[str]) -> bytes | None:
-        """``playlist_csr/<playlist_id>.json`` cut to the players asked; None without the folder.
-
-        Raises:
-            MatchNotFoundError: the folder exists but has no file for this playlist.
-        """
+        """``playlist_csr/<playlist_id>.json`` cut to the players asked; None without the folder."""
         return self._serve(PLAYLIST_CSR, xuids, playlist_id=playlist_id)
 
     async def match_count_raw(self, xuid: str) -> bytes | None:

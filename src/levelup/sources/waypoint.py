@@ -7,11 +7,9 @@ with spnkr's models: match stats are returned as the raw bytes (the models
 reject medal ids they do not know), history and profiles are read as plain JSON.
 
 A 404 on the stats of a match that ended less than an hour ago usually means
-"not published yet", so such a match is retried on the game's own 404 policy.
-History pages say when each match ended (``MatchInfo.EndTime``): `history_page`
-remembers the ids of matches that ended within the hour, and
-`match_stats_raw` applies the policy to them (or to any id passed with
-``recent=True`` or registered with `mark_recent`).
+"not published yet": `history_page` remembers the matches that ended within the
+hour (``MatchInfo.EndTime``), and their stats and skill are retried on the game's
+own 404 policy.
 """
 
 from __future__ import annotations
@@ -19,11 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from spnkr import HaloInfiniteClient
-from spnkr.errors import InvalidXuidError
 from spnkr.xuid import unwrap_xuid
 
 from levelup.clock import parse_timestamp
@@ -66,17 +63,24 @@ ASSET_TYPES = ("maps", "playlists", "ugcGameVariants", "mapModePairs")
 _MATCH_ID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,63}$")
 
 
-def _parse_time(value: Any) -> dt.datetime | None:
-    """A history row's time (text, maybe padded) as an aware datetime, or None."""
-    return parse_timestamp(value.strip()) if isinstance(value, str) else None
+def _profile_xuid(value: str) -> str:
+    """The digits of an xuid the profile service takes (16 digits only).
+
+    Raises:
+        ValueError: not such an xuid (spnkr's InvalidXuidError is one).
+    """
+    digits = normalize_xuid(value)
+    unwrap_xuid(digits)
+    return digits
 
 
-def _humans(xuids: Sequence[str]) -> list[str]:
-    """Digits of the valid xuids, in order, without duplicates (bots' ids are dropped)."""
+def _humans(xuids: Sequence[str], *, profile: bool = False) -> list[str]:
+    """Digits of the valid xuids, in order, without duplicates (bots' ids are dropped);
+    with `profile`, only those the profile service takes."""
     found: dict[str, None] = {}
     for value in xuids:
         try:
-            found[normalize_xuid(value)] = None
+            found[_profile_xuid(value) if profile else normalize_xuid(value)] = None
         except ValueError:
             continue
     return list(found)
@@ -160,23 +164,17 @@ class WaypointSource:
         return cls(session, tokens)
 
     def __repr__(self) -> str:
-        return f"<WaypointSource {self.session!r} credentials={self.credentials_mode}>"
+        return f"<WaypointSource {self.session!r} credentials={self.tokens.credentials.mode}>"
 
     def pacing(self) -> dict[str, Any]:
         """The run's pace for reports (fixed, or where `auto` settled)."""
         return self.session.limiter.describe()
 
-    @property
-    def credentials_mode(self) -> str:
-        return self.tokens.credentials.mode
-
     # ------------------------------------------------------------- recent matches
 
-    def mark_recent(self, match_id: str) -> None:
-        """Treat a 404 on this match's stats as "not yet published" (retry it)."""
-        self._recent.add(match_id.lower())
-
     def is_recent(self, match_id: str) -> bool:
+        """Whether a 404 on this match means "not yet published" (a history page said
+        it ended within the hour)."""
         return match_id.lower() in self._recent
 
     def _note_history(self, results: list[Any]) -> None:
@@ -185,9 +183,10 @@ class WaypointSource:
             if not isinstance(row, dict):
                 continue
             info = row.get("MatchInfo") if isinstance(row.get("MatchInfo"), dict) else {}
-            ended = _parse_time(info.get("EndTime"))
+            ended = info.get("EndTime")
+            ended = parse_timestamp(ended.strip()) if isinstance(ended, str) else None
             if ended is not None and ended >= cutoff:
-                self.mark_recent(str(row.get("MatchId", "")))
+                self._recent.add(str(row.get("MatchId", "")).lower())
 
     # ------------------------------------------------------------- MatchSource
 
@@ -197,14 +196,12 @@ class WaypointSource:
         """Look a player up in the profile service, by xuid when given, else by gamertag.
 
         Raises:
-            PlayerNotFoundError: the profile service does not know the player.
             UsageError: neither was given.
         """
         if xuid is not None:
             try:
-                digits = normalize_xuid(xuid)
-                unwrap_xuid(digits)  # the profile service takes 16-digit xuids only
-            except (ValueError, InvalidXuidError):
+                digits = _profile_xuid(xuid)
+            except ValueError:
                 raise PlayerNotFoundError(f"{xuid!r} is not an xuid") from None
             wanted = f"xuid {digits}"
         elif gamertag is not None and gamertag.strip():
@@ -232,11 +229,7 @@ class WaypointSource:
     async def history_page(
         self, xuid: str, start: int, count: int = 25, match_type: str = "all"
     ) -> HistoryPage:
-        """One page of the player's match history, newest first (25 rows at most).
-
-        Raises:
-            FetchError: the service failed after retries, or answered nonsense.
-        """
+        """One page of the player's match history; FetchError when it answers nonsense too."""
         if match_type not in MATCH_TYPES:
             raise UsageError(f"match type {match_type!r}: expected one of {MATCH_TYPES}")
         digits = normalize_xuid(xuid)
@@ -272,16 +265,11 @@ class WaypointSource:
         )
 
     async def match_stats_raw(self, match_id: str, *, recent: bool | None = None) -> bytes:
-        """The body of GET /hi/matches/{match_id}/stats, unparsed (checked to be JSON).
+        """The match's stats, checked to be JSON; AuthError when credentials are refused.
 
         Args:
-            recent: the match ended less than an hour ago (a 404 is then retried 14
-                times, 2 s apart); default: whether a history page said so.
-
-        Raises:
-            MatchNotFoundError: 404 ("missing"), after the retries for a recent match.
-            FetchError: the service failed after retries.
-            AuthError: credentials refused or expired beyond renewal.
+            recent: the match ended less than an hour ago (a 404 is then retried on
+                the game's policy); default: whether a history page said so.
         """
         if not _MATCH_ID_RE.match(match_id):
             raise MatchNotFoundError(f"match {match_id!r}: not a match id")
@@ -296,17 +284,8 @@ class WaypointSource:
 
         Bots and malformed ids are left out, as are xuids the service does not know.
         """
-        wanted: list[str] = []
-        seen: set[str] = set()
-        for value in xuids:
-            try:
-                digits = normalize_xuid(value)
-                unwrap_xuid(digits)  # the profile service takes 16-digit xuids only
-            except (ValueError, InvalidXuidError):
-                continue
-            if digits not in seen:
-                seen.add(digits)
-                wanted.append(digits)
+        wanted = _humans(xuids, profile=True)
+        seen = set(wanted)
         found: dict[str, str] = {}
         for first in range(0, len(wanted), PROFILE_BATCH_LIMIT):
             batch = wanted[first : first + PROFILE_BATCH_LIMIT]
@@ -353,68 +332,42 @@ class WaypointSource:
 
     async def medal_metadata_raw(self) -> bytes | None:
         """GET gamecms-hacs /hi/Waypoint/file/medals/metadata.json, unparsed; None on 404."""
-        try:
-            with request_context(label="medal metadata"):
-                response = await self.client.gamecms_hacs.get_medal_metadata()
-        except NotFoundError:
-            return None
-        return await response.read()
+        return await self._body("medal metadata", self.client.gamecms_hacs.get_medal_metadata())
 
     async def match_skill_raw(
         self, match_id: str, xuids: Sequence[str], *, recent: bool | None = None
     ) -> bytes | None:
-        """GET skill /hi/matches/{match_id}/skill for these humans, unparsed.
-
-        Bots' ids are never sent (the service rejects them); a 404 of a match
-        that just ended is retried like its stats.
-
-        Raises:
-            MatchNotFoundError: 404, the service has no skill result for the match.
-            FetchError: the service failed after retries.
-        """
+        """Bots' ids are never sent (the service rejects them); a 404 of a match
+        that just ended is retried like its stats."""
         if not _MATCH_ID_RE.match(match_id):
             raise MatchNotFoundError(f"match {match_id!r}: not a match id")
         humans = _humans(xuids)
         if not humans:
             raise MatchNotFoundError(f"skill of match {match_id}: no human player to ask for")
+        label = f"skill of match {match_id}"
         is_recent = self.is_recent(match_id) if recent is None else recent
-        try:
-            with request_context(label=f"skill of match {match_id}", recent=is_recent):
-                response = await self.client.skill.get_match_skill(match_id, humans)
-        except NotFoundError:
-            raise MatchNotFoundError(
-                f"skill of match {match_id}: not found (HTTP 404 from the skill service)"
-            ) from None
-        return await response.read()
+        request = self.client.skill.get_match_skill(match_id, humans)
+        body = await self._body(label, request, recent=is_recent)
+        if body is None:
+            raise MatchNotFoundError(f"{label}: not found (HTTP 404 from the skill service)")
+        return body
 
     async def playlist_csr_raw(self, playlist_id: str, xuids: Sequence[str]) -> bytes | None:
-        """GET skill /hi/playlist/{playlist_id}/csrs for these players, unparsed.
-
-        Raises:
-            MatchNotFoundError: 404, the service does not know the playlist.
-            FetchError: the service failed after retries.
-        """
+        """Bots' ids are never sent; a 404 is MatchNotFoundError."""
+        label = f"CSR of playlist {playlist_id}"
         humans = _humans(xuids)
         if not humans:
-            raise MatchNotFoundError(f"CSR of playlist {playlist_id}: no player to ask for")
-        try:
-            with request_context(label=f"CSR of playlist {playlist_id}"):
-                response = await self.client.skill.get_playlist_csr(playlist_id, humans)
-        except NotFoundError:
-            raise MatchNotFoundError(
-                f"CSR of playlist {playlist_id}: not found (HTTP 404 from the skill service)"
-            ) from None
-        return await response.read()
+            raise MatchNotFoundError(f"{label}: no player to ask for")
+        body = await self._body(label, self.client.skill.get_playlist_csr(playlist_id, humans))
+        if body is None:
+            raise MatchNotFoundError(f"{label}: not found (HTTP 404 from the skill service)")
+        return body
 
     async def match_count_raw(self, xuid: str) -> bytes | None:
         """GET halostats /hi/players/xuid(X)/matches/count, unparsed; None on 404."""
         digits = normalize_xuid(xuid)
-        try:
-            with request_context(label=f"match count of xuid {digits}"):
-                response = await self.client.stats.get_match_count(f"xuid({digits})")
-        except NotFoundError:
-            return None
-        return await response.read()
+        request = self.client.stats.get_match_count(f"xuid({digits})")
+        return await self._body(f"match count of xuid {digits}", request)
 
     async def service_record_raw(self, xuid: str, match_type: str) -> bytes | None:
         """GET halostats /hi/players/xuid(X)/{match_type}/servicerecord, unparsed;
@@ -426,19 +379,25 @@ class WaypointSource:
         if match_type not in SERVICE_RECORD_TYPES:
             raise ValueError(f"match type {match_type!r}: expected one of {SERVICE_RECORD_TYPES}")
         digits = normalize_xuid(xuid)
-        try:
-            with request_context(label=f"{match_type} service record of xuid {digits}"):
-                response = await self.client.stats.get_service_record(
-                    f"xuid({digits})",
-                    match_type,  # type: ignore[arg-type]
-                )
-        except NotFoundError:
-            return None
-        return await response.read()
+        request = self.client.stats.get_service_record(
+            f"xuid({digits})",
+            match_type,  # type: ignore[arg-type]
+        )
+        return await self._body(f"{match_type} service record of xuid {digits}", request)
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
         await self.session.close()
+
+    @staticmethod
+    async def _body(label: str, request: Awaitable[Any], *, recent: bool = False) -> bytes | None:
+        """The unparsed body of one spnkr request, named `label` in messages; None on 404."""
+        try:
+            with request_context(label=label, recent=recent):
+                response = await request
+        except NotFoundError:
+            return None
+        return await response.read()
 
     @staticmethod
     async def _json(response: Any, label: str) -> dict[str, Any]:
