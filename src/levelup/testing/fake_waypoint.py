@@ -104,8 +104,6 @@ class Fault:
             so tests stay fast; written as an integer when whole).
         delay: seconds to wait for "slow".
         match_ids: only requests whose path has one of these ids as a segment.
-        host: only requests to this host (None: any).
-        method: only this HTTP method (None: any).
 
     Faults are consumed in order: a request gets the first fault that matches it
     and still has uses left; one fault at most per request.
@@ -118,8 +116,6 @@ class Fault:
     retry_after: float | None = None
     delay: float = 0.0
     match_ids: Collection[str] | None = None
-    host: str | None = None
-    method: str | None = None
     applied: int = field(default=0, init=False)
     _regex: re.Pattern[str] = field(init=False, repr=False)
     _used_by_path: dict[str, int] = field(default_factory=dict, init=False, repr=False)
@@ -138,18 +134,10 @@ class Fault:
         """Whether `times` is counted per distinct path (see `per_path`)."""
         return self.per_path if self.per_path is not None else self.kind == "404_then_ok"
 
-    def _matches(self, method: str, host: str, path: str) -> bool:
-        if self.host is not None and self.host != host:
-            return False
-        if self.method is not None and self.method.upper() != method:
-            return False
+    def _matches(self, path: str) -> bool:
         if not self._regex.search(path):
             return False
-        if self.match_ids is not None:
-            segments = set(path.split("/"))
-            if not segments & set(self.match_ids):
-                return False
-        return True
+        return self.match_ids is None or not set(self.match_ids).isdisjoint(path.split("/"))
 
     def reply(self) -> web.Response:
         """The answer that replaces the normal one ("slow" and "truncated" have none)."""
@@ -279,10 +267,8 @@ class FakeWaypoint:
         self,
         directory: str | os.PathLike[str] | RecordedDirectory,
         *,
-        host: str = "127.0.0.1",
         port: int = 0,
         spartan_lifetime: dt.timedelta = dt.timedelta(hours=4),
-        signed_in: PlayerIdentity | None = None,
         strict_refresh_tokens: bool = False,
         rate_limit: float | None = None,
         rate_burst: float | None = None,
@@ -291,13 +277,10 @@ class FakeWaypoint:
 
         Args:
             directory: the recorded directory to serve.
-            host: interface to bind; keep the loopback default.
-            port: 0 picks a free port.
+            port: 0 picks a free port (on 127.0.0.1).
             spartan_lifetime: lifetime of issued spartan tokens (ExpiresUtc = now +
                 this); a negative value issues already-expired tokens. Can be
                 changed later through the attribute of the same name.
-            signed_in: the player the sign-in chain authenticates; defaults to the
-                first players.json entry with a gamertag.
             strict_refresh_tokens: when True, an OAuth refresh token is accepted
                 only if the fake issued it (or `accept_refresh_token` registered
                 it) and it has not been used yet, so a client that does not save
@@ -315,9 +298,8 @@ class FakeWaypoint:
         )
         self.spartan_lifetime = spartan_lifetime
         self.strict_refresh_tokens = strict_refresh_tokens
-        self._bind_host = host
         self._port = port
-        self._signed_in = signed_in
+        self._signed_in: PlayerIdentity | None = None  # the first named player, once asked
         self._lock = threading.Lock()
         self._records: list[RequestRecord] = []
         self._faults: list[Fault] = []
@@ -350,7 +332,7 @@ class FakeWaypoint:
         # A short shutdown timeout: "slow" faults must not hold up stop().
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
-        site = web.TCPSite(runner, self._bind_host, self._port)
+        site = web.TCPSite(runner, "127.0.0.1", self._port)
         await site.start()
         self._runner = runner
         self.port = int(runner.addresses[0][1])
@@ -434,7 +416,7 @@ class FakeWaypoint:
         """``http://127.0.0.1:PORT`` (only once started)."""
         if self.port is None:
             raise RuntimeError("FakeWaypoint is not started")
-        return f"http://{self._bind_host}:{self.port}"
+        return f"http://127.0.0.1:{self.port}"
 
     def host_map(self) -> dict[str, str]:
         """``{host: "http://127.0.0.1:PORT/host"}`` for every host the fake serves."""
@@ -543,10 +525,10 @@ class FakeWaypoint:
             for method, host, path, handler in sign_in
         )
 
-    def _take_fault(self, method: str, host: str, path: str) -> Fault | None:
+    def _take_fault(self, path: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault._matches(method, host, path) and fault._take(path):
+                if fault._matches(path) and fault._take(path):
                     return fault
         return None
 
@@ -566,11 +548,6 @@ class FakeWaypoint:
         record.status = reply.status
         record.end = time.monotonic()
         return reply
-
-    def set_rate_limit(self, rate: float | None, burst: float | None = None) -> None:
-        """Install (or remove, with None) the hidden rate limit of the Halo hosts."""
-        with self._lock:
-            self.bucket = TokenBucket(rate, burst) if rate else None
 
     def _rate_limited(self, record: RequestRecord) -> web.Response | None:
         if record.host not in HALO_HOSTS:
@@ -592,7 +569,7 @@ class FakeWaypoint:
         if limited is not None:
             return limited
         method, host, path = record.method, record.host, record.path
-        fault = self._take_fault(method, host, path)
+        fault = self._take_fault(path)
         if fault is not None:
             record.fault = fault.kind
             if fault.kind == "slow":
@@ -632,11 +609,6 @@ class FakeWaypoint:
             return _error(401, "expired spartan token", "ExpiredToken")
         return None
 
-    async def _in_thread(self, func: Callable[..., Any], *args: Any) -> Any:
-        # History may build the match index (seconds on a big directory): keep
-        # the event loop answering other requests meanwhile.
-        return await asyncio.get_running_loop().run_in_executor(None, func, *args)
-
     # ------------------------------------------------------------ halo endpoints
 
     def _player_xuid(self, player: str) -> str:
@@ -650,39 +622,37 @@ class FakeWaypoint:
                 return player
             raise
 
+    async def _player_answer(
+        self, request: web.Request, answer: Callable[[str], Any]
+    ) -> web.Response:
+        """`answer(xuid)` for the path's player, in a worker thread: it may build the
+        match index (seconds on a big directory), and the loop keeps answering."""
+        try:
+            xuid = await asyncio.to_thread(self._player_xuid, request.match_info["player"])
+            return _json_reply(await asyncio.to_thread(answer, xuid))
+        except PlayerNotFoundError as exc:
+            return _error(404, str(exc))
+        except (UsageError, ValueError) as exc:
+            return _error(400, str(exc))
+
     async def _history(self, request: web.Request) -> web.Response:
-        query, player = request.query, request.match_info["player"]
+        query = request.query
         try:
             start = int(query.get("start", "0"))
             count = min(int(query.get("count", str(MAX_PAGE_SIZE))), MAX_PAGE_SIZE)
         except ValueError:
             return _error(400, "start and count must be integers")
         match_type = query.get("type", "all")
-        try:
-            xuid = await self._in_thread(self._player_xuid, player)
-            body = await self._in_thread(
-                self.directory.history_page, xuid, start, count, match_type
-            )
-        except PlayerNotFoundError as exc:
-            return _error(404, str(exc))
-        except (UsageError, ValueError) as exc:
-            return _error(400, str(exc))
-        return _json_reply(body)
+        return await self._player_answer(
+            request, lambda xuid: self.directory.history_page(xuid, start, count, match_type)
+        )
 
     async def _count(self, request: web.Request) -> web.Response:
         """The recorded count when the directory records counts (`MATCH_COUNT`), else
         one computed from its history: the real service always has a count."""
         if self.directory.has_service(MATCH_COUNT):
             return await self._document_handler(MATCH_COUNT)(request)
-        player = request.match_info["player"]
-        try:
-            xuid = await self._in_thread(self._player_xuid, player)
-            body = await self._in_thread(self.directory.match_counts, xuid)
-        except PlayerNotFoundError as exc:
-            return _error(404, str(exc))
-        except ValueError as exc:
-            return _error(400, str(exc))
-        return _json_reply(body)
+        return await self._player_answer(request, self.directory.match_counts)
 
     async def _users(self, request: web.Request) -> web.Response:
         raw: list[str] = []
