@@ -411,3 +411,37 @@ def test_every_row_a_sync_writes_names_its_run(tmp_path: Path) -> None:
             _q(db, f"SELECT sync_run_id, count(DISTINCT match_id) FROM {table} GROUP BY 1")
         )
         assert per_run == {runs[0]: 5, runs[1]: 7}, table
+
+
+def test_a_forced_detail_backfill_counts_changed_and_gone_rows_and_keeps_their_run(
+    tmp_path: Path,
+) -> None:
+    """A forced backfill replaces the selected matches' detail rows: a tampered value is
+    one changed row, a row the JSON does not yield is one deleted row, every other row
+    is as it was, its `sync_run_id` (the run that wrote it) included."""
+    from levelup.demo.generator import DEMO_OWNER, write_recorded_dir
+
+    recorded = tmp_path / "recorded"
+    write_recorded_dir(recorded, 30, seed=11)
+    data = tmp_path / "data"
+    sync = run_cli("sync", "--player", DEMO_OWNER.gamertag, "--source", str(recorded),
+                   "--data-dir", str(data))  # fmt: skip
+    assert sync.returncode == 0, sync.stderr
+    db = next(data.glob("players/*/stats.duckdb"))
+    every = "SELECT * FROM match_medals ORDER BY ALL"
+    synced = _q(db, every)
+    match_id, xuid, medal_id = synced[0][:3]
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("UPDATE match_medals SET count = count + 7 WHERE match_id = ? AND xuid = ? "
+                     "AND medal_id = ?", [match_id, xuid, medal_id])  # fmt: skip
+        conn.execute("INSERT INTO match_medals SELECT match_id, xuid, 4294967295, 1, 0, "
+                     "sync_run_id FROM match_medals LIMIT 1")  # fmt: skip
+    result = run_cli("backfill", "--player", DEMO_OWNER.gamertag, "--data-dir", str(data),
+                     "--force-medals", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert last_json(result.stdout)["medals_updated"] == 2
+    assert _q(db, every) == synced
+    again = run_cli("backfill", "--player", DEMO_OWNER.gamertag, "--data-dir", str(data),
+                    "--force-medals", "--json")  # fmt: skip
+    assert last_json(again.stdout)["medals_updated"] == 0
+    assert _q(db, every) == synced

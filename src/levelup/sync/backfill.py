@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +37,7 @@ from levelup.extract.match import (
 )
 from levelup.registry import (
     DOCUMENTS_TABLE,
+    RUN_COLUMN,
     SKILL_DOCUMENT,
     STATS_DOCUMENT,
     extract_document,
@@ -377,6 +378,93 @@ def _delete_gone_sql(option: BackfillOption) -> str | None:
     )
 
 
+def _replaces_whole_rows(option: BackfillOption, present: dict[str, str]) -> bool:
+    """A detail table whose every column the option writes, and which has no column
+    beyond its declaration: its selected matches' rows can be replaced as a whole."""
+    spec = option.spec
+    return (
+        spec.write == "replace"
+        and option.columns is None
+        and not spec.timestamps
+        and not spec.joins
+        and set(present) <= set(spec.stored_columns)
+    )
+
+
+@dataclass(frozen=True)
+class _ReplaceStatements:
+    """A detail table's rows of the selected matches, brought in line with the batch.
+
+    Inserting the missing rows, updating the changed ones and deleting the gone ones
+    each joined the batch with the whole table (a scan per statement per batch, so a
+    backfill grew with the square of the history). Instead the selected matches'
+    rows are read in one scan and compared with the batch's rows (both small): the
+    changed and gone rows are deleted by row id, the changed and new ones inserted,
+    each keeping the `sync_run_id` of the row it replaces, and nothing is written when
+    nothing differs. The counter is the same: rows inserted, changed or deleted.
+    """
+
+    read: str
+    count: str
+    delete: str
+    insert: str
+
+    @classmethod
+    def of(cls, option: BackfillOption, present: dict[str, str]) -> _ReplaceStatements:
+        spec = option.spec
+        columns = list(spec.columns)
+        key = " AND ".join(f'o."{k}" = f."{k}"' for k in spec.key)
+        differs = (
+            " OR ".join(
+                f'o."{c}" IS DISTINCT FROM {_cast(c, present[c])}' for c in option.written_columns
+            )
+            or "false"
+        )
+        rows = (
+            f"(SELECT * FROM {_frame(option.table)} AS f WHERE {_selected(option, 'f')}) AS f "
+            f"FULL JOIN b_old AS o ON {key}"
+        )
+        run = RUN_COLUMN in present
+        kept = ", ".join(_quoted([*spec.key, *option.written_columns]))
+        cols_sql = ", ".join(_quoted(columns)) + (f', "{RUN_COLUMN}"' if run else "")
+        select = ", ".join(spec.select_sql.get(c, f'f."{c}"') for c in columns)
+        return cls(
+            read=(
+                f"SELECT rowid AS rid, {kept}{f', {RUN_COLUMN}' if run else ''} "
+                f'FROM "{option.table}" AS t WHERE {_selected(option, "t")}'
+            ),
+            count=(
+                f"SELECT count(*) FROM {rows} WHERE o.rid IS NULL OR f.match_id IS NULL "
+                f"OR ({differs})"
+            ),
+            delete=(
+                f'DELETE FROM "{option.table}" WHERE rowid IN (SELECT o.rid FROM {rows} '
+                f"WHERE o.rid IS NOT NULL AND (f.match_id IS NULL OR ({differs})))"
+            ),
+            insert=(
+                f'INSERT INTO "{option.table}" ({cols_sql}) '
+                f"SELECT {select}{f', o.{RUN_COLUMN}' if run else ''} FROM {rows} {spec.joins} "
+                f"WHERE f.match_id IS NOT NULL AND (o.rid IS NULL OR ({differs}))"
+            ),
+        )
+
+    def run(self, conn: duckdb.DuckDBPyConnection) -> int:
+        """Bring the rows in line; the number of rows inserted, changed or deleted."""
+        conn.register("b_old", conn.sql(self.read).to_arrow_table())
+        try:
+            changed = _rowcount(conn.execute(self.count))
+            if changed:
+                conn.execute(self.delete)
+                conn.execute(self.insert)
+        finally:
+            conn.unregister("b_old")
+        return changed
+
+
+def _quoted(columns: Iterable[str]) -> list[str]:
+    return [f'"{c}"' for c in columns]
+
+
 def _had_value(option: BackfillOption, match: ExtractedMatch) -> bool:
     rows = match.rows(option.table)
     if not rows:
@@ -434,6 +522,12 @@ class _BatchWriter:
                 if sql is not None
             ]
             for o in options
+            if not _replaces_whole_rows(o, types[o.table])
+        }
+        self._replace = {
+            o.name: _ReplaceStatements.of(o, types[o.table])
+            for o in options
+            if _replaces_whole_rows(o, types[o.table])
         }
 
     def frames(
@@ -476,6 +570,10 @@ class _BatchWriter:
         changed: dict[str, int] = {}
         with batch_transaction(conn, frames):
             for option in self._options:
+                replace = self._replace.get(option.name)
+                if replace is not None:
+                    changed[option.counter] = replace.run(conn)
+                    continue
                 changed[option.counter] = sum(
                     _rowcount(conn.execute(sql)) for sql in self._statements[option.name]
                 )
