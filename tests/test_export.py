@@ -425,6 +425,7 @@ def test_busy_database_is_skipped_with_all_and_fatal_when_named(data_dir: Path, 
         result = export(own, out, "--all", "--json")
         assert result.returncode == 1
         assert str(busy) in result.stderr and "in use by another LevelUp process" in result.stderr
+        assert result.stderr.count(str(busy)) == 1  # the reason names it; not twice
         report = last_json(result.stdout)
         status = {p["database"]: p["status"] for p in report["players"]}
         assert status[str(busy)] == "failed"

@@ -258,7 +258,8 @@ def test_busy_database_is_skipped_with_a_warning_or_exit_2_when_named(data_dir, 
         result = sql(own, "SELECT player_gamertag, count(*) FROM match_stats GROUP BY ALL "
                      "ORDER BY ALL", "--format", "csv")  # fmt: skip
         assert result.returncode == 1
-        assert f"skipped {busy}" in result.stderr and "in use by another LevelUp" in result.stderr
+        assert f"skipped: the database {busy} is in use by another LevelUp" in result.stderr
+        assert result.stderr.count(str(busy)) == 1  # the reason names it; not twice
         rows = list(csv.reader(io.StringIO(result.stdout)))[1:]
         assert rows == [[ALPHA.gamertag, str(ALPHA.matches)], [OLD.gamertag, str(OLD.matches)]]
         named = sql(own, "SELECT count(*) FROM match_stats", "--player", BRAVO.gamertag)

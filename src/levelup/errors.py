@@ -44,6 +44,12 @@ class Interrupted(LevelUpError):
         self.exit_code = 128 + signal_number
 
 
+def about(where: object, reason: str) -> str:
+    """`where: reason`, or the reason alone when it names `where` already (a busy
+    database's message names its file), so a warning never says the path twice."""
+    return reason if str(where) in reason else f"{where}: {reason}"
+
+
 def first_user_error(error: BaseException) -> LevelUpError | None:
     """The error a user should see in a task group's failure, or None.
 

@@ -20,7 +20,7 @@ import uuid
 from typing import Any
 
 from levelup.commands.common import add_command, add_data_dir, add_players, print_json
-from levelup.errors import DatabaseBusyError
+from levelup.errors import DatabaseBusyError, about
 from levelup.store.database import resolve_data_dir
 from levelup.sync.players import select_databases
 from levelup.warehouse.sql import (
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             reasons = "; ".join(reason for _, reason in catalog.skipped)
             raise DatabaseBusyError(f"no player database could be read: {reasons}")
         for path, reason in catalog.skipped:
-            _warn(f"skipped {path}: {reason}")
+            _warn(f"skipped: {about(path, reason)}")
         _note_missing(catalog, statement)
         result = run_query(catalog, statement)
     finally:

@@ -36,7 +36,7 @@ import duckdb
 import orjson
 
 from levelup import __version__
-from levelup.errors import ConfigError, DatabaseBusyError, LevelUpError, UsageError
+from levelup.errors import ConfigError, DatabaseBusyError, LevelUpError, UsageError, about
 from levelup.store.database import PlayerDatabase
 from levelup.warehouse.reading import (
     MATCHES_TABLE,
@@ -484,7 +484,7 @@ def export_players(
                 report.players.append(result)
                 if result.error:
                     if warn is not None:
-                        warn(f"{database.label} ({database.path}): {result.error}")
+                        warn(f"{database.label}: {about(database.path, result.error)}")
                     continue
                 key = str(result.xuid)
                 players[key] = _player_entry(players.get(key), result, request)
