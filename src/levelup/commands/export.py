@@ -26,7 +26,13 @@ from levelup.commands.common import (
 from levelup.store.database import resolve_data_dir
 from levelup.sync.players import select_databases
 from levelup.sync.progress import ProgressBar
-from levelup.warehouse.export import FORMATS, ExportReport, ExportRequest, export_players
+from levelup.warehouse.export import (
+    FORMATS,
+    ExportReport,
+    ExportRequest,
+    PlayerResult,
+    export_players,
+)
 
 
 def _date(text: str) -> dt.date:
@@ -106,7 +112,7 @@ def _report_missing(report: ExportReport) -> None:
     by_missing: dict[tuple[str, ...], list[str]] = {}
     for player in report.players:
         if player.missing_tables:
-            label = player.gamertag or str(player.database)
+            label = _label(player)
             by_missing.setdefault(tuple(player.missing_tables), []).append(label)
     for missing, players in by_missing.items():
         more = f" and {len(players) - 5} more" if len(players) > 5 else ""
@@ -115,6 +121,12 @@ def _report_missing(report: ExportReport) -> None:
             f"{shown}: not in {'this database' if len(players) == 1 else 'these databases'} "
             f"(older layout), not exported: {', '.join(missing)}"
         )
+
+
+def _label(player: PlayerResult) -> str:
+    """The player's gamertag, else their folder's name (a busy database's owner
+    cannot be read): the path is in the warning already."""
+    return player.gamertag or Path(player.database).parent.name
 
 
 def _print_summary(report: ExportReport) -> None:
@@ -126,7 +138,7 @@ def _print_summary(report: ExportReport) -> None:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for player in report.players:
         table.add_row(
-            player.gamertag or str(player.database),
+            _label(player),
             player.xuid or "",
             str(player.matches),
             str(sum(t.rows for t in player.tables)),
