@@ -496,6 +496,10 @@ def test_dry_run_prints_counts_and_the_first_few_ids(tmp_path):
     assert shown == GENERATED_IDS[:DRY_RUN_SHOWN]  # the newest few, in order
     assert text.stdout.count(f"would process {len(GENERATED)} match(es)") == 2
     assert f"and {len(GENERATED) - DRY_RUN_SHOWN} more (--json lists them all)" in text.stdout
+    assert "selected for shots" in text.stdout
+    # Nothing is read, fetched or written: no counters that could only say 0.
+    for counter in ("read from the database", "fetched from the source", "shots_updated"):
+        assert counter not in text.stdout
     full = last_json(_backfill(data, *args, "--json").stdout)["would_process"]
     assert full == {"shots": GENERATED_IDS, "participants_shots": GENERATED_IDS}
 

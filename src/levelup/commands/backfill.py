@@ -298,19 +298,20 @@ def _print(reports: list[PlayerBackfillReport], totals: dict, request: BackfillR
         rows: list[tuple[str, object]] = [
             (f"selected for {name}", count) for name, count in report.selected.items()
         ]
-        rows += [
-            ("read from the database", report.read_from_store),
-            ("fetched from the source", report.fetched_from_source),
-            *((name, count) for name, count in report.counters.items()),
-            ("failed", len(report.failures)),
-            *(
-                [("skill service", "absent from the source: no skill document fetched")]
-                if report.skill_service_absent
-                else []
-            ),
-            ("value warnings (stored as NULL)", report.value_warnings),
-            ("elapsed", f"{report.elapsed_seconds:.2f} s"),
-        ]
+        if not request.dry_run:  # a dry run reads, fetches and writes nothing: no counts
+            rows += [
+                ("read from the database", report.read_from_store),
+                ("fetched from the source", report.fetched_from_source),
+                *((name, count) for name, count in report.counters.items()),
+                ("failed", len(report.failures)),
+                *(
+                    [("skill service", "absent from the source: no skill document fetched")]
+                    if report.skill_service_absent
+                    else []
+                ),
+                ("value warnings (stored as NULL)", report.value_warnings),
+            ]
+        rows.append(("elapsed", f"{report.elapsed_seconds:.2f} s"))
         console.print(key_value_table(f"{title}: {report.player}", rows))
     if request.dry_run:
         for name, ids in totals.get("would_process", {}).items():
