@@ -102,6 +102,9 @@ def test_verbose_is_accepted_after_the_command(demo_data: Path) -> None:
         (["backfill", "--all", "--shtos"], "usage: levelup backfill", "did you mean --shots?"),
         (["sync", "--player", GT, "--fulll"], "usage: levelup sync", "did you mean --full?"),
         (["reprot", "--player", GT], "usage: levelup [", "did you mean 'report'?"),
+        # A prefix is not an abbreviation: a later option could change what it means.
+        (["report", "--play", GT], "usage: levelup report", "--play: did you mean --player?"),
+        (["sync", "--player", GT, "--max", "3"], "usage: levelup sync", "--max: did you mean"),
     ],
 )
 def test_a_misspelled_option_shows_the_commands_usage_and_a_suggestion(

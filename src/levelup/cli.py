@@ -51,6 +51,9 @@ class _Parser(argparse.ArgumentParser):
     """
 
     def __init__(self, *args: Any, strict: bool = False, **kwargs: Any) -> None:
+        # No prefixes: `--play` is not `--player`, so an option added later never
+        # changes what an existing script's abbreviation means.
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
         self._strict = strict
         self._seen: list[str] = []
@@ -86,7 +89,7 @@ class _Parser(argparse.ArgumentParser):
             if not token.startswith("-") or token == "-" or _is_number(token):
                 continue
             name = token.split("=", 1)[0]
-            if name in known or (name.startswith("--") and any(k.startswith(name) for k in known)):
+            if name in known:
                 continue
             unknown.append(name)
         return unknown
