@@ -256,6 +256,7 @@ class TokenManager:
 
     @property
     def generation(self) -> int:
+        """Bumped at every renewal; tells a stale 401 from a fresh one."""
         return self._generation
 
     @property
@@ -283,7 +284,8 @@ class TokenManager:
                 await self._renew("signing in" if first else "the spartan token expires soon")
 
     async def handle_unauthorized(self, generation: int) -> None:
-        """A Halo request sent with token `generation` got 401."""
+        """A Halo request sent with token `generation` got 401: renew it (once per
+        generation), or raise `AuthError` when it cannot be renewed."""
         async with self._lock:
             if generation != self._generation:
                 return  # another request renewed it already

@@ -109,13 +109,8 @@ class SourceCounters:
 
 @runtime_checkable
 class MatchSource(Protocol):
-    """Where match history and match stats come from.
-
-    Endpoint names used in `counters`: "history", "match_stats", "match_skill",
-    "playlist_csr", "match_count", "service_record", "profile", "discovery",
-    "gamecms", "auth" (the described
-    endpoints' names come from `levelup.sources.endpoints`).
-    """
+    """Where match history and match stats come from; `counters` counts requests by
+    the names of `levelup.sources.http.endpoint_name`."""
 
     name: str
     counters: SourceCounters

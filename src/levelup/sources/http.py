@@ -39,7 +39,7 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 import orjson
@@ -66,6 +66,9 @@ from levelup.sources.endpoints import (
 )
 from levelup.sources.pace import AdaptivePace, PaceSettings
 
+if TYPE_CHECKING:
+    from levelup.sources.auth import TokenManager
+
 __all__ = [
     "HOST_MAP_ENV",
     "RECENT_404_DELAY",
@@ -75,7 +78,6 @@ __all__ = [
     "HttpStatusError",
     "NotFoundError",
     "RateLimiter",
-    "TokenHook",
     "WaypointSession",
     "endpoint_name",
     "host_map_from_env",
@@ -398,24 +400,6 @@ class NotFoundError(HttpStatusError):
     """404 on an endpoint other than match stats (a profile, a discovery asset)."""
 
 
-class TokenHook(Protocol):
-    """What the session needs of the token manager (`levelup.sources.auth.TokenManager`)."""
-
-    @property
-    def generation(self) -> int:
-        """Bumped at every renewal; tells a stale 401 from a fresh one."""
-        ...
-
-    async def ensure_fresh(self) -> None:
-        """Sign in, or renew a token about to expire, before a Halo request."""
-        ...
-
-    async def handle_unauthorized(self, generation: int) -> None:
-        """A Halo request made with token `generation` got 401: renew it (once per
-        generation), or raise `AuthError` when it cannot be renewed."""
-        ...
-
-
 _UNSET: Any = object()
 
 
@@ -643,7 +627,7 @@ class WaypointSession:
         self.host_map = validate_host_map(host_map or {})
         self.limiter = RateLimiter(requests_per_second, concurrency, adaptive=adaptive)
         self.backoff = backoff or Backoff()
-        self.tokens: TokenHook | None = None
+        self.tokens: TokenManager | None = None  # it attaches itself
         self._sleep: Sleep = sleep or asyncio.sleep
         self._rng = rng or random.Random()
         self._client: aiohttp.ClientSession | None = None

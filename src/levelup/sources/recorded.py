@@ -170,17 +170,6 @@ def _history_fields(doc: Any) -> _Entry:
     return start, lifecycle, orjson.dumps(info).decode(), tuple(humans.values())
 
 
-def _read_entry(path: Path, stat: tuple[int, int]) -> _Entry:
-    """The index line of one match file.
-
-    Raises:
-        OSError: the file cannot be read.
-        ValueError: not JSON, or a field the history needs has the wrong type.
-    """
-    with open(path, "rb") as fh:
-        return (path.name, *stat, *_history_fields(orjson.loads(fh.read())))
-
-
 def _loaded_entry(line: bytes) -> _Entry:
     """An index line read back from the file, each xuid one string object again (see
     `_history_fields`).
@@ -318,7 +307,8 @@ class _MatchIndex:
             self.files_parsed += 1
             stale = True
             try:
-                entries[name] = _read_entry(self._folder / name, stat)
+                doc = orjson.loads((self._folder / name).read_bytes())
+                entries[name] = (name, *stat, *_history_fields(doc))
             except (OSError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
                 unreadable[name[: -len(".json")]] = (
                     f"the recorded file matches/{name} is not a readable match: {exc}"
@@ -405,9 +395,7 @@ _INDEXES_LOCK = threading.Lock()
 
 def _shared_index(root: Path) -> _MatchIndex:
     with _INDEXES_LOCK:
-        if root not in _INDEXES:
-            _INDEXES[root] = _MatchIndex(root)
-        return _INDEXES[root]
+        return _INDEXES.setdefault(root, _MatchIndex(root))
 
 
 class RecordedDirectory:

@@ -134,14 +134,9 @@ class WaypointSource:
         Nothing is sent before the first call (sign-in happens then).
 
         Args:
-            requests_per_second: request starts per second for the whole process.
-            concurrency: requests in flight at once.
             host_map: host -> loopback base URL (tests); default ``$LEVELUP_HOST_MAP``.
-            sleep: waits between retries (tests pass a fast one).
-            backoff: retry settings.
             env: the environment to read (default ``os.environ``).
             credentials: use these instead of reading the environment and file.
-            refresh_margin: renew the spartan token this long before it expires.
             adaptive: find the pace (`--requests-per-second auto`) within these bounds.
 
         Raises:

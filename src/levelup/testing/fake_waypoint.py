@@ -229,22 +229,25 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+def _oauth_error(error: str, description: str) -> web.Response:
+    """A 400 shaped like the Microsoft token endpoint's."""
+    return _json_reply({"error": error, "error_description": description}, 400)
+
+
+def _xbox_token(token: str, lifetime: dt.timedelta, claims: dict[str, Any]) -> web.Response:
+    """A user or XSTS token answer shaped like the Xbox services'."""
+    now = dt.datetime.now(dt.UTC)
+    return _json_reply(
+        {
+            "IssueInstant": _iso(now),
+            "NotAfter": _iso(now + lifetime),
+            "Token": token,
+            "DisplayClaims": {"xui": [claims]},
+        }
+    )
+
+
 _Handler = Callable[[web.Request], Awaitable[web.Response]]
-
-
-def _finish_tasks(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what is still running on the server's own loop and let it end.
-
-    Why: closing the server cancels the handlers of requests in flight (a "slow"
-    fault a client gave up on, say) but does not wait for them; a loop closed with
-    them pending leaves "Task was destroyed but it is pending!" at interpreter exit.
-    `asyncio.run` does the same for the loops it owns.
-    """
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 class FakeWaypoint:
@@ -366,22 +369,21 @@ class FakeWaypoint:
 
         def run() -> None:
             asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(fake.start())
-            except BaseException as exc:  # reported to the caller below
-                failure.append(exc)
+            # The runner's exit cancels the handlers still in flight (a "slow" fault a
+            # client gave up on) and waits for them, as `asyncio.run` does: a loop closed
+            # with them pending leaves "Task was destroyed but it is pending!" at exit.
+            with asyncio.Runner(loop_factory=lambda: loop) as runner:
+                try:
+                    runner.run(fake.start())
+                except BaseException as exc:  # reported to the caller below
+                    failure.append(exc)
+                    ready.set()
+                    return
                 ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(fake.close())
-                _finish_tasks(loop)
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.run_until_complete(loop.shutdown_default_executor())
-                loop.close()
+                try:
+                    loop.run_forever()
+                finally:
+                    runner.run(fake.close())
 
         thread = threading.Thread(target=run, name="fake-waypoint", daemon=True)
         thread.start()
@@ -731,9 +733,7 @@ class FakeWaypoint:
         form = await request.post()
         grant = str(form.get("grant_type", ""))
         if not form.get("client_id"):
-            return _json_reply(
-                {"error": "invalid_client", "error_description": "no client_id"}, 400
-            )
+            return _oauth_error("invalid_client", "no client_id")
         if grant == "refresh_token":
             used = str(form.get("refresh_token", ""))
             with self._lock:
@@ -743,14 +743,10 @@ class FakeWaypoint:
                 if not refused and self.strict_refresh_tokens:
                     self._live_refresh_tokens.discard(used)  # single use: rotation
             if refused:
-                return _json_reply(
-                    {"error": "invalid_grant", "error_description": "refresh token refused"}, 400
-                )
+                return _oauth_error("invalid_grant", "refresh token refused")
         elif grant == "authorization_code":
             if not form.get("code"):
-                return _json_reply(
-                    {"error": "invalid_request", "error_description": "no code"}, 400
-                )
+                return _oauth_error("invalid_request", "no code")
         else:
             return _json_reply({"error": "unsupported_grant_type"}, 400)
         access, refresh = self._next("fake-access"), self._next("fake-refresh")
@@ -788,15 +784,7 @@ class FakeWaypoint:
         token = self._next("fake-user")
         with self._lock:
             self._user_tokens.add(token)
-        now = dt.datetime.now(dt.UTC)
-        return _json_reply(
-            {
-                "IssueInstant": _iso(now),
-                "NotAfter": _iso(now + dt.timedelta(days=14)),
-                "Token": token,
-                "DisplayClaims": {"xui": [{"uhs": "fakeuserhash"}]},
-            }
-        )
+        return _xbox_token(token, dt.timedelta(days=14), {"uhs": "fakeuserhash"})
 
     async def _xsts_token(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
@@ -807,7 +795,6 @@ class FakeWaypoint:
         if not ok:
             return _error(401, "unknown user token")
         relying_party = body.get("RelyingParty")
-        now = dt.datetime.now(dt.UTC)
         if relying_party == XBOX_RELYING_PARTY:
             ident = self._signed_in_identity()
             token = self._next("fake-xsts-xbox")
@@ -819,14 +806,7 @@ class FakeWaypoint:
                 self._halo_xsts_tokens.add(token)
         else:
             return _error(400, f"unknown relying party {relying_party!r}")
-        return _json_reply(
-            {
-                "IssueInstant": _iso(now),
-                "NotAfter": _iso(now + dt.timedelta(hours=16)),
-                "Token": token,
-                "DisplayClaims": {"xui": [claims]},
-            }
-        )
+        return _xbox_token(token, dt.timedelta(hours=16), claims)
 
     async def _spartan_token(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
