@@ -202,6 +202,19 @@ def test_the_one_pass_extraction_gives_the_rows_of_each_table() -> None:
             assert all(len(row) == len(spec.columns) for row in tables[spec.name])
 
 
+def test_a_tier_named_self_never_shares_the_self_rows_key(caplog) -> None:
+    """The counterfactuals table has no key constraint (rows are unique by
+    construction): a tier called `Self` is skipped with a warning, not stored twice."""
+    odd = entry(A)
+    odd["Result"]["Counterfactuals"]["TierCounterfactuals"]["Self"] = {"Kills": 1.0, "Deaths": 2.0}
+    doc = skill_doc(odd)
+    for rows in (extract_document(SKILL_DOCUMENT, doc, "m")["match_skill_counterfactuals"],
+                 _as_tuples(counterfactual_rows(doc, "m"))):  # fmt: skip
+        assert [row[2] for row in rows] == ["Self", "Bronze", "Onyx"]
+        assert rows[0][3:] == (10.5, 11.0)  # the real self counterfactuals
+    assert "a tier named 'Self' in TierCounterfactuals; skipped" in caplog.text
+
+
 def test_documents_that_are_not_skill_answers() -> None:
     for bad in ([], {"Value": None}, {"Values": []}, "x"):
         with pytest.raises(SkillDocumentError):

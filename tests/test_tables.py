@@ -158,6 +158,21 @@ def test_nulls_unknown_mode_objects_and_nested_values() -> None:
     assert [row[-1] for row in children.mode_stats(doc, doc["MatchId"])] == [None]
 
 
+def test_a_flattened_name_that_is_also_a_key_gives_one_row(caplog) -> None:
+    """`{"A": {"B": 1}, "A.B": 2}` flattens to `A.B` twice: the detail tables have no key
+    constraint, so the object's own key is kept and the nested field dropped, warned."""
+    odd = {"Nest": {"B": 1}, "Nest.B": 2, "Kills": 3}
+    teams = [{"TeamId": 0, "Stats": {"CoreStats": core(), "PvpStats": dict(odd)}}]
+    doc = _doc([_player("xuid(5)", {"CoreStats": core(), "PvpStats": dict(odd)})], teams)
+    players = children.mode_stats(doc, doc["MatchId"])
+    team = children.team_mode_stats(doc, doc["MatchId"])
+    assert [row[2:] for row in players] == [row[2:] for row in team] == [
+        ("Pvp", "Nest.B", 2.0),
+        ("Pvp", "Kills", 3.0),
+    ]
+    assert caplog.text.count("PvpStats.Nest.B appears twice") == 2
+
+
 def test_teams_and_team_mode_stats() -> None:
     teams = [
         {"TeamId": 0, "Outcome": 2, "Rank": 1,

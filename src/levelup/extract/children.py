@@ -150,14 +150,24 @@ def _mode_values(
     """(mode, stat, value) for every scalar field of every object beside `CoreStats`.
 
     A nested object's fields are named `Parent.Child`; lists are not statistics
-    and are skipped with a warning.
+    and are skipped with a warning. A flattened name that is also a key of the
+    object (`{"A": {"B": 1}, "A.B": 2}`) keeps the first value met, with a warning:
+    the detail tables have no key constraint, so two rows must never share a key.
     """
     for name, body in stats.items():
         if name == _CORE or not isinstance(body, dict):
             continue
         mode = name.removesuffix(_STATS_SUFFIX) or name
         pending = list(body.items())
+        seen: set[str] = set()
         for stat, value in pending:  # grows while nested objects are flattened
+            if stat in seen:
+                log.warning(
+                    "match %s: %s.%s.%s appears twice (a nested field and a key); "
+                    "the first kept", match_id, where, name, stat,
+                )  # fmt: skip
+                continue
+            seen.add(stat)
             kind = type(value)
             if kind is int:
                 yield mode, stat, float(value)

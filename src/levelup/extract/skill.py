@@ -25,7 +25,7 @@ from levelup.extract.rows import (
     MatchSkillRow,
     MatchTeamSkillRow,
 )
-from levelup.extract.values import parse_float, parse_int
+from levelup.extract.values import log, parse_float, parse_int
 
 MATCHMADE = 3  # MatchInfo.LifecycleMode of matchmade games: the only ones with a skill result
 SELF_TIER = "Self"
@@ -209,7 +209,7 @@ def extract_all(doc: dict[str, Any], match_id: str) -> dict[str, list[tuple[Any,
                 teams[team_id] = (
                     match_id, team_id, parse_float(raw_mmr, match_id, f"TeamMmrs.{raw_team}")
                 )  # fmt: skip
-        for tier, values in _tiers(result):
+        for tier, values in _tiers(result, match_id):
             tiers.append(
                 (
                     match_id, xuid, tier,
@@ -227,13 +227,15 @@ def extract_all(doc: dict[str, Any], match_id: str) -> dict[str, list[tuple[Any,
 _NULLS = (None,) * 18  # every match_skill column after (match_id, xuid, result_code)
 
 
-def _tiers(result: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _tiers(result: dict[str, Any], match_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """(tier, {Kills, Deaths}) of an entry's counterfactuals, `Self` first."""
     found = _dict(result.get("Counterfactuals"))
     if isinstance(found.get("SelfCounterfactuals"), dict):
         yield SELF_TIER, found["SelfCounterfactuals"]
     for tier, values in _dict(found.get("TierCounterfactuals")).items():
-        if isinstance(tier, str) and tier and isinstance(values, dict):
+        if tier == SELF_TIER:  # its row would share the self row's key
+            log.warning("match %s: a tier named %r in TierCounterfactuals; skipped", match_id, tier)
+        elif isinstance(tier, str) and tier and isinstance(values, dict):
             yield tier, values
 
 
@@ -290,7 +292,7 @@ def counterfactual_rows(doc: dict[str, Any], match_id: str) -> list[MatchSkillCo
     for xuid, entry in _entries(doc):
         if not _ok(entry):
             continue
-        for tier, values in _tiers(entry["Result"]):
+        for tier, values in _tiers(entry["Result"], match_id):
             rows.append(
                 MatchSkillCounterfactualRow(
                     match_id=match_id,
