@@ -166,10 +166,14 @@ def test_a_flattened_name_that_is_also_a_key_gives_one_row(caplog) -> None:
     doc = _doc([_player("xuid(5)", {"CoreStats": core(), "PvpStats": dict(odd)})], teams)
     players = children.mode_stats(doc, doc["MatchId"])
     team = children.team_mode_stats(doc, doc["MatchId"])
-    assert [row[2:] for row in players] == [row[2:] for row in team] == [
-        ("Pvp", "Nest.B", 2.0),
-        ("Pvp", "Kills", 3.0),
-    ]
+    assert (
+        [row[2:] for row in players]
+        == [row[2:] for row in team]
+        == [
+            ("Pvp", "Nest.B", 2.0),
+            ("Pvp", "Kills", 3.0),
+        ]
+    )
     assert caplog.text.count("PvpStats.Nest.B appears twice") == 2
 
 
