@@ -30,7 +30,6 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,24 +209,11 @@ async def _identity(session: Any, user_token: str) -> tuple[str | None, str | No
 class TokenManager:
     """Keeps the session's spartan and clearance headers valid; see the module docstring."""
 
-    def __init__(
-        self,
-        session: WaypointSession,
-        credentials: Credentials,
-        *,
-        refresh_margin: dt.timedelta = DEFAULT_REFRESH_MARGIN,
-        clock: Callable[[], dt.datetime] | None = None,
-    ) -> None:
-        """Attach to `session` (``session.tokens = self``).
-
-        Args:
-            refresh_margin: renew this long before the spartan token expires.
-            clock: the current UTC time (tests).
-        """
+    def __init__(self, session: WaypointSession, credentials: Credentials) -> None:
+        """Attach to `session` (``session.tokens = self``)."""
         self._session = session
         self.credentials = credentials
-        self.refresh_margin = refresh_margin
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.refresh_margin = DEFAULT_REFRESH_MARGIN
         self._refresh_token = credentials.refresh_token
         self._spartan: Secret | None = None
         self._clearance: Secret | None = None
@@ -268,7 +254,7 @@ class TokenManager:
             return False
         if self._renew_at is None:
             return True
-        return self._clock() < self._renew_at
+        return dt.datetime.now(dt.UTC) < self._renew_at
 
     async def ensure_fresh(self) -> None:
         """Sign in on first use; renew a token that expires within `refresh_margin`."""
@@ -345,7 +331,7 @@ class TokenManager:
         self._spartan = result.spartan_token
         self._clearance = result.clearance_token
         self.expires_at = result.expires_at
-        lifetime = result.expires_at - self._clock()
+        lifetime = result.expires_at - dt.datetime.now(dt.UTC)
         if lifetime <= dt.timedelta(0):
             # Expired at issue: the local clock is probably wrong. Use the token
             # until the service refuses it rather than signing in before each request.

@@ -251,7 +251,6 @@ class RateLimiter:
         adaptive: PaceSettings | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep | None = None,
-        history: int = 4096,
     ) -> None:
         """`adaptive` settings make the pace adaptive (`--requests-per-second auto`):
         it starts at their `start`, and `rate` is then ignored."""
@@ -266,7 +265,7 @@ class RateLimiter:
         self._set_rate(self.adaptive.rate if self.adaptive else float(rate))
         self._next = 0.0
         self._semaphore: asyncio.Semaphore | None = None
-        self.granted: collections.deque[float] = collections.deque(maxlen=history)
+        self.granted: collections.deque[float] = collections.deque(maxlen=4096)
 
     def _set_rate(self, rate: float) -> None:
         self.rate = rate
@@ -604,8 +603,6 @@ class WaypointSession:
         host_map: Mapping[str, str] | None = None,
         backoff: Backoff | None = None,
         sleep: Sleep | None = None,
-        counters: SourceCounters | None = None,
-        rng: random.Random | None = None,
         adaptive: PaceSettings | None = None,
     ) -> None:
         """Prepare the session; the aiohttp session is opened on the first request.
@@ -614,7 +611,6 @@ class WaypointSession:
             host_map: host -> loopback base URL, for tests (see the module docstring).
             sleep: waits between retries (tests pass a fast one; pacing itself
                 always uses real time).
-            rng: jitter source.
             adaptive: find the pace instead (`--requests-per-second auto`);
                 `requests_per_second` is then ignored.
 
@@ -623,13 +619,13 @@ class WaypointSession:
             ValueError: a non-positive rate or concurrency.
         """
         self.headers: MaskedHeaders = MaskedHeaders()
-        self.counters = counters if counters is not None else SourceCounters()
+        self.counters = SourceCounters()
         self.host_map = validate_host_map(host_map or {})
         self.limiter = RateLimiter(requests_per_second, concurrency, adaptive=adaptive)
         self.backoff = backoff or Backoff()
         self.tokens: TokenManager | None = None  # it attaches itself
         self._sleep: Sleep = sleep or asyncio.sleep
-        self._rng = rng or random.Random()
+        self._rng = random.Random()  # jitter
         self._client: aiohttp.ClientSession | None = None
         self._closed = False
 
@@ -664,12 +660,6 @@ class WaypointSession:
         client, self._client = self._client, None
         if client is not None:
             await client.close()
-
-    async def __aenter__(self) -> WaypointSession:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     async def get(self, url: str, **kwargs: Any) -> BufferedResponse:
         """GET `url` (absolute); see `request`."""

@@ -307,8 +307,8 @@ class _MatchIndex:
             self.files_parsed += 1
             stale = True
             try:
-                doc = orjson.loads((self._folder / name).read_bytes())
-                entries[name] = (name, *stat, *_history_fields(doc))
+                with open(self._folder / name, "rb") as fh:
+                    entries[name] = (name, *stat, *_history_fields(orjson.loads(fh.read())))
             except (OSError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
                 unreadable[name[: -len(".json")]] = (
                     f"the recorded file matches/{name} is not a readable match: {exc}"

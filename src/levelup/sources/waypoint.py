@@ -17,16 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 from spnkr import HaloInfiniteClient
 from spnkr.xuid import unwrap_xuid
 
 from levelup.clock import parse_timestamp
-from levelup.config import Credentials, load_credentials
+from levelup.config import load_credentials
 from levelup.errors import PlayerNotFoundError, UsageError
-from levelup.sources.auth import DEFAULT_REFRESH_MARGIN, TokenManager
+from levelup.sources.auth import TokenManager
 from levelup.sources.base import (
     MATCH_TYPES,
     FetchError,
@@ -40,7 +40,9 @@ from levelup.sources.base import (
 )
 from levelup.sources.endpoints import SERVICE_RECORD_TYPES
 from levelup.sources.http import (
+    CLEARANCE_HEADER,
     RECENT_MATCH_WINDOW,
+    SPARTAN_HEADER,
     Backoff,
     BufferedResponse,
     NotFoundError,
@@ -91,23 +93,16 @@ class WaypointSource:
 
     name = "api"
 
-    def __init__(
-        self,
-        session: WaypointSession,
-        tokens: TokenManager,
-        *,
-        clock: Callable[[], dt.datetime] | None = None,
-    ) -> None:
+    def __init__(self, session: WaypointSession, tokens: TokenManager) -> None:
         """Wrap a session whose token hook is `tokens` (see `from_environment`)."""
         self.session = session
         self.tokens = tokens
         self.counters: SourceCounters = session.counters
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._recent: set[str] = set()
         # spnkr writes the initial tokens into session.headers; the token
         # manager has already set them (raw tokens) or will at first use.
-        spartan = session.headers.get("x-343-authorization-spartan", "")
-        clearance = session.headers.get("343-clearance", "")
+        spartan = session.headers.get(SPARTAN_HEADER, "")
+        clearance = session.headers.get(CLEARANCE_HEADER, "")
         self.client = HaloInfiniteClient(
             session,  # type: ignore[arg-type]
             spartan,
@@ -125,8 +120,6 @@ class WaypointSource:
         *,
         backoff: Backoff | None = None,
         env: Mapping[str, str] | None = None,
-        credentials: Credentials | None = None,
-        refresh_margin: dt.timedelta = DEFAULT_REFRESH_MARGIN,
         adaptive: PaceSettings | None = None,
     ) -> WaypointSource:
         """A source signed in with the credentials of the environment or config file.
@@ -136,7 +129,6 @@ class WaypointSource:
         Args:
             host_map: host -> loopback base URL (tests); default ``$LEVELUP_HOST_MAP``.
             env: the environment to read (default ``os.environ``).
-            credentials: use these instead of reading the environment and file.
             adaptive: find the pace (`--requests-per-second auto`) within these bounds.
 
         Raises:
@@ -144,7 +136,7 @@ class WaypointSource:
                 bad ``$LEVELUP_HOST_MAP``.
         """
         env = os.environ if env is None else env
-        creds = credentials or load_credentials(env)
+        creds = load_credentials(env)
         if host_map is None:
             host_map = host_map_from_env(env)
         session = WaypointSession(
@@ -155,7 +147,7 @@ class WaypointSource:
             sleep=sleep,
             adaptive=adaptive,
         )
-        tokens = TokenManager(session, creds, refresh_margin=refresh_margin)
+        tokens = TokenManager(session, creds)
         return cls(session, tokens)
 
     def __repr__(self) -> str:
@@ -173,7 +165,7 @@ class WaypointSource:
         return match_id.lower() in self._recent
 
     def _note_history(self, results: list[Any]) -> None:
-        cutoff = self._clock() - RECENT_MATCH_WINDOW
+        cutoff = dt.datetime.now(dt.UTC) - RECENT_MATCH_WINDOW
         for row in results:
             if not isinstance(row, dict):
                 continue
