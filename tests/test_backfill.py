@@ -564,7 +564,8 @@ def test_a_missing_source_directory_is_a_usage_error_even_when_no_fetch_is_neede
 @needs_fixtures
 def test_a_backfill_extracts_only_the_tables_its_options_write(tmp_path):
     """A bad medal count in the stored JSON is the medals option's business: a shots
-    backfill neither warns about it nor touches match_medals; a medals backfill does."""
+    backfill neither warns about it nor touches match_medals; a medals backfill does.
+    Likewise a bad participant value is not a medals backfill's business."""
     _, data, db = _synced(tmp_path)
     with duckdb.connect(str(db)) as conn:
         match_id, body = conn.execute(
@@ -584,7 +585,17 @@ def test_a_backfill_extracts_only_the_tables_its_options_write(tmp_path):
     assert last_json(shots.stdout)["players"][0]["value_warnings"] == 0
     assert "many" not in shots.stderr
     assert _q(db, "SELECT count(*) FROM match_medals WHERE count IS NULL") == before
+    doc["Players"][-1]["PlayerTeamStats"][0]["Stats"]["CoreStats"]["Assists"] = "lots"
+    with duckdb.connect(str(db)) as conn:
+        conn.execute(
+            "UPDATE match_documents SET body = ? WHERE match_id = ? AND kind = 'stats'",
+            [orjson.dumps(doc).decode(), match_id],
+        )
     medals_run = _backfill(data, "--player", "FixturePlayer", "--force-medals", "--json")
     assert medals_run.returncode == 0, medals_run.stderr
-    assert last_json(medals_run.stdout)["players"][0]["value_warnings"] >= 1
+    assert last_json(medals_run.stdout)["players"][0]["value_warnings"] == 1
+    assert "many" in medals_run.stderr and "lots" not in medals_run.stderr
     assert _q(db, "SELECT count(*) FROM match_medals WHERE count IS NULL")[0][0] == 1
+    kda = _backfill(data, "--player", "FixturePlayer", "--force-participants-kda", "--json")
+    assert kda.returncode == 0, kda.stderr
+    assert "lots" in kda.stderr and "many" not in kda.stderr

@@ -23,8 +23,11 @@ from typing import Any, Literal
 
 from levelup.extract import children, skill
 from levelup.extract import rows as r
-from levelup.extract.match import ExtractedMatch, extract_match
+from levelup.extract.match import ExtractedMatch, extract_match, match_identity
 
+# The two tables `extract_match` fills: the owner's row per match, and every player's.
+STATS_TABLE = "match_stats"
+PARTICIPANTS_TABLE = "match_participants"
 # Raw documents as received (compact JSON), one per match and kind.
 DOCUMENTS_TABLE = "match_documents"
 # The sync run that last wrote a row (`sync_runs.run_id`, as dlt's load id): "what
@@ -157,7 +160,7 @@ _PARTICIPANT_GAMERTAG = {
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
-        "match_stats",
+        STATS_TABLE,
         r.MatchStatsRow,
         ("match_id",),
         "One row per match: the tracked player's view.",
@@ -165,7 +168,7 @@ TABLES: tuple[TableSpec, ...] = (
         timestamps=True,
     ),
     TableSpec(
-        "match_participants",
+        PARTICIPANTS_TABLE,
         r.MatchParticipantRow,
         ("match_id", "xuid"),
         "One row per match and player, bots included.",
@@ -319,14 +322,18 @@ def extract_stats_document(
     doc: dict[str, Any], owner_xuid: str | None, only: Collection[str] | None = None
 ) -> ExtractedMatch:
     """Every table's rows from one match-stats document, each parsed once; with
-    `only`, the detail tables not named there are skipped (a backfill of some
-    options extracts what it writes, nothing more). `match_stats` and
-    `match_participants` are always extracted.
+    `only`, the tables not named there are skipped (a backfill of some options
+    extracts what it writes, nothing more, and warns only about that). Without
+    `match_stats` and `match_participants` in `only`, the match has neither
+    (`stats` None), but its document is checked all the same.
 
     Raises:
         MatchDocumentError: the document has no MatchId, StartTime or Players.
     """
-    match = extract_match(doc, owner_xuid)
+    if only is not None and not {STATS_TABLE, PARTICIPANTS_TABLE} & set(only):
+        match = ExtractedMatch(match_id=match_identity(doc)[0], stats=None, participants=[])
+    else:
+        match = extract_match(doc, owner_xuid)
     for spec in _STATS_DETAILS:
         if only is None or spec.name in only:
             match.details[spec.name] = spec.extractor(doc, match.match_id)  # type: ignore[misc]

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from levelup.registry import SKILL_DOCUMENT, STATS_DOCUMENT, TableSpec, table_spec
-
-STATS_TABLE = "match_stats"
-PARTICIPANTS_TABLE = "match_participants"
+from levelup.registry import (
+    PARTICIPANTS_TABLE,
+    SKILL_DOCUMENT,
+    STATS_DOCUMENT,
+    STATS_TABLE,
+    TableSpec,
+    table_spec,
+)
 
 # Every match of the player's database, for the force variants.
 ALL_MATCHES_SQL = (
