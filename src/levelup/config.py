@@ -190,14 +190,6 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def set_aside(path: Path) -> Path:
-    """Rename a corrupt credentials file to ``<name>.bad`` (nothing is lost) and
-    return the new path; a previous ``.bad`` copy is replaced."""
-    aside = path.with_name(path.name + ".bad")
-    os.replace(path, aside)
-    return aside
-
-
 def file_is_private(path: Path) -> bool:
     """True when nobody but the owner can read or write the file (POSIX), or on Windows."""
     if os.name != "posix":
@@ -254,8 +246,9 @@ def update_config_file(
         except CorruptConfigFile:
             if not replace_corrupt:
                 raise
+            aside = path.with_name(path.name + ".bad")  # nothing is lost; an older copy goes
             try:
-                aside = set_aside(path)
+                os.replace(path, aside)
             except OSError as exc:
                 raise ConfigError(f"cannot rename {path}: {exc.strerror or exc}") from None
             data = {}

@@ -18,7 +18,7 @@ import duckdb
 
 from levelup.match_types import LIFECYCLE_BY_RECORD_TYPE
 
-__all__ = ["COMPARED", "completeness", "describe"]
+__all__ = ["COMPARED", "completeness", "describe", "table_names"]
 
 # service record column -> the warehouse's sum over the same matches (match_stats).
 COMPARED = {
@@ -35,7 +35,7 @@ COMPARED = {
 _TYPES = ("all", *LIFECYCLE_BY_RECORD_TYPE)
 
 
-def _tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
+def table_names(conn: duckdb.DuckDBPyConnection) -> set[str]:
     rows = conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
     ).fetchall()
@@ -78,7 +78,7 @@ def completeness(conn: duckdb.DuckDBPyConnection, xuid: str) -> dict[str, Any] |
     "stored", "missing", "differences": [{"field", "api", "warehouse", "difference"}]}},
     "differences": ["<one line per difference>"]}``.
     """
-    tables = _tables(conn)
+    tables = table_names(conn)
     if not {"match_count_snapshots", "service_record_snapshots"} <= tables:
         return None
     counts = {row[1]: row for row in _latest(conn, "match_count_snapshots", xuid)}

@@ -10,7 +10,6 @@ matches are counted apart). An average of per-match ratios would weigh a
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import polars as pl
 
@@ -105,8 +104,3 @@ def runs(
         .agg(*aggs, n=pl.len(), **named)
     )
     return grouped, size
-
-
-def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts; integer sums stay integers."""
-    return frame.to_dicts()

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from levelup.analysis import scoreboard
-from levelup.analysis.accuracy import MAX_POINTS
 from levelup.analysis.formatting import fmt_duration, fmt_int, fmt_pct, fmt_pct1, fmt_ratio
 from levelup.analysis.scope import describe_scope
 from levelup.analysis.svg import num
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).with_name("templates")
 
-__all__ = ["MAX_POINTS", "render_html", "write_html"]
+__all__ = ["render_html", "write_html"]
 
 
 @lru_cache(maxsize=1)
@@ -39,8 +38,6 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
-        trim_blocks=False,
-        lstrip_blocks=False,
         undefined=jinja2.StrictUndefined,
     )
     env.filters["n"] = num

@@ -275,37 +275,26 @@ def _skill(
     return frame, state
 
 
-def _in_matches(
-    conn: Catalog,
-    table: str,
-    needed: dict[str, pl.DataType],
-    ids: list[str],
-    key: Sequence[str],
-) -> tuple[pl.DataFrame, str]:
-    state = _state(conn, table, key)
-    if state != fr.PRESENT or not ids:
-        return fr.empty(needed), state
-    placeholders = ", ".join("?" for _ in ids)
-    frame, _ = _select(conn, table, needed, f"WHERE match_id IN ({placeholders})", ids)
-    return conform(frame, needed), state
-
-
 def load_scoreboards(conn: duckdb.DuckDBPyConnection, match_ids: Sequence[str]) -> ScoreboardFrames:
     """Every player's and team's rows of the given matches (a few dozen at most)."""
-    ids = list(dict.fromkeys(match_ids))
+    only = _only(match_ids)
     boards = ScoreboardFrames()
     catalog = Catalog(conn)
-    boards.teams, boards.state["match_teams"] = _in_matches(
-        catalog, "match_teams", fr.TEAMS_NEEDED, ids, ("match_id", "team_id")
+    boards.teams, boards.state["match_teams"] = _whole(
+        catalog, "match_teams", fr.TEAMS_NEEDED, ("match_id", "team_id"), *only
     )
-    boards.team_mode_stats, boards.state["match_team_mode_stats"] = _in_matches(
-        catalog, "match_team_mode_stats", fr.TEAM_MODE_STATS_NEEDED, ids, ("match_id", "stat")
+    boards.team_mode_stats, boards.state["match_team_mode_stats"] = _whole(
+        catalog, "match_team_mode_stats", fr.TEAM_MODE_STATS_NEEDED, ("match_id", "stat"), *only
     )
-    boards.medals, boards.state["match_medals"] = _in_matches(
-        catalog, "match_medals", fr.PLAYER_MEDALS_NEEDED, ids, ("match_id", "xuid", "medal_id")
+    boards.medals, boards.state["match_medals"] = _whole(
+        catalog, "match_medals", fr.PLAYER_MEDALS_NEEDED, ("match_id", "xuid", "medal_id"), *only
     )
-    boards.mode_stats, boards.state["match_mode_stats"] = _in_matches(
-        catalog, "match_mode_stats", fr.PLAYER_MODE_STATS_NEEDED, ids, ("match_id", "xuid", "stat")
+    boards.mode_stats, boards.state["match_mode_stats"] = _whole(
+        catalog,
+        "match_mode_stats",
+        fr.PLAYER_MODE_STATS_NEEDED,
+        ("match_id", "xuid", "stat"),
+        *only,
     )
     return boards
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import polars as pl
-
 from levelup.analysis import (
     accuracy,
     expectation,
@@ -66,11 +64,6 @@ class Report:
     def empty(self) -> bool:
         return self.summary["matches"] == 0
 
-    @property
-    def per_match(self) -> pl.DataFrame:
-        """Matches with known shots and the rolling accuracy (what the accuracy charts draw)."""
-        return self.series["accuracy"]
-
     def link(self, match_id: str | None) -> str:
         """The page anchor of a match's scoreboard, or "" when the page does not have it."""
         if match_id is None or match_id not in self.scoreboards:
@@ -80,10 +73,6 @@ class Report:
     def run_link(self, run: dict[str, Any]) -> str:
         """The link of a chart's run of matches: its scoreboard when it is one match."""
         return self.link(run["match_id"]) if run["n"] == 1 else ""
-
-
-# Kept for the callers that know the report by its old name.
-AccuracyReport = Report
 
 
 def build_report(

@@ -162,6 +162,10 @@ class _LazySource:
             self.source = make_source(self._spec, self._options)
         return self.source
 
+    async def resolve_player(self, gamertag: str | None = None, xuid: str | None = None):
+        """The owner's identity, through the source built now if need be."""
+        return await self().resolve_player(gamertag=gamertag, xuid=xuid)
+
 
 async def _backfill_all(
     databases: list[PlayerDatabase],
@@ -202,16 +206,14 @@ async def _backfill_one(
             except ConfigError as exc:
                 raise ConfigError(f"the database {db.path}: {exc}") from None
             owner = await _owner(conn, db, xuid, lazy, request)
-            if request.dry_run:
-                report = await backfill_player(
-                    conn, player=db.label, owner_xuid=owner, request=request, source_provider=lazy
-                )
-                conn.execute("ROLLBACK")
-                return report
-            conn.execute("COMMIT")
-            return await backfill_player(
+            if not request.dry_run:
+                conn.execute("COMMIT")
+            report = await backfill_player(
                 conn, player=db.label, owner_xuid=owner, request=request, source_provider=lazy
             )
+            if request.dry_run:
+                conn.execute("ROLLBACK")
+            return report
     finally:
         conn.close()
 
@@ -234,23 +236,13 @@ async def _owner(
         return None
     try:
         identity = await ensure_owner(
-            conn, requested=db.gamertag or db.folder, xuid_option=xuid, source=_SourceProxy(lazy)
+            conn, requested=db.gamertag or db.folder, xuid_option=xuid, source=lazy
         )
     except LevelUpError as exc:
         if xuid is not None or get_meta(conn, "owner_xuid") is not None:
             raise  # not an unknown owner (a contradicting --xuid, say)
         raise OwnerUnknownError(db, str(exc)) from None
     return identity.xuid
-
-
-class _SourceProxy:
-    """Resolves the owner through the lazily built source."""
-
-    def __init__(self, lazy: _LazySource) -> None:
-        self._lazy = lazy
-
-    async def resolve_player(self, gamertag: str | None = None, xuid: str | None = None):
-        return await self._lazy().resolve_player(gamertag=gamertag, xuid=xuid)
 
 
 def _totals(

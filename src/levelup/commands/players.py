@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 from rich.table import Table
 
-from levelup.analysis.completeness import completeness, describe
+from levelup.analysis.completeness import completeness, describe, table_names
 from levelup.commands.common import add_command, add_data_dir, print_json
 from levelup.console import PipeAwareConsole
 from levelup.errors import DatabaseBusyError, LevelUpError
@@ -39,13 +39,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-    ).fetchall()
-    return {name for (name,) in rows}
-
-
 def _size(path: Path) -> int:
     """The database file and its write-ahead log, in bytes."""
     wal = path.with_name(path.name + ".wal")
@@ -60,7 +53,7 @@ def player_summary(db: PlayerDatabase) -> dict[str, Any]:
     """
     conn = connect(db.path, read_only=True)
     try:
-        tables = _tables(conn)
+        tables = table_names(conn)
         summary: dict[str, Any] = {
             "gamertag": db.gamertag,
             "xuid": db.xuid,

@@ -107,18 +107,3 @@ def run_tables() -> list[DocumentsSpec]:
         )
         for name, (description, docs) in _RUN_TABLES.items()
     ]
-
-
-def table_by_name(name: str) -> TableSpecLike | DocumentsSpec:
-    """A data table or the documents table by name.
-
-    Raises:
-        KeyError: no such table.
-    """
-    for spec in data_tables():
-        if spec.name == name:
-            return spec
-    documents = documents_table()
-    if name == documents.name:
-        return documents
-    raise KeyError(name)
