@@ -19,10 +19,10 @@ import duckdb
 import orjson
 import pytest
 
+from levelup.analysis.load import load_frames
 from levelup.analysis.modes import mode_choices, parse_mode
 from levelup.analysis.report import build_report
 from levelup.analysis.scope import Scope
-from levelup.commands.report import load_frames
 from levelup.extract.match import extract_match, parse_match_json
 from levelup.store.database import connect, open_player_db, player_db_path
 from levelup.store.schema import set_meta

@@ -137,13 +137,9 @@ class _Commands(argparse._SubParsersAction):
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The command line with the command `only` fully built (only its module imported).
-
-    Why: each command module imports its own stack (DuckDB, Polars, aiohttp,
-    spnkr, ...), about a second of start-up for all of them; a command pays only
-    for its own, and the top-level help (`only` None) imports none: every
-    command is listed from `levelup.commands.COMMANDS`.
-    """
+    """The command line with the command `only` fully built (only its module imported):
+    each command module imports its own slow stack (DuckDB, Polars, aiohttp, spnkr),
+    and the top-level help (`only` None) lists every command from `COMMANDS` alone."""
     parser = _Parser(
         prog="levelup",
         description="Keep and study a Halo Infinite player's match history in DuckDB.",
@@ -163,18 +159,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def script_parser(**kwargs: Any) -> argparse.ArgumentParser:
-    """A parser for a standalone script (`scripts/backfill_data.py`): the same
-    usage errors and suggestions, and the common options."""
-    return _Parser(parents=[common_options()], **kwargs)
-
-
 def backfill_script(argv: Sequence[str] | None = None) -> int:
     """Entry of `scripts/backfill_data.py`: `levelup backfill`'s options without the command."""
     from levelup.commands import backfill
 
     doc = backfill.__doc__ or ""
-    parser = script_parser(
+    parser = _Parser(  # the same usage errors and suggestions, and the common options
+        parents=[common_options()],
         prog="backfill_data.py",
         description=doc.split("\n\n", 1)[0],
         epilog=doc.split("\n\n", 1)[1].replace(

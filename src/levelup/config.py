@@ -36,27 +36,6 @@ import platformdirs
 
 from levelup.errors import ConfigError
 
-__all__ = [
-    "CONFIG_DIR_ENV",
-    "CONFIG_FILE_NAME",
-    "DEFAULT_REDIRECT_URI",
-    "ENV_CLEARANCE_TOKEN",
-    "ENV_CLIENT_ID",
-    "ENV_CLIENT_SECRET",
-    "ENV_REDIRECT_URI",
-    "ENV_REFRESH_TOKEN",
-    "ENV_SPARTAN_TOKEN",
-    "CorruptConfigFile",
-    "Credentials",
-    "Secret",
-    "config_dir",
-    "config_path",
-    "load_credentials",
-    "read_config_file",
-    "scrub",
-    "update_config_file",
-]
-
 log = logging.getLogger("levelup.config")
 
 CONFIG_DIR_ENV = "LEVELUP_CONFIG_DIR"

@@ -18,8 +18,6 @@ import duckdb
 
 from levelup.match_types import LIFECYCLE_BY_RECORD_TYPE
 
-__all__ = ["COMPARED", "completeness", "describe", "table_names"]
-
 # service record column -> the warehouse's sum over the same matches (match_stats).
 COMPARED = {
     "matches_completed": "count(*)",

@@ -1,11 +1,9 @@
 """What the report reads from a player database, as Polars frames with fixed schemas.
 
-The columns each table must provide are declared here, once, in the table and
-column names of the table registry; the loader (`analysis.load`) selects
-exactly these and `conform` fills what an older database lacks with NULL. A
-table the database does not have at all, or has empty, is recorded in
-`ReportFrames.state` as "missing" or "empty": every section that needs it
-then says "not available" / "not yet backfilled" instead of showing zeros.
+The columns each table must provide are declared here, once, in the registry's
+table and column names; `analysis.load` selects exactly these, `conform` fills
+what an older database lacks with NULL, and `ReportFrames.state` records a table
+that is missing or empty, so a section can say why instead of showing zeros.
 """
 
 from __future__ import annotations
@@ -127,11 +125,8 @@ MISSING, EMPTY, PRESENT = "missing", "empty", "ok"
 
 
 def conform(frame: pl.DataFrame | None, needed: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The frame with exactly the needed columns and types; absent ones become NULL.
-
-    An old database may lack columns (or whole tables): the report works on what
-    there is, and the caller lists what was missing.
-    """
+    """The frame with exactly the needed columns and types; those an old database lacks
+    (or a whole table, `frame` None) become NULL."""
     if frame is None:
         return pl.DataFrame(schema=needed)
     return frame.select(
@@ -148,45 +143,26 @@ def empty(needed: dict[str, pl.DataType]) -> pl.DataFrame:
 
 @dataclass
 class ReportFrames:
-    """Everything the report reads from a player database, as frames.
+    """Everything the report reads from a player database, as frames named after their
+    tables; `medals`, `mode_stats` and `csr` hold the owner's rows only."""
 
-    Attributes:
-        stats: `match_stats`, the owner's row per match (STATS_NEEDED columns).
-        participants: `match_participants`, every player of every match.
-        not_provided: match ids whose "shots" backfill found no valid value in the JSON.
-        assets: `asset_names`, public names of maps and playlists.
-        names: `player_names`, the gamertag cache.
-        owner_xuid: the tracked player's xuid, to tell their rows from the others'.
-        owner_gamertag: the tracked player's gamertag as the database records it.
-        missing: "table.column" names the fact tables lack (old layouts).
-        medals: the owner's `match_medals` rows.
-        medal_matches: match ids that have any `match_medals` row (medals known).
-        medal_names: `medal_names`, the medal metadata.
-        mode_stats: the owner's `match_mode_stats` rows.
-        mode_stat_matches: match ids that have any `match_mode_stats` row.
-        skill: `match_skill`, every stored player's row.
-        team_skill: `match_team_skill`.
-        csr: the owner's `csr_snapshots`.
-        state: table name -> "ok", "empty" or "missing", for every optional table.
-    """
-
-    stats: pl.DataFrame
-    participants: pl.DataFrame
-    not_provided: pl.DataFrame
+    stats: pl.DataFrame  # the owner's row per match
+    participants: pl.DataFrame  # every player of every match
+    not_provided: pl.DataFrame  # match ids whose shots backfill found no valid value
     assets: pl.DataFrame
-    names: pl.DataFrame
+    names: pl.DataFrame  # player_names, the gamertag cache
     owner_xuid: str | None = None
     owner_gamertag: str | None = None
-    missing: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # "table.column"s an old layout lacks
     medals: pl.DataFrame = field(default_factory=lambda: empty(MEDALS_NEEDED))
     medal_matches: pl.DataFrame = field(default_factory=lambda: empty({"match_id": S}))
     medal_names: pl.DataFrame = field(default_factory=lambda: empty(MEDAL_NAMES_NEEDED))
     mode_stats: pl.DataFrame = field(default_factory=lambda: empty(MODE_STATS_NEEDED))
     mode_stat_matches: pl.DataFrame = field(default_factory=lambda: empty({"match_id": S}))
-    skill: pl.DataFrame = field(default_factory=lambda: empty(SKILL_NEEDED))
+    skill: pl.DataFrame = field(default_factory=lambda: empty(SKILL_NEEDED))  # every player's
     team_skill: pl.DataFrame = field(default_factory=lambda: empty(TEAM_SKILL_NEEDED))
     csr: pl.DataFrame = field(default_factory=lambda: empty(CSR_NEEDED))
-    state: dict[str, str] = field(default_factory=dict)
+    state: dict[str, str] = field(default_factory=dict)  # optional table -> MISSING/EMPTY/PRESENT
 
     def table_state(self, table: str) -> str:
         """ "ok", "empty" or "missing" (a table never looked at counts as missing)."""

@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).with_name("templates")
 
-__all__ = ["render_html", "write_html"]
-
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:

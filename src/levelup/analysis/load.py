@@ -22,12 +22,8 @@ from levelup.store.schema import get_meta, scalar
 
 
 def declared_columns(table: str) -> dict[str, str] | None:
-    """The columns (name -> DuckDB type) the table registry declares for `table`, or None.
-
-    The report reads tables by name and never needs their declaration to run
-    (an old database may differ); the tests use this to check that every column
-    the report reads is one the registry declares.
-    """
+    """The columns (name -> DuckDB type) the registry declares for `table`, or None: the
+    tests check with it that the report reads only declared columns."""
     from levelup.registry import table_spec
 
     try:
@@ -37,12 +33,8 @@ def declared_columns(table: str) -> dict[str, str] | None:
 
 
 def _frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
-    """A query's rows as a Polars frame through the Arrow C stream interface.
-
-    Why not `relation.pl()`: that goes through pyarrow, whose import (with numpy)
-    costs about 0.3 s of every report's start-up; Polars reads DuckDB's Arrow
-    stream directly, column types unchanged.
-    """
+    """A query's rows as a Polars frame through the Arrow C stream interface: not
+    `relation.pl()`, whose pyarrow import (with numpy) would slow every report's start."""
     return pl.DataFrame(relation)
 
 
@@ -169,10 +161,8 @@ def load_frames(
     owner_xuid: str | None = None,
     match_ids: Sequence[str] | None = None,
 ) -> ReportFrames:
-    """Read what the report needs: a few queries, nothing written.
-
-    `match_ids` limits every per-match table to those matches (one match's
-    scoreboard needs no history).
+    """Read what the report needs; `match_ids` limits every per-match table to those
+    matches (one match's scoreboard needs no history).
 
     Raises:
         ConfigError: the file has no `match_stats` table, so it holds no matches at all.

@@ -1,11 +1,9 @@
 """The player's dashboard: every section computed once into one summary dictionary.
 
 The terminal tables, the `--json` object and the HTML page all read the
-`summary` built here, so no rendering can show a figure the others lack. The
-top level holds the headline figures scripts rely on (`matches`, `wins`,
-`win_rate`, `kd_ratio`, `overall_accuracy`, `medals`, `csr`, ...), one key per
-section, and, for compatibility, the accuracy figures at the top level as the
-report has always printed them.
+`summary` built here, so no rendering can show a figure the others lack. Its
+top level holds the headline figures scripts rely on, one key per section, and
+the accuracy figures where the report has always printed them.
 """
 
 from __future__ import annotations
@@ -78,13 +76,8 @@ class Report:
 def build_report(
     frames: ReportFrames, scope: Scope, *, player: dict[str, Any] | None = None
 ) -> Report:
-    """Every figure of the dashboard for the matches in scope.
-
-    Args:
-        frames: what was loaded from the database.
-        scope: which matches to cover.
-        player: who the report is about ({"gamertag", "xuid"}), echoed in the summary.
-    """
+    """Every figure of the dashboard for the matches in scope; `player` ({"gamertag",
+    "xuid"}) is echoed in the summary."""
     every = prepare_matches(frames)
     matches = apply_scope(every, scope)
     ctx = Context(frames=frames, scope=scope, matches=matches, owner=frames.owner_xuid)
@@ -112,7 +105,6 @@ def build_report(
         "overall_accuracy": acc["overall_accuracy"],
         "medals": sections["medal_stats"]["earned"],
         "csr": head["csr"],
-        # The accuracy figures where the report has always put them.
         **{key: value for key, value in acc.items() if key != "overall_accuracy"},
         **sections,
         "stored_matches": every.height,

@@ -26,21 +26,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class Context:
-    """What every section computes from.
-
-    Attributes:
-        frames: everything loaded from the database.
-        scope: the options that chose the matches.
-        matches: the per-match frame of the matches in scope, oldest first.
-        owner: the tracked player's xuid.
-        series: per-match data the charts draw (not part of --json), by name.
-    """
+    """What every section computes from."""
 
     frames: ReportFrames
     scope: Scope
-    matches: pl.DataFrame
-    owner: str | None
-    series: dict[str, Any] = field(default_factory=dict)
+    matches: pl.DataFrame  # the per-match frame of the matches in scope, oldest first
+    owner: str | None  # the tracked player's xuid
+    series: dict[str, Any] = field(default_factory=dict)  # what the charts draw, not in --json
     _roles: pl.DataFrame | None = None
 
     def roles(self) -> pl.DataFrame:

@@ -1,13 +1,9 @@
-"""One module per CLI command; each exposes `register(subparsers)`.
+"""One module per CLI command; each exposes `register(subparsers)`, parses only its
+options, calls into the package and returns the exit status.
 
-A command module parses nothing itself beyond its options and calls into the
-package; it returns the process exit status (0 ok, 1 partial failure, 2 usage
-or configuration error).
-
-`COMMANDS` names every command with its one-line help, in the order the
-top-level help lists them: `levelup --help` is built from it without importing
-a single command module (each imports its own stack: DuckDB, Polars, aiohttp,
-spnkr...), and each module's parser takes its help from it.
+`COMMANDS` names every command with its one-line help, in the order the top-level
+help lists them: `levelup --help` is built from it without importing a single
+command module (each imports its own stack), and each parser takes its help from it.
 """
 
 COMMANDS: dict[str, str] = {

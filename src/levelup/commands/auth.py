@@ -29,8 +29,7 @@ from typing import Any
 from spnkr.auth import oauth
 from spnkr.auth.app import AzureApp
 
-from levelup.commands import COMMANDS
-from levelup.commands.common import key_value_table, print_json, stdout_console
+from levelup.commands.common import add_command, key_value_table, print_json, stdout_console
 from levelup.config import (
     DEFAULT_REDIRECT_URI,
     ENV_CLIENT_ID,
@@ -53,13 +52,7 @@ from levelup.sources.http import WaypointSession, host_map_from_env
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "auth",
-        help=COMMANDS["auth"],
-        description=__doc__.split("\n\n", 1)[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "auth", *__doc__.split("\n\n", 1))
     parser.add_argument("--client-id", metavar="ID", help="the Azure app's Application (client) ID")
     parser.add_argument(
         "--client-secret",

@@ -56,8 +56,6 @@ from levelup.store.schema import get_meta
 
 DEFAULT_MIN_SHOTS = 20
 
-__all__ = ["load_frames", "register", "run"]
-
 
 def _date(text: str) -> dt.date:
     try:
