@@ -276,3 +276,51 @@ def test_a_signal_while_skill_requests_are_in_flight_loses_no_skill_document(
         sql = f"SELECT count(*), count(DISTINCT match_id) FROM {table}"
         assert _query(db, sql) == _query(reference, sql), table
     assert _query(db, "SELECT count(*) FROM failed_matches") == [(0,)]
+
+
+_INTERRUPTED_EARLY = """
+import os, signal, sys, time
+import levelup.sync.neighbours as neighbours
+from levelup.cli import main
+
+index = neighbours.Neighbours.index
+
+
+def ctrl_c_while_indexing(self, *args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)  # as a user's Ctrl-C before any match is fetched
+    time.sleep(0.5)
+    return index(self, *args, **kwargs)
+
+
+neighbours.Neighbours.index = ctrl_c_while_indexing
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("who", [["--player", "DemoSpartan"], ["--all"]])
+def test_a_signal_before_the_first_match_still_records_the_run_and_prints_its_report(
+    tmp_path: Path, who: list[str]
+) -> None:
+    """Stopped while the other players' databases are indexed (before anything is
+    fetched): the run is 'interrupted', not left 'running', and --json prints the report."""
+    from levelup.demo.generator import write_recorded_dir
+
+    recorded = tmp_path / "recorded"
+    write_recorded_dir(recorded, 5, seed=2)
+    data = tmp_path / "data"
+    first = run_cli("sync", "--player", "DemoSpartan", "--source", str(recorded),
+                    "--data-dir", str(data), "--max-matches", "2")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    stopped = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_EARLY, "sync", *who, "--source", str(recorded),
+         "--data-dir", str(data), "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert stopped.returncode == 130, stopped.stderr
+    report = last_json(stopped.stdout)
+    assert report["interrupted"] is True
+    if who == ["--all"]:
+        assert [p["player"] for p in report["players"]] == ["DemoSpartan"]
+    db = data / "players" / "DemoSpartan" / "stats.duckdb"
+    statuses = [r[0] for r in _query(db, "SELECT status FROM sync_runs ORDER BY started_at")]
+    assert statuses == ["ok", "interrupted"]

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = run_interruptibly(_sync(source, data_dir, args.player, xuid, options, partial))
     except Interrupted:
-        if args.json and partial.elapsed_seconds > 0:  # the sync itself began
+        if args.json:  # what was done, if anything: a script always gets its report
             print_json({**partial.as_dict(), "interrupted": True})
         raise
     if args.json:
@@ -221,29 +221,36 @@ def _since(now: dict[str, dict[str, int]], before: dict[str, dict[str, int]]) ->
 
 
 async def _sync_all(
-    source: MatchSource, data_dir: Path, databases: list[PlayerDatabase], options: SyncOptions
-) -> AllReport:
+    source: MatchSource,
+    data_dir: Path,
+    databases: list[PlayerDatabase],
+    options: SyncOptions,
+    result: AllReport,
+) -> None:
     """Every tracked player, one after another, with the one source (session, limiter,
-    credentials): a player synced earlier in the run shares its matches with the next."""
-    result = AllReport()
+    credentials): a player synced earlier in the run shares its matches with the next.
+    `result` is filled however the run ends."""
     started = time.perf_counter()
     try:
         for db in databases:
             before = source.counters.as_dict()
+            # Filled however the player's sync ends: an interrupted run reports it too.
+            report = SyncReport(player=db.label, xuid=db.xuid or "")
             try:
-                report = await _sync_database(
-                    source, data_dir, db.path, db.xuid or db.label, None, options
+                await _sync_database(
+                    source, data_dir, db.path, db.xuid or db.label, None, options, report=report
                 )
             except (DatabaseBusyError, PlayerNotFoundError) as exc:
                 result.skipped.append({"database": str(db.path), "reason": str(exc)})
                 continue
-            report.api = _since(source.counters.as_dict(), before)
-            result.players.append(report)
+            finally:
+                if report.elapsed_seconds > 0:  # this player's sync began
+                    report.api = _since(source.counters.as_dict(), before)
+                    result.players.append(report)
     finally:
         result.api = source.counters.as_dict()
         result.elapsed_seconds = time.perf_counter() - started
         await source.aclose()
-    return result
 
 
 def _run_all(
@@ -253,11 +260,17 @@ def _run_all(
     options: SyncOptions,
     as_json: bool,
 ) -> int:
-    result = run_interruptibly(_sync_all(source, data_dir, databases, options))
+    result = AllReport()
+    try:
+        run_interruptibly(_sync_all(source, data_dir, databases, options, result))
+    except Interrupted:
+        if as_json:
+            print_json({**result.as_dict(), "interrupted": True})
+        raise
     for problem in result.skipped:
         print(f"levelup: warning: {problem['reason']}", file=sys.stderr)
     if as_json:
-        print_json(result.as_dict())
+        print_json({**result.as_dict(), "interrupted": False})
         return result.exit_code
     for report in result.players:
         print_sync_report(report)

@@ -549,11 +549,11 @@ class _SyncRun:
             source=self.source.name,
             run_id=run_id,
         )
-        if neighbours is not None:
-            await asyncio.to_thread(neighbours.index)
-            self.walk.neighbours = neighbours
         status = "failed"
-        try:
+        try:  # from here on the run is recorded however it ends, Ctrl-C included
+            if neighbours is not None:
+                await asyncio.to_thread(neighbours.index)
+                self.walk.neighbours = neighbours
             await self.in_bulk_phase(known, resume, retry_ids, skill_retry_ids)
             # A skill failure leaves the walk complete: the match is stored, and its
             # skill document is fetched again through `failed_matches`.
