@@ -138,11 +138,8 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 class CorruptConfigFile(ConfigError):
-    """The credentials file exists but its content is not a JSON object.
-
-    Apart from unreadable (an OS error) because `levelup auth` can replace a
-    corrupt file (keeping the old bytes aside) but must not touch one it cannot read.
-    """
+    """The credentials file is not a JSON object: apart from unreadable, because
+    `levelup auth` replaces a corrupt file (set aside) but never one it cannot read."""
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -209,10 +206,8 @@ def update_config_file(
     path: Path, values: Mapping[str, str | Secret | None], *, replace_corrupt: bool = False
 ) -> Path | None:
     """Merge `values` into the file (None removes a key) and write it with mode 0600.
-
-    With `replace_corrupt` (what `levelup auth` does: it is the way to repair the
-    file), a file that is not a JSON object is renamed to ``<name>.bad`` and a new
-    one written; the renamed path is returned (else None).
+    With `replace_corrupt` (`levelup auth`, the way to repair it), a file that is not
+    a JSON object is renamed to ``<name>.bad`` and that path returned (else None).
 
     Raises:
         ConfigError: the file cannot be read, is corrupt (without `replace_corrupt`),
@@ -252,10 +247,8 @@ Mode = Literal["azure", "tokens"]
 
 @dataclass(frozen=True)
 class Credentials:
-    """What the Waypoint client signs in with, and where each value came from.
-
-    `origins` maps a field name to ``"env:VARIABLE"`` or ``"file"``.
-    """
+    """What the Waypoint client signs in with; `origins` maps a field to where it came
+    from (``"env:VARIABLE"`` or ``"file"``)."""
 
     mode: Mode
     config_file: Path
@@ -311,14 +304,12 @@ def _missing_message(path: Path, partial: list[str]) -> str:
 def load_credentials(env: Mapping[str, str] | None = None) -> Credentials:
     """Credentials from the environment, else from the config file (env wins per field).
 
-    A complete Azure set (client id, secret, refresh token) is preferred, since
-    it can renew tokens; otherwise raw ``SPNKR_SPARTAN_TOKEN`` is used. A config
-    file that cannot be used (corrupt, unreadable) does not stop a run whose
-    environment alone is complete: the environment wins, with a warning.
+    A complete Azure set is preferred, since it can renew tokens; otherwise raw
+    ``SPNKR_SPARTAN_TOKEN``. An unusable file (corrupt, unreadable) only warns when
+    the environment alone is complete.
 
     Raises:
-        ConfigError: neither is complete; the message names what to set. Or the
-            file cannot be used and the environment alone is not complete.
+        ConfigError: nothing complete (the message names what to set).
     """
     env = os.environ if env is None else env
     path = config_path(env)

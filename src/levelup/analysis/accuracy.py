@@ -111,14 +111,9 @@ def breakdown(matches: pl.DataFrame, key: str, label: str) -> list[dict[str, Any
 def trend(
     matches: pl.DataFrame, windows: Sequence[int] = TREND_WINDOWS, *, filtered: bool = False
 ) -> dict[str, Any]:
-    """The newest N matches with known shots against the whole scope.
-
-    Windows count matches with known shots, so a stretch of not-yet-backfilled
-    matches does not empty the window. `delta` is in percentage points. A
-    window is `full` only when the scope has at least N such matches; a
-    partial one covers the whole scope and is not shown as "Last N". The whole
-    scope is "Career" only when no option narrowed it.
-    """
+    """The newest N matches with known shots (so a stretch not yet backfilled does not
+    empty a window) against the whole scope, `delta` in percentage points. A window
+    is `full` only when the scope has N such matches."""
     known = matches.filter(pl.col("has_shots"))
     career = shot_totals(known)
     career["label"] = (
@@ -158,11 +153,8 @@ def match_row(row: dict[str, Any]) -> dict[str, Any]:
 def best_and_worst(
     matches: pl.DataFrame, min_shots: int, count: int = TOP_MATCHES
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Highest and lowest accuracy among matches with at least `min_shots` fired.
-
-    The threshold keeps a 1-for-1 match (100%) from topping the list. Ties go to
-    the newer match.
-    """
+    """Highest and lowest accuracy among matches with at least `min_shots` fired (a
+    1-for-1 match must not top the list); ties go to the newer match."""
     eligible = matches.filter(
         pl.col("has_shots") & (pl.col("shots_fired") >= max(min_shots, 1))
     ).with_columns(ts=pl.col("start_time").fill_null(dt.datetime.min))
@@ -177,14 +169,10 @@ def best_and_worst(
 def role_frame(
     matches: pl.DataFrame, participants: pl.DataFrame, owner: str | None
 ) -> pl.DataFrame:
-    """Other players' rows in the given matches, with role teammate / opponent / lobby.
-
-    Each row also carries the owner's side of the match (`owner_has_shots`,
-    `result`, `start_time`, `my_kills`, `my_deaths`), so the sections that compare
-    the owner with the others need this one join. `teams_enabled` NULL (an old
-    database) is read as "teams" when both team ids are known, since FFA matches
-    are the ones the API marks explicitly.
-    """
+    """Other players' rows in the given matches, with role teammate / opponent / lobby,
+    and the owner's side of the match: the one join every comparison with the others
+    needs. `teams_enabled` NULL (an old database) reads as teams when both team ids
+    are known: FFA matches are the ones the API marks explicitly."""
     owner_rows = matches.select(
         "match_id",
         "kind",
@@ -247,14 +235,9 @@ def _group_figures(roles: pl.DataFrame, keys: list[str]) -> dict[tuple, dict[str
 
 
 def lobby(matches: pl.DataFrame, roles: pl.DataFrame) -> dict[str, Any]:
-    """The owner against teammates, opponents and the whole lobby, sums over the same matches.
-
-    "The same matches" are those where the owner's own shots are known, so the
-    owner's figure and the lobby's cover exactly the same games. Bots count as
-    players of the lobby (they are what a custom game is played against); the
-    per-kind split keeps bot games apart from matchmade ones. `roles` is
-    `role_frame` of the matches in scope.
-    """
+    """The owner against teammates, opponents and the whole lobby, summed over the matches
+    where the owner's shots are known. Bots are players of the lobby (what a custom
+    game is played against); the per-kind split keeps bot games apart."""
     known = matches.filter(pl.col("has_shots"))
     roles = roles.filter(pl.col("owner_has_shots"))
     by_role = _group_figures(roles, ["role"])
@@ -294,12 +277,8 @@ def frequent_players(
     names: pl.DataFrame,
     count: int = TOP_PLAYERS,
 ) -> list[dict[str, Any]]:
-    """The humans met most often in the scope, with their own sum-based accuracy.
-
-    Matches are counted whether or not shots are known; accuracy uses the rows
-    where the player's shots are known. The gamertag is the name cache's (the
-    current name) when present, else the newest one seen in a match.
-    """
+    """The humans met most often in the scope, with their accuracy where their shots are
+    known; the gamertag is the name cache's (current), else the newest seen in a match."""
     roles = roles.filter(~pl.col("is_bot").fill_null(False))
     if roles.is_empty():
         return []
@@ -347,11 +326,8 @@ def frequent_players(
 
 
 def with_rolling(matches: pl.DataFrame, window: int = ROLLING_WINDOW) -> pl.DataFrame:
-    """Matches with known shots, oldest first, with the sum-based rolling accuracy.
-
-    The rolling value at a match covers it and the `window - 1` known matches
-    before it (fewer at the start).
-    """
+    """Matches with known shots, oldest first, with the sum-based rolling accuracy over
+    each match and the `window - 1` before it."""
     known = matches.filter(pl.col("has_shots"))
     return known.with_columns(
         rolling_fired=pl.col("shots_fired").rolling_sum(window, min_samples=1),
@@ -559,12 +535,9 @@ def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
 
 
 def _buckets(per_match: pl.DataFrame, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """Runs of consecutive matches, at most `limit` of them, and the run length.
-
-    A run's accuracy is again sum(hit) / sum(fired); its rolling accuracy covers
-    ROLLING_WINDOW runs, i.e. ROLLING_WINDOW x size matches, so the line stays as
-    smooth as with single matches however many runs there are.
-    """
+    """Runs of consecutive matches, at most `limit` of them, and the run length; the
+    rolling accuracy covers ROLLING_WINDOW runs, so the line stays as smooth however
+    many matches a run holds."""
     grouped, size = runs(
         per_match,
         limit,
@@ -691,26 +664,22 @@ def _lobby_bars(lobby_figures: dict[str, Any]) -> list[svg.BarRow]:
 
 def charts(report: Report) -> list[svg.Chart]:
     figures = report.summary["accuracy"]
-    several = len(figures["by_kind"]) > 1
-    by_map = svg.horizontal_bars(
-        "chart-by-map",
-        "Accuracy by map",
-        _breakdown_bars(figures["by_map"], several),
-        width=svg.HALF_WIDTH,
-        label_w=200,
+    by_mode, by_map = (
+        svg.horizontal_bars(
+            f"chart-by-{what}",
+            f"Accuracy by {what}",
+            _breakdown_bars(figures[f"by_{what}"], len(figures["by_kind"]) > 1),
+            width=svg.HALF_WIDTH,
+            label_w=200,
+        )
+        for what in ("mode", "map")
     )
     if len(figures["by_map"]) > MAX_BAR_ROWS:
         by_map.note = f"The {MAX_BAR_ROWS} most played maps; every map is in the table below."
     return [
         accuracy_over_time(report),
         shots_per_match(report),
-        svg.horizontal_bars(
-            "chart-by-mode",
-            "Accuracy by mode",
-            _breakdown_bars(figures["by_mode"], several),
-            width=svg.HALF_WIDTH,
-            label_w=200,
-        ),
+        by_mode,
         by_map,
         svg.horizontal_bars(
             "chart-lobby", "You against the lobby", _lobby_bars(figures["lobby"]), label_w=200

@@ -1,13 +1,9 @@
 """Does the warehouse hold the player's whole history? The API's word against ours.
 
-The last sync stored the API's match counts and service records as snapshots
-(`levelup.sync.career`). Here they are compared with the stored matches: per
-match type, how many matches the API counts and how many are stored, and the
-service record's totals (matches, wins, losses, ties, kills, deaths, assists,
-shots) against the warehouse's sums over the matches of that type, every
-difference named with its numbers. A database without snapshots (never synced
-from a source that has them, or made before them) claims nothing: None.
-Read-only: one query per table, whatever the history's size.
+The API's match counts and service records that the last sync stored
+(`levelup.sync.career`) against the stored matches, per match type, every
+difference named with its numbers. A database without snapshots claims nothing
+(None). Read-only: one query per table, whatever the history's size.
 """
 
 from __future__ import annotations

@@ -171,11 +171,10 @@ def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
     if not figures["available"]:
         return [note("Against expectation: " + figures["note"])]
     windows = [w for w in figures["windows"].values() if w["full"]]
-    rows = [*windows, figures["overall"]]
-    result = [
+    return [
         table(
             WINDOW_TABLE,
-            rows,
+            [*windows, figures["overall"]],
             "Expected = the skill service's expected kills / deaths for you in that lobby. "
             "Net ± = kills above expectation + deaths below it.",
         ),
@@ -188,7 +187,6 @@ def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
             figures["worst"],
         ),
     ]
-    return result
 
 
 def _runs(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:

@@ -44,10 +44,7 @@ RESULT_LABELS = {"win": "Win", "loss": "Loss", "tie": "Tie", "dnf": "Did not fin
 @dataclass(frozen=True)
 class Scope:
     """Which matches the report covers, and the zone its clock times are shown in.
-
-    `categories` and `since` filter first, then `last` keeps the newest N of
-    what is left, so "--last 20 --mode slayer" means the last 20 Slayer matches.
-    """
+    `last` keeps the newest N of what the other filters leave (the last 20 Slayer)."""
 
     last: int | None = None
     since: dt.date | None = None
@@ -90,11 +87,8 @@ def iso(value: dt.datetime | None) -> str | None:
 
 
 def asset_names(assets: pl.DataFrame, asset_type: str) -> pl.DataFrame:
-    """asset_id -> one public name: the most recently fetched version's name.
-
-    Reports group by asset id, not version: a map keeps its identity across the
-    small edits that make new versions.
-    """
+    """asset_id -> the most recently fetched version's public name (a map keeps its
+    identity across the small edits that make new versions)."""
     return (
         assets.filter((pl.col("asset_type") == asset_type) & pl.col("public_name").is_not_null())
         .sort(["fetched_at", "version_id"], descending=True, nulls_last=True)

@@ -1,10 +1,7 @@
 """One match's full scoreboard: every player by team, the teams' scores and objective stats.
 
-Used by `levelup match MATCH_ID` and by the page (a section per match it
-links to). Each player's line has K/D/A, shots and accuracy, damage, medals
-(with the names of those earned most), CSR change when the skill service's
-row is stored, and objective stats; each team its score and its own stats.
-A table the database lacks leaves its columns blank, said once per match.
+Used by `levelup match MATCH_ID` and by the page (a section per match it links
+to). A table the database lacks leaves its columns blank, said once per match.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """What a dashboard section is: figures, the tables and notes that show them, and charts.
 
-Each section module defines one `Section`: `compute` turns the scoped matches
-into a JSON-ready dictionary (its key in `--json`), `views` turns that
-dictionary into tables and notes (the same ones in the terminal and on the
-page), and `charts` draws it for the page. Sections see the matches in scope
-only, and say why when their data is missing instead of showing zeros.
+Each section module defines one `Section`: `compute` turns the matches in scope
+into a JSON-ready dictionary (its key in `--json`), `views` into the tables and
+notes of the terminal and the page, `charts` into the page's charts. A section
+says why its data is missing instead of showing zeros.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """Charts as plain data: shapes with coordinates, classes, tooltips and links.
 
-Sections compute a chart's geometry here in Python (scales that fit the data,
-so 43% and 51% look different) and the page template turns the shapes into
-inline SVG with autoescaping: no markup is assembled by hand, no script runs,
-and colours come from CSS variables so one drawing serves the light and the
-dark theme. Tooltips are SVG <title> elements; a shape with `href` links to a
-match's scoreboard on the same page.
+Sections compute a chart's geometry here (scales that fit the data) and the page
+template turns the shapes into autoescaped inline SVG: no markup assembled by
+hand, no script, colours from CSS variables for the light and the dark theme.
 """
 
 from __future__ import annotations
@@ -107,10 +104,8 @@ def ticks(low: float, high: float, count: int = 5) -> Iterator[float]:
 def nice_range(
     values: Sequence[float], *, floor: float | None = None, ceil: float | None = None, pad=0.06
 ) -> tuple[float, float]:
-    """A range a little wider than the values, on round numbers, clamped to [floor, ceil].
-
-    Never forced to start at zero: the axis is there to show the differences.
-    """
+    """A range a little wider than the values, on round numbers, clamped to [floor, ceil]
+    (never forced to zero: the axis is there to show the differences)."""
     finite = [v for v in values if v is not None and math.isfinite(v)]
     if not finite:
         return (floor or 0.0, ceil if ceil is not None else 1.0)
@@ -273,12 +268,9 @@ def horizontal_bars(
     ceil: float | None = None,
     zero: bool = False,
 ) -> Chart:
-    """Bars on an axis fitted to the values (values of 43% and 51% look different).
-
-    The axis starts where the values start, not at zero, and says so with its
-    tick labels; each bar also prints its value, so nothing is read off lengths
-    alone. Counts (`zero=True`) start at zero, where lengths are what they mean.
-    """
+    """Bars on an axis fitted to the values, so 43% and 51% look different: its tick
+    labels say where it starts and each bar prints its value. Counts (`zero=True`)
+    start at zero, where lengths are what they mean."""
     values = [r.value for r in rows if r.value is not None]
     if not rows or not values:
         return empty_chart(chart_id, title, "Nothing to show", width)

@@ -1,10 +1,8 @@
 """One table specification for the terminal and the page.
 
-A section describes each of its tables once, as a `TableSpec` (columns, how
-each value is formatted, which column links to a match's scoreboard), and
-hands `View`s (a spec with its rows, from the summary dictionary) to both
-renderers: rich draws them in the terminal, the Jinja template on the page.
-The two can therefore never disagree on a header, a format or a row.
+A section describes each of its tables once, as a `TableSpec`, and hands `View`s
+(a spec with its rows) to both renderers, rich in the terminal and the Jinja
+template on the page, so the two never disagree on a header, a format or a row.
 """
 
 from __future__ import annotations
@@ -32,11 +30,8 @@ FORMATS: dict[str, Callable[[Any], str]] = {
 
 @dataclass(frozen=True)
 class Column:
-    """One column: the row key it shows, its header, and its format (a FORMATS key).
-
-    `link` names the row key holding a match id: the page links the cell to
-    that match's scoreboard when the page has it.
-    """
+    """One column: the row key it shows, its header, its format (a FORMATS key), and
+    `link`, the row key of a match id whose scoreboard the page links the cell to."""
 
     key: str
     header: str

@@ -1,10 +1,6 @@
-"""The dashboard as rich tables in the terminal.
-
-Rendering reads only the summary dictionary `build_report` produced, the same
-one `--json` prints, through the sections' own views (`tablespec`), so the
-terminal shows the tables the page shows, with the same headers and formats.
-Every cell is plain text (never rich markup): a gamertag with brackets prints
-as it is.
+"""The dashboard as rich tables in the terminal, from the summary `--json` prints,
+through the sections' views (the page's tables). Every cell is plain text, never
+rich markup: a gamertag with brackets prints as it is.
 """
 
 from __future__ import annotations

@@ -228,8 +228,7 @@ async def _owner(
     """The owner's xuid; only the match_stats options need it.
 
     Raises:
-        OwnerUnknownError: it is not stored, not given, and the source could not
-            look it up (no credentials, unknown gamertag, ...).
+        OwnerUnknownError: not stored, not given, and the source could not look it up.
     """
     needs_owner = any(name in ("shots", "accuracy", "reextract") for name in request.options)
     if not needs_owner and db.xuid is None and xuid is None:

@@ -28,8 +28,8 @@ def add_command(
     *,
     raw: bool = True,
 ) -> argparse.ArgumentParser:
-    """The parser of command `name`, with its one-line help from COMMANDS; `raw`: the
-    description and epilog (a module docstring) are shown as written, not rewrapped."""
+    """The parser of command `name`, its help from COMMANDS; `raw`: the description and
+    epilog are shown as written, not rewrapped."""
     formatter = argparse.RawDescriptionHelpFormatter if raw else argparse.HelpFormatter
     return subparsers.add_parser(
         name,
@@ -82,9 +82,8 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
 
 
 def requests_per_second(text: str) -> float | str:
-    """An argparse `type` for `--requests-per-second`: "auto" (the pace is found,
-    `levelup.sources.pace`), or a number in the sane range (nan and inf are not
-    rates, and 1e-9 would wait for ever)."""
+    """An argparse `type` for `--requests-per-second`: "auto", or a number in the sane
+    range (nan and inf are not rates, and 1e-9 would wait for ever)."""
     if text.strip().lower() == AUTO:
         return AUTO
     try:

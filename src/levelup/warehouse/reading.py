@@ -29,6 +29,12 @@ MATCHES_TABLE = "match_stats"
 START_COLUMN = "start_time"
 
 
+def first_line(exc: BaseException) -> str:
+    """An error's first non-blank line (DuckDB's messages go on with context)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
 def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -56,8 +62,7 @@ def attach_read_only(conn: duckdb.DuckDBPyConnection, path: Path, alias: str) ->
                 f"the database {path} is in use by another LevelUp process "
                 "(DuckDB allows one writer at a time); wait for it to finish and retry"
             ) from None
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"cannot open the database {path}: {first}") from None
+        raise ConfigError(f"cannot open the database {path}: {first_line(exc)}") from None
 
 
 def owner_meta(
@@ -76,10 +81,8 @@ def owner_meta(
 def database_schema(
     conn: duckdb.DuckDBPyConnection, catalog: str | None = None
 ) -> dict[str, dict[str, str]]:
-    """Table -> (column -> DuckDB type) of one database's main schema, in column order.
-
-    One catalog query per database; `catalog` None means the connection's own database.
-    """
+    """Table -> (column -> DuckDB type) of one database's main schema, in column order
+    (`catalog` None: the connection's own database)."""
     rows = conn.execute(
         "SELECT table_name, column_name, data_type FROM duckdb_columns() "
         "WHERE database_name = coalesce(?, current_database()) AND schema_name = 'main' "
@@ -168,11 +171,10 @@ def read_table(
     leading: str = "",
     overrides: dict[str, str] | None = None,
 ) -> TableRead | None:
-    """The SELECT that reads `spec` from one database, or None when it has no such table.
+    """The SELECT that reads `spec` from one database (`schema`, its tables), or None
+    when it has no such table.
 
     Args:
-        spec: the table as the registry describes it.
-        schema: that database's tables (`database_schema`).
         catalog: the attached database's name, None for the connection's own.
         since: keep only matches started on or after this day (per-match tables).
         leading: SQL select items put before the table's columns (player columns).

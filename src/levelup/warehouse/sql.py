@@ -2,11 +2,9 @@
 
 An in-memory DuckDB attaches each player database READ_ONLY and defines, for
 every registry table (and the bookkeeping `sync_runs` and `failed_matches`), a
-view `<table>` that is the `UNION ALL BY NAME` of that
-table in every attached database, each projected onto the registry's columns
-and led by `player_xuid` and `player_gamertag`. `levelup_players` lists the
-attached players. So `SELECT player_gamertag, sum(shots_hit) / sum(shots_fired)
-FROM match_stats GROUP BY ALL` reads across players with no setup.
+view that is the `UNION ALL BY NAME` of that table in every attached database,
+projected onto the registry's columns and led by `player_xuid` and
+`player_gamertag`; `levelup_players` lists the attached players.
 
 Read-only twice over: the statement must parse (DuckDB's own
 `extract_statements`) as one SELECT-like statement (SELECT, WITH, VALUES,
@@ -30,6 +28,7 @@ from levelup.store.database import PlayerDatabase
 from levelup.warehouse.reading import (
     attach_read_only,
     database_schemas,
+    first_line,
     owner_meta,
     quote_identifier,
     quote_literal,
@@ -57,11 +56,6 @@ class RefusedStatement(UsageError):
     """The statement is not a read (exit 2)."""
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
-
-
 def check_read_only(query: str, conn: duckdb.DuckDBPyConnection | None = None) -> str:
     """The one read statement in `query`, as DuckDB parsed it (with `conn`'s parser
     when given: DuckDB's module-level one starts a database instance of its own).
@@ -73,7 +67,7 @@ def check_read_only(query: str, conn: duckdb.DuckDBPyConnection | None = None) -
     try:
         statements = (conn or duckdb).extract_statements(query)
     except duckdb.Error as exc:
-        raise SqlError(f"SQL error: {_first_line(exc)}") from None
+        raise SqlError(f"SQL error: {first_line(exc)}") from None
     if not statements:
         raise SqlError("SQL error: no statement given")
     if len(statements) > 1:
@@ -122,14 +116,15 @@ def _leading(database: PlayerDatabase) -> str:
     return f"CAST({xuid} AS VARCHAR) AS player_xuid, CAST({gamertag} AS VARCHAR) AS player_gamertag"
 
 
-def _empty_view(spec: TableSpecLike | DocumentsSpec) -> str:
-    columns = ", ".join(
+def _empty_view(columns: dict[str, str]) -> str:
+    """A view of the player columns and `columns` (name -> type) with no row."""
+    typed = ", ".join(
         f"CAST(NULL AS {sql_type}) AS {quote_identifier(name)}"
-        for name, sql_type in spec.columns.items()
+        for name, sql_type in columns.items()
     )
     return (
         "SELECT CAST(NULL AS VARCHAR) AS player_xuid, CAST(NULL AS VARCHAR) AS player_gamertag, "
-        f"{columns} WHERE false"
+        f"{typed} WHERE false"
     )
 
 
@@ -186,7 +181,7 @@ def _union(catalog: Catalog, spec: TableSpecLike | DocumentsSpec, schemas: list[
             catalog.missing.setdefault(spec.name, []).append(database.label)
         else:
             parts.append(read.sql)
-    return "\nUNION ALL BY NAME\n".join(parts) if parts else _empty_view(spec)
+    return "\nUNION ALL BY NAME\n".join(parts) if parts else _empty_view(spec.columns)
 
 
 def _as_stored(spec: TableSpecLike) -> TableSpecLike | DocumentsSpec:
@@ -212,12 +207,7 @@ def _players_view(schemas: list[_Attached]) -> str:
         "AS database"
         for _, database, _ in schemas
     ]
-    if not players:
-        return (
-            "SELECT CAST(NULL AS VARCHAR) AS player_xuid, CAST(NULL AS VARCHAR) AS "
-            "player_gamertag, CAST(NULL AS VARCHAR) AS database WHERE false"
-        )
-    return " UNION ALL ".join(players)
+    return " UNION ALL ".join(players) if players else _empty_view({"database": "VARCHAR"})
 
 
 def open_catalog(
@@ -226,11 +216,9 @@ def open_catalog(
     named: bool,
     conn: duckdb.DuckDBPyConnection | None = None,
 ) -> Catalog:
-    """Attach every database read-only and define the union views.
-
-    A database locked by a writer is skipped (recorded in `skipped`), unless it
-    was named (`named`): then the run stops. `conn`: an in-memory connection to
-    use (the catalog owns it from here); a new one by default.
+    """Attach every database read-only and define the union views. A database locked
+    by a writer is skipped (in `skipped`) unless it was `named`; the catalog owns
+    `conn` (a new in-memory connection by default).
 
     Raises:
         DatabaseBusyError: a named database is in use by a writer.
@@ -288,7 +276,7 @@ def run_query(catalog: Catalog, statement: str) -> QueryResult:
         rows = relation.fetchall()
         description = relation.description or []
     except duckdb.Error as exc:
-        raise SqlError(f"SQL error: {_first_line(exc)}") from None
+        raise SqlError(f"SQL error: {first_line(exc)}") from None
     return QueryResult(
         columns=[d[0] for d in description],
         types=[str(d[1]) for d in description],
