@@ -1,12 +1,9 @@
 """The dashboard as one self-contained web page.
 
 The page must open offline, years later, from a file or an e-mail attachment:
-no script, no font, no stylesheet and no image is fetched from anywhere. The
-charts are inline SVG (geometry from the sections, markup from the Jinja
-templates in `templates/`, autoescaped), coloured by CSS variables so the same
-markup follows the light or dark system theme. Tables come from the same
-specifications as the terminal's; a cell or a chart point naming a match links
-to that match's scoreboard further down the page.
+nothing is fetched from anywhere. Charts are inline SVG from the Jinja templates
+in `templates/`; tables come from the terminal's specifications; a cell or a
+chart point naming a match links to its scoreboard further down the page.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """The matches section: the newest matches in scope, one line each.
 
-Each line links (on the page) to the match's full scoreboard; in the terminal,
-`levelup match MATCH_ID` shows the same scoreboard (the short id printed here
-is enough when it is unique).
+Each line links (on the page) to the match's scoreboard, which `levelup match ID`
+shows in the terminal (the short id printed here is enough when it is unique).
 """
 
 from __future__ import annotations
