@@ -5,7 +5,6 @@ per (match_id, kind) and the schema 3 migration."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -14,15 +13,15 @@ import duckdb
 import orjson
 import pytest
 
-from levelup.extract.rows import MatchSkillRow
+from levelup.extract.rows import MatchSkillCounterfactualRow, MatchSkillRow, MatchTeamSkillRow
 from levelup.extract.skill import (
     SkillDocumentError,
     check_skill_document,
-    counterfactual_rows,
+    counterfactuals,
     csr_snapshots,
+    match_skill,
     skill_request,
-    skill_rows,
-    team_skill_rows,
+    team_skill,
 )
 from levelup.registry import (
     SKILL_DOCUMENT,
@@ -93,6 +92,19 @@ def entry(
 
 def skill_doc(*entries: dict[str, Any]) -> dict[str, Any]:
     return {"Value": list(entries)}
+
+
+# The extractors' rows (tuples in column order) read as their row dataclasses.
+def skill_rows(doc: dict[str, Any], match_id: str) -> list[MatchSkillRow]:
+    return [MatchSkillRow(*row) for row in match_skill(doc, match_id)]
+
+
+def team_skill_rows(doc: dict[str, Any], match_id: str) -> list[MatchTeamSkillRow]:
+    return [MatchTeamSkillRow(*row) for row in team_skill(doc, match_id)]
+
+
+def counterfactual_rows(doc: dict[str, Any], match_id: str) -> list[MatchSkillCounterfactualRow]:
+    return [MatchSkillCounterfactualRow(*row) for row in counterfactuals(doc, match_id)]
 
 
 @needs_fixtures
@@ -180,11 +192,7 @@ def test_a_team_of_twelve_and_bad_entries() -> None:
     assert [(t.team_id, t.mmr) for t in team_skill_rows(doc, "m")] == [(0, 1450.0), (1, 1432.25)]
 
 
-def _as_tuples(rows: list[Any]) -> list[tuple[Any, ...]]:
-    return [tuple(getattr(row, f.name) for f in dataclasses.fields(row)) for row in rows]
-
-
-def test_the_one_pass_extraction_gives_the_rows_of_each_table() -> None:
+def test_the_registry_extractors_give_the_one_pass_rows() -> None:
     docs = [
         skill_doc(entry(A), entry(B, team=1, code=3), entry(C, performances={})),
         skill_doc(entry(A, pre=csr(-1, "", 0, remaining=2), post=csr(-1, "", 0, remaining=1))),
@@ -194,9 +202,6 @@ def test_the_one_pass_extraction_gives_the_rows_of_each_table() -> None:
         docs.append(orjson.loads((FIXTURES / "get_match_skill.json").read_bytes()))
     for doc in docs:
         tables = extract_document(SKILL_DOCUMENT, doc, "m")
-        assert tables["match_skill"] == _as_tuples(skill_rows(doc, "m"))
-        assert tables["match_team_skill"] == _as_tuples(team_skill_rows(doc, "m"))
-        assert tables["match_skill_counterfactuals"] == _as_tuples(counterfactual_rows(doc, "m"))
         for spec in extracted_from(SKILL_DOCUMENT):  # the registry's own extractors too
             assert spec.extractor(doc, "m") == tables[spec.name]
             assert all(len(row) == len(spec.columns) for row in tables[spec.name])
@@ -208,10 +213,9 @@ def test_a_tier_named_self_never_shares_the_self_rows_key(caplog) -> None:
     odd = entry(A)
     odd["Result"]["Counterfactuals"]["TierCounterfactuals"]["Self"] = {"Kills": 1.0, "Deaths": 2.0}
     doc = skill_doc(odd)
-    for rows in (extract_document(SKILL_DOCUMENT, doc, "m")["match_skill_counterfactuals"],
-                 _as_tuples(counterfactual_rows(doc, "m"))):  # fmt: skip
-        assert [row[2] for row in rows] == ["Self", "Bronze", "Onyx"]
-        assert rows[0][3:] == (10.5, 11.0)  # the real self counterfactuals
+    rows = extract_document(SKILL_DOCUMENT, doc, "m")["match_skill_counterfactuals"]
+    assert [row[2] for row in rows] == ["Self", "Bronze", "Onyx"]
+    assert rows[0][3:] == (10.5, 11.0)  # the real self counterfactuals
     assert "a tier named 'Self' in TierCounterfactuals; skipped" in caplog.text
 
 

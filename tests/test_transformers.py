@@ -7,18 +7,21 @@ import logging
 import orjson
 import pytest
 
-from levelup.extract.match import (
-    MatchDocumentError,
-    extract_match,
-    extract_participants,
-    parse_match_json,
-    transform_match_stats,
-)
+from levelup.extract.match import MatchDocumentError, extract_match, parse_match_json
 from tests.helpers import core, match, player
 
 OWNER = "2535400000000001"
 MATE = "2535400000000002"
 FOE = "2535400000000003"
+
+
+def transform_match_stats(doc, owner_xuid):
+    """The owner's `match_stats` row, None when the owner did not play the match."""
+    return extract_match(doc, owner_xuid).stats
+
+
+def extract_participants(doc):
+    return extract_match(doc, None).participants
 
 
 def _doc(**kwargs):

@@ -508,13 +508,3 @@ def extract_match(doc: dict[str, Any], owner_xuid: str | None) -> ExtractedMatch
     if owner_totals is not None:
         stats = _stats_row(doc, match_id, start, owner_totals, len(participants))
     return ExtractedMatch(match_id=match_id, stats=stats, participants=participants)
-
-
-def transform_match_stats(match_json: dict[str, Any], owner_xuid: str) -> MatchStatsRow | None:
-    """The owner's `match_stats` row, or None when the owner did not play this match."""
-    return extract_match(match_json, owner_xuid).stats
-
-
-def extract_participants(match_json: dict[str, Any]) -> list[MatchParticipantRow]:
-    """One `match_participants` row per player of the match, bots included."""
-    return extract_match(match_json, None).participants

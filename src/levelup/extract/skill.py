@@ -19,12 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from levelup.extract.match import MatchDocumentError, player_key
-from levelup.extract.rows import (
-    CsrSnapshotRow,
-    MatchSkillCounterfactualRow,
-    MatchSkillRow,
-    MatchTeamSkillRow,
-)
+from levelup.extract.rows import CsrSnapshotRow
 from levelup.extract.values import log, parse_float, parse_int
 
 MATCHMADE = 3  # MatchInfo.LifecycleMode of matchmade games: the only ones with a skill result
@@ -172,8 +167,7 @@ def counterfactuals(doc: dict[str, Any], match_id: str) -> list[tuple[Any, ...]]
 def extract_all(doc: dict[str, Any], match_id: str) -> dict[str, list[tuple[Any, ...]]]:
     """The three tables' rows from one pass over the entries, as tuples in column
     order: what a sync stores for every matchmade match, so it is built without a
-    dataclass per row (the same rows as `skill_rows`, `team_skill_rows` and
-    `counterfactual_rows`, which tests compare)."""
+    dataclass per row."""
     players: list[tuple[Any, ...]] = []
     teams: dict[int, tuple[Any, ...]] = {}
     tiers: list[tuple[Any, ...]] = []
@@ -237,72 +231,6 @@ def _tiers(result: dict[str, Any], match_id: str) -> Iterator[tuple[str, dict[st
             log.warning("match %s: a tier named %r in TierCounterfactuals; skipped", match_id, tier)
         elif isinstance(tier, str) and tier and isinstance(values, dict):
             yield tier, values
-
-
-def skill_rows(doc: dict[str, Any], match_id: str) -> list[MatchSkillRow]:
-    """One row per human entry of the skill document."""
-    rows = []
-    for xuid, entry in _entries(doc):
-        code = parse_int(entry.get("ResultCode"), match_id, "ResultCode")
-        row = MatchSkillRow(match_id=match_id, xuid=xuid, result_code=code)
-        rows.append(row)
-        if not _ok(entry):
-            continue
-        result = entry["Result"]
-        recap = _dict(result.get("RankRecap"))
-        pre = _Csr(recap.get("PreMatchCsr"), match_id, "PreMatchCsr")
-        post = _Csr(recap.get("PostMatchCsr"), match_id, "PostMatchCsr")
-        row.team_id = parse_int(result.get("TeamId"), match_id, "TeamId")
-        row.team_mmr = parse_float(result.get("TeamMmr"), match_id, "TeamMmr")
-        row.pre_csr, row.post_csr = pre.value, post.value
-        if pre.value is not None and post.value is not None:
-            row.csr_change = post.value - pre.value
-        row.pre_tier, row.pre_sub_tier = pre.tier, pre.sub_tier
-        row.post_tier, row.post_sub_tier = post.tier, post.sub_tier
-        row.tier_start, row.next_tier, row.next_tier_start = (
-            post.tier_start,
-            post.next_tier,
-            post.next_start,
-        )
-        row.matches_remaining = post.remaining
-        row.initial_measurement_matches = post.initial
-        row.expected_kills, row.kills_stddev = _performance(result, "Kills", match_id)
-        row.expected_deaths, row.deaths_stddev = _performance(result, "Deaths", match_id)
-    return rows
-
-
-def team_skill_rows(doc: dict[str, Any], match_id: str) -> list[MatchTeamSkillRow]:
-    """One row per team of `TeamMmrs` (every entry carries the same map; first value kept)."""
-    teams: dict[int, MatchTeamSkillRow] = {}
-    for _, entry in _entries(doc):
-        if not _ok(entry):
-            continue
-        for raw_team, raw_mmr in _dict(entry["Result"].get("TeamMmrs")).items():
-            team_id = parse_int(raw_team, match_id, "TeamMmrs key")
-            if team_id is None or team_id in teams:
-                continue
-            mmr = parse_float(raw_mmr, match_id, f"TeamMmrs.{raw_team}")
-            teams[team_id] = MatchTeamSkillRow(match_id=match_id, team_id=team_id, mmr=mmr)
-    return [teams[t] for t in sorted(teams)]
-
-
-def counterfactual_rows(doc: dict[str, Any], match_id: str) -> list[MatchSkillCounterfactualRow]:
-    """One row per player and tier (`Self` first), from `Counterfactuals`."""
-    rows = []
-    for xuid, entry in _entries(doc):
-        if not _ok(entry):
-            continue
-        for tier, values in _tiers(entry["Result"], match_id):
-            rows.append(
-                MatchSkillCounterfactualRow(
-                    match_id=match_id,
-                    xuid=xuid,
-                    tier=tier,
-                    kills=parse_float(values.get("Kills"), match_id, f"{tier}.Kills"),
-                    deaths=parse_float(values.get("Deaths"), match_id, f"{tier}.Deaths"),
-                )
-            )
-    return rows
 
 
 def csr_snapshots(

@@ -75,14 +75,6 @@ def record_failures(
         conn.unregister("batch_failures")
 
 
-def walk_is_complete(conn: duckdb.DuckDBPyConnection, match_type: str) -> bool | None:
-    """None when no walk was ever recorded for this filter."""
-    rows = conn.execute(
-        "SELECT walk_complete FROM sync_state WHERE match_type = ?", [match_type]
-    ).fetchall()
-    return bool(rows[0][0]) if rows else None
-
-
 def can_stop_at_known(conn: duckdb.DuckDBPyConnection, match_type: str) -> bool:
     """Whether a walk of `match_type` may stop at the first match already stored.
 

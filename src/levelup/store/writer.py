@@ -65,11 +65,9 @@ def upsert_sql(
     columns: list[str],
     key: tuple[str, ...],
     *,
-    update: list[str] | None = None,
     timestamps: bool = True,
     select_exprs: Mapping[str, str] | None = None,
     update_exprs: Mapping[str, str] | None = None,
-    source_alias: str = "f",
     joins: str = "",
     run_id: bool = False,
 ) -> str:
@@ -81,16 +79,15 @@ def upsert_sql(
     """
     select_exprs = select_exprs or {}
     update_exprs = update_exprs or {}
-    update = [c for c in (update if update is not None else columns) if c not in key]
     insert_cols = list(columns)
-    select = [select_exprs.get(c, f'{source_alias}."{c}"') for c in columns]
+    select = [select_exprs.get(c, f'f."{c}"') for c in columns]
     if timestamps:
         insert_cols += ["created_at", "updated_at"]
         select += ["now()::TIMESTAMP", "now()::TIMESTAMP"]
     if run_id:  # the statement then takes the `$run_id` parameter
         insert_cols.append(RUN_COLUMN)
         select.append("$run_id")
-    sets = [f'"{c}" = ' + update_exprs.get(c, f'excluded."{c}"') for c in update]
+    sets = [f'"{c}" = ' + update_exprs.get(c, f'excluded."{c}"') for c in columns if c not in key]
     if timestamps:
         sets.append('"updated_at" = excluded."updated_at"')
     if run_id:
@@ -99,7 +96,7 @@ def upsert_sql(
     conflict = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
     return (
         f'INSERT INTO "{table}" ({cols_sql}) SELECT {", ".join(select)} '
-        f"FROM {frame_name} AS {source_alias} {joins} "
+        f"FROM {frame_name} AS f {joins} "
         f"ON CONFLICT ({', '.join(key)}) {conflict}"
     )
 

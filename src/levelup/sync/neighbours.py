@@ -32,7 +32,6 @@ from levelup.warehouse.reading import quote_literal
 log = logging.getLogger("levelup.sync")
 
 _ALIAS = "levelup_neighbour"
-COPIED_KINDS = (STATS_DOCUMENT, SKILL_DOCUMENT)
 
 
 @dataclass
@@ -59,32 +58,35 @@ class Neighbours:
         mine = own.resolve()
         return cls([db.path for db in list_player_dbs(data_dir) if db.path.resolve() != mine])
 
-    def _attach(self, conn: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    def _read(
+        self, conn: duckdb.DuckDBPyConnection, path: Path, sql: str, failure: str, **params: object
+    ) -> list[tuple]:
+        """The rows of `sql` on the neighbour at `path`, attached as `_ALIAS` for this one
+        query; none (logged) when it is busy or the query fails (`failure` says why)."""
         try:
             conn.execute(f"ATTACH {quote_literal(str(path))} AS {_ALIAS} (READ_ONLY)")
         except duckdb.Error as exc:
             log.info("neighbour %s not read (%s): its matches are fetched", path, exc)
             self.busy.add(path)
-            return False
-        return True
+            return []
+        try:
+            return conn.execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            log.info("neighbour %s %s (%s)", path, failure, exc)
+            return []
+        finally:
+            conn.execute(f"DETACH {_ALIAS}")
 
     def index(self) -> int:
         """Learn which match ids each neighbour has a stats document for; returns how many."""
+        sql = (
+            f"SELECT DISTINCT lower(match_id) FROM {_ALIAS}.main.{DOCUMENTS_TABLE} "
+            f"WHERE kind = '{STATS_DOCUMENT}'"
+        )
         with duckdb.connect(":memory:") as conn:
             for path in self.paths:
-                if not self._attach(conn, path):
-                    continue
-                try:
-                    rows = conn.execute(
-                        f"SELECT DISTINCT lower(match_id) FROM {_ALIAS}.main.{DOCUMENTS_TABLE} "
-                        f"WHERE kind = '{STATS_DOCUMENT}'"
-                    ).fetchall()
-                except duckdb.Error as exc:  # no documents table: an older layout
-                    log.info("neighbour %s has no documents to share (%s)", path, exc)
-                    rows = []
-                finally:
-                    conn.execute(f"DETACH {_ALIAS}")
-                for (match_id,) in rows:
+                # No documents table: an older layout.
+                for (match_id,) in self._read(conn, path, sql, "has no documents to share"):
                     self.owner.setdefault(match_id, path)
         return len(self.owner)
 
@@ -98,24 +100,17 @@ class Neighbours:
         for match_id in match_ids:
             if match_id in self.owner:
                 wanted.setdefault(self.owner[match_id], []).append(match_id)
+        sql = (
+            f"SELECT lower(match_id), kind, body FROM {_ALIAS}.main.{DOCUMENTS_TABLE} "
+            "WHERE lower(match_id) IN (SELECT unnest($ids)) AND kind IN "
+            f"('{STATS_DOCUMENT}', '{SKILL_DOCUMENT}')"
+        )
         found: dict[str, dict[str, bytes]] = {}
         with duckdb.connect(":memory:") as conn:
             for path, ids in wanted.items():
-                if not self._attach(conn, path):
-                    continue
-                try:
-                    rows = conn.execute(
-                        f"SELECT lower(match_id), kind, body FROM {_ALIAS}.main.{DOCUMENTS_TABLE} "
-                        "WHERE lower(match_id) IN (SELECT unnest($ids)) AND kind IN "
-                        f"('{STATS_DOCUMENT}', '{SKILL_DOCUMENT}')",
-                        {"ids": ids},
-                    ).fetchall()
-                except duckdb.Error as exc:
-                    log.info("neighbour %s could not be read (%s)", path, exc)
-                    rows = []
-                finally:
-                    conn.execute(f"DETACH {_ALIAS}")
-                for match_id, kind, body in rows:
+                for match_id, kind, body in self._read(
+                    conn, path, sql, "could not be read", ids=ids
+                ):
                     found.setdefault(match_id, {})[kind] = (
                         body.encode() if isinstance(body, str) else bytes(body)
                     )

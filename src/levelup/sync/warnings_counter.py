@@ -4,16 +4,15 @@ exit status, but a user must be able to see that some happened."""
 from __future__ import annotations
 
 import logging
-from types import TracebackType
 
 
 class WarningCounter(logging.Handler):
     """Attach to the `levelup.values` logger for the duration of a run."""
 
-    def __init__(self, logger_name: str = "levelup.values") -> None:
+    def __init__(self) -> None:
         super().__init__(level=logging.WARNING)
         self.count = 0
-        self._logger = logging.getLogger(logger_name)
+        self._logger = logging.getLogger("levelup.values")
 
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
@@ -22,10 +21,5 @@ class WarningCounter(logging.Handler):
         self._logger.addHandler(self)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self._logger.removeHandler(self)
