@@ -107,6 +107,27 @@ def parse_float(
     return number
 
 
+def iso_duration_seconds(text: str) -> float | None:
+    """Seconds of an ISO-8601 duration text ("PT9M9.4211615S"), None when it is not one."""
+    text = text.strip()
+    match = _DURATION_RE.match(text)
+    if match is None or text in ("P", "PT"):
+        return None
+    days, hours, minutes, seconds = match.groups()
+    # Absent parts are skipped rather than added as 0.0: every part is >= 0,
+    # so the sum (in the same order) is the same float, for less work.
+    total = 0.0
+    if days is not None:
+        total += float(days) * 86400
+    if hours is not None:
+        total += float(hours) * 3600
+    if minutes is not None:
+        total += float(minutes) * 60
+    if seconds is not None:
+        total += float(seconds)
+    return total
+
+
 # Valid duration texts already converted. A match repeats its players'
 # TimePlayed, and lives are timed to a tenth of a second, so most durations of a
 # history were seen before, and a lookup costs less than the regex.
@@ -123,23 +144,10 @@ def parse_duration(value: Any, match_id: str, field: str) -> float | None:
         known = _DURATIONS.get(value)
         if known is not None:
             return known
-        text = value.strip()
-        match = _DURATION_RE.match(text)
-        if match is None or text in ("P", "PT"):
+        total = iso_duration_seconds(value)
+        if total is None:
             _warn(match_id, field, value, "an unparseable duration")
             return None
-        days, hours, minutes, seconds = match.groups()
-        # Absent parts are skipped rather than added as 0.0: every part is >= 0,
-        # so the sum (in the same order) is the same float, for less work.
-        total = 0.0
-        if days is not None:
-            total += float(days) * 86400
-        if hours is not None:
-            total += float(hours) * 3600
-        if minutes is not None:
-            total += float(minutes) * 60
-        if seconds is not None:
-            total += float(seconds)
         if total > MAX_DURATION_SECONDS:
             _warn(match_id, field, value, "an out-of-range (over a week) duration")
             return None

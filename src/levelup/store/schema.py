@@ -128,9 +128,7 @@ def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> 
     Always fetches the whole result: DuckDB 2 refuses other work on a
     connection that still holds an unfinished result (`fetchone` leaves one).
     """
-    rows = (
-        conn.execute(sql, params).fetchall() if params is not None else conn.execute(sql).fetchall()
-    )
+    rows = conn.execute(sql, params).fetchall()
     return rows[0][0] if rows else None
 
 
@@ -144,14 +142,18 @@ def existing_columns(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, s
     return {name: data_type for name, data_type in rows}
 
 
-def _has_unique_key(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]) -> bool:
-    constraints = conn.execute(
+def _key_constraints(conn: duckdb.DuckDBPyConnection, table: str, kinds: str) -> list[list[str]]:
+    """The column lists of a main-schema table's constraints of `kinds` (an SQL list)."""
+    rows = conn.execute(
         "SELECT constraint_column_names FROM duckdb_constraints() "
-        "WHERE schema_name = 'main' AND table_name = ? "
-        "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')",
+        f"WHERE schema_name = 'main' AND table_name = ? AND constraint_type IN ({kinds})",
         [table],
     ).fetchall()
-    if any(sorted(cols) == sorted(key) for (cols,) in constraints):
+    return [sorted(cols) for (cols,) in rows]
+
+
+def _has_unique_key(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]) -> bool:
+    if sorted(key) in _key_constraints(conn, table, "'PRIMARY KEY', 'UNIQUE'"):
         return True
     index_name = f"{table}_levelup_key"
     found = scalar(
@@ -272,15 +274,6 @@ def _step_2_documents(conn: duckdb.DuckDBPyConnection, report: MigrationReport) 
     report.moved_documents = int(moved[0][0]) if moved else 0
 
 
-def _primary_key(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT constraint_column_names FROM duckdb_constraints() "
-        "WHERE schema_name = 'main' AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
-        [table],
-    ).fetchall()
-    return sorted(rows[0][0]) if rows else []
-
-
 def _step_3_failures_per_kind(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
     """Failures become per (match_id, kind): `failed_matches` gains `kind`, every
     existing failure is a stats failure, and the key becomes (match_id, kind).
@@ -293,7 +286,8 @@ def _step_3_failures_per_kind(conn: duckdb.DuckDBPyConnection, report: Migration
     _ensure_all_tables(conn, report, skip={"failed_matches"})
     columns, key = TABLES["failed_matches"]
     present = existing_columns(conn, "failed_matches")
-    if present and _primary_key(conn, "failed_matches") != sorted(key):
+    # A table has one primary key at most.
+    if present and sorted(key) not in _key_constraints(conn, "failed_matches", "'PRIMARY KEY'"):
         kept = {**columns, **{c: t for c, t in present.items() if c not in columns}}
         shared = [c for c in kept if c in present and c != "kind"]
         kind = "coalesce(kind, 'stats')" if "kind" in present else "'stats'"
@@ -312,25 +306,17 @@ def _step_3_failures_per_kind(conn: duckdb.DuckDBPyConnection, report: Migration
         conn.execute("UPDATE failed_matches SET kind = 'stats' WHERE kind IS NULL")
 
 
-def _step_4_run_ids(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
-    """Every extracted table and the documents gain `sync_run_id` (NULL for rows written
-    before: no run is known for them)."""
-    _ensure_all_tables(conn, report)
-
-
-def _step_5_career_snapshots(conn: duckdb.DuckDBPyConnection, report: MigrationReport) -> None:
-    """`match_count_snapshots` and `service_record_snapshots` (issue 13)."""
-    _ensure_all_tables(conn, report)
-
-
 # Version -> the step that brings a database from version - 1 to it. Add new
 # steps at the end; never edit a released one.
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection, MigrationReport], None]] = {
     1: _step_1_baseline,
     2: _step_2_documents,
     3: _step_3_failures_per_kind,
-    4: _step_4_run_ids,
-    5: _step_5_career_snapshots,
+    # Every extracted table and the documents gain `sync_run_id` (NULL for rows written
+    # before: no run is known for them).
+    4: _ensure_all_tables,
+    # `match_count_snapshots` and `service_record_snapshots` (issue 13).
+    5: _ensure_all_tables,
 }
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -23,6 +22,7 @@ import orjson
 
 from levelup.clock import utc_now
 from levelup.extract.rows import MatchCountSnapshotRow, ServiceRecordSnapshotRow
+from levelup.extract.values import iso_duration_seconds
 from levelup.match_types import LIFECYCLE_BY_MATCH_TYPE
 from levelup.match_types import LIFECYCLE_BY_RECORD_TYPE as LIFECYCLE_BY_RECORD_TYPE  # re-exported
 from levelup.sources.base import AuthError, MatchSource, SourceError
@@ -41,11 +41,6 @@ COUNT_FIELDS = {
 # --match-type -> the count that covers it.
 COUNT_FOR_FILTER = {"all": "all", "matchmaking": "matchmade", "custom": "custom", "local": "local"}
 
-_DURATION_RE = re.compile(
-    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?"
-    r"(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
-
 
 class CareerDocumentError(ValueError):
     """A count or service record body that is not what the service sends."""
@@ -53,13 +48,7 @@ class CareerDocumentError(ValueError):
 
 def duration_seconds(value: Any) -> float | None:
     """An ISO-8601 duration as the API writes it (``P17DT10H55M53.7685509S``), in seconds."""
-    if not isinstance(value, str):
-        return None
-    found = _DURATION_RE.match(value.strip())
-    if not found or value.strip() in ("P", "PT"):
-        return None
-    parts = {k: float(v) if v else 0.0 for k, v in found.groupdict().items()}
-    return parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+    return iso_duration_seconds(value) if isinstance(value, str) else None
 
 
 def _int(value: Any) -> int | None:

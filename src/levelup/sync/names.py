@@ -22,7 +22,7 @@ import polars as pl
 
 from levelup.clock import utc_now
 from levelup.extract.reference import medal_names
-from levelup.extract.rows import PersonalScoreNameRow
+from levelup.extract.rows import AssetNameRow, PersonalScoreNameRow
 from levelup.extract.score_names import PERSONAL_SCORE_NAMES
 from levelup.extract.score_names import SOURCE as SCORE_NAMES_SOURCE
 from levelup.registry import table_spec
@@ -143,28 +143,8 @@ async def fill_asset_names(
         if name is not None:
             report.assets_found += 1
         found.append((asset_type, asset_id, version_id, name))
-    if found:
-        frame = pl.DataFrame(
-            found,
-            schema={
-                "asset_type": pl.String(),
-                "asset_id": pl.String(),
-                "version_id": pl.String(),
-                "public_name": pl.String(),
-            },
-            orient="row",
-        )
-        conn.register("batch_assets", frame)
-        try:
-            conn.execute(
-                "INSERT INTO asset_names "
-                "SELECT asset_type, asset_id, version_id, public_name, $now FROM batch_assets "
-                "ON CONFLICT DO UPDATE SET public_name = excluded.public_name, "
-                "fetched_at = excluded.fetched_at",
-                {"now": utc_now()},
-            )
-        finally:
-            conn.unregister("batch_assets")
+    now = utc_now()
+    store_name_rows(conn, "asset_names", [AssetNameRow(*row, fetched_at=now) for row in found])
 
 
 def store_name_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Any]) -> int:
