@@ -19,7 +19,13 @@ import pytest
 
 from levelup.errors import ConfigError, PlayerNotFoundError
 from levelup.sources import recorded
-from levelup.sources.base import AuthError, FetchError, MatchNotFoundError
+from levelup.sources.base import (
+    AuthError,
+    FatalSourceError,
+    FetchError,
+    MatchNotFoundError,
+    ServiceUnreachableError,
+)
 from levelup.sources.http import (
     RECENT_404_DELAY,
     RECENT_404_RETRIES,
@@ -293,23 +299,41 @@ def test_gives_up_with_the_match_id_after_bounded_attempts(
     assert sleeps.delays == [0.5, 1.0, 2.0, 4.0, 8.0]  # exponential (jitter off here)
 
 
-def test_connection_errors_are_retried_then_reported(tmp_path: Path) -> None:
-    """A host map pointing at a closed port: connection refused, retried, then FetchError."""
+def test_an_unreachable_host_is_retried_then_stops_the_run_and_is_not_asked_again(
+    tmp_path: Path,
+) -> None:
+    """A host map pointing at a closed port: connection refused on every attempt is
+    ServiceUnreachableError (the run stops, exit 2), and the next request to that host
+    fails at once instead of spending its own retries; another host is still asked."""
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    hosts = {"halostats.svc.halowaypoint.com": f"http://127.0.0.1:{port}/x"}
+    hosts = {
+        "halostats.svc.halowaypoint.com": f"http://127.0.0.1:{port}/x",
+        "skill.svc.halowaypoint.com": f"http://127.0.0.1:{port}/y",
+    }
+    stats = "https://halostats.svc.halowaypoint.com/hi/matches/abc/stats"
 
     async def scenario() -> None:
         session = WaypointSession(
             requests_per_second=1000, host_map=hosts, backoff=FAST, sleep=Sleeps()
         )
         try:
-            with pytest.raises(FetchError, match=r"connection failed.*hi/matches/abc/stats"):
-                await session.get("https://halostats.svc.halowaypoint.com/hi/matches/abc/stats")
+            with pytest.raises(
+                ServiceUnreachableError, match=r"cannot reach halostats\.svc"
+            ) as err:
+                await session.get(stats)
+            assert "could not connect" in str(err.value) and err.value.exit_code == 2
+            assert isinstance(err.value, FatalSourceError)
             assert session.counters.retries["match_stats"] == FAST.attempts - 1
+            with pytest.raises(ServiceUnreachableError, match=r"cannot reach halostats\.svc"):
+                await session.get(stats.replace("abc", "def"))
+            assert session.counters.retries["match_stats"] == FAST.attempts - 1  # none more
+            with pytest.raises(ServiceUnreachableError, match=r"cannot reach skill\.svc"):
+                await session.get("https://skill.svc.halowaypoint.com/hi/matches/abc/skill")
+            assert session.counters.retries["match_skill"] == FAST.attempts - 1
         finally:
             await session.close()
 

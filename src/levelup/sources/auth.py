@@ -48,7 +48,7 @@ from levelup.config import (
     update_config_file,
 )
 from levelup.errors import ConfigError
-from levelup.sources.base import AuthError, SourceError
+from levelup.sources.base import AuthError, FatalSourceError, SourceError
 from levelup.sources.http import WaypointSession
 
 __all__ = [
@@ -144,7 +144,7 @@ async def sign_in(
         raise ValueError("give exactly one of refresh_token and code")
     try:
         return await _chain(session, app, refresh_token, code, with_identity)
-    except AuthError:
+    except FatalSourceError:  # refused, or the sign-in service unreachable: as it is
         raise
     except SourceError as exc:
         raise AuthError(f"could not sign in to Halo Waypoint: {exc}") from None
@@ -291,7 +291,7 @@ class TokenManager:
                 self._spartan.reveal(),
             )
             value = Secret(clearance.token)
-        except AuthError:
+        except FatalSourceError:
             raise
         except SourceError as exc:
             raise AuthError(f"could not get a clearance token: {exc}") from None

@@ -90,10 +90,21 @@ class FetchError(SourceError):
     """The source could not deliver a response after its retries."""
 
 
-class AuthError(SourceError):
-    """Credentials are missing, expired or refused: the run must stop cleanly."""
+class FatalSourceError(SourceError):
+    """The source cannot serve this run any more: the run stops cleanly (what was
+    fetched is written), exit 2. Every step re-raises it instead of recording a
+    failure per match, so one cause is one message, not a failure per request."""
 
     exit_code = 2
+
+
+class AuthError(FatalSourceError):
+    """Credentials are missing, expired or refused."""
+
+
+class ServiceUnreachableError(FatalSourceError):
+    """A host could not be connected to (name lookup failed, connection refused)
+    on any of a request's attempts: the network is down or the host map is wrong."""
 
 
 @dataclass

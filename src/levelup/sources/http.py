@@ -51,6 +51,7 @@ from levelup.sources.base import (
     AuthError,
     FetchError,
     MatchNotFoundError,
+    ServiceUnreachableError,
     SourceCounters,
     SourceError,
 )
@@ -491,7 +492,9 @@ class _Call:
     needs_token: bool
     can_renew: bool
     recent: bool
+    host: str = ""
     failures: int = 0
+    unconnected: int = 0  # attempts that could not connect at all (name lookup, refused)
     not_found: int = 0
     reauthorized: bool = False
 
@@ -580,6 +583,10 @@ def transport_reason(exc: TimeoutError | aiohttp.ClientError, timeout: float) ->
         return f"no complete answer within {timeout:g} s"
     if isinstance(exc, aiohttp.ClientPayloadError):
         return "the response body was cut short"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "its name could not be looked up"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"could not connect ({type(exc).__name__})"
     return f"connection failed ({type(exc).__name__})"
 
 
@@ -626,6 +633,8 @@ class WaypointSession:
         self.tokens: TokenManager | None = None  # it attaches itself
         self._sleep: Sleep = sleep or asyncio.sleep
         self._rng = random.Random()  # jitter
+        # host -> why it is not asked again in this run (see `_back_off`).
+        self._unreachable: dict[str, str] = {}
         self._client: aiohttp.ClientSession | None = None
         self._closed = False
 
@@ -694,6 +703,8 @@ class WaypointSession:
         """
         client = self._session()
         call = self._call(method, str(url))
+        if call.host in self._unreachable:  # already tried on every attempt of a request
+            raise ServiceUnreachableError(self._unreachable[call.host])
         while True:
             generation, send = await self._headers_for(call, headers)
             try:
@@ -701,6 +712,7 @@ class WaypointSession:
                     client, call, send, params=params, json=json, data=data
                 )
             except (TimeoutError, aiohttp.ClientError) as exc:
+                call.unconnected += isinstance(exc, aiohttp.ClientConnectorError)
                 outcome: Outcome = Retry(reason=transport_reason(exc, self.backoff.timeout))
             else:
                 retries = self.backoff.recent_404_retries
@@ -728,6 +740,7 @@ class WaypointSession:
             where=f"{host}{path}",
             endpoint=endpoint_name(host, path),
             label=context.label or f"{method} {host}{path}",
+            host=host,
             needs_token=host in HALO_HOSTS,
             can_renew=self.tokens is not None,
             recent=context.recent,
@@ -810,6 +823,13 @@ class WaypointSession:
                 wait if wait is not None else backoff.delay(call.failures, self._rng),
             )
             reason = f"HTTP 429 (rate limited, waiting {wait:.2f} s)"
+        if call.failures >= backoff.attempts and call.unconnected == call.failures:
+            # No attempt reached the host: the next request to it would fare no better.
+            self._unreachable[call.host] = (
+                f"cannot reach {call.host} ({reason}, {call.failures} attempts): check the "
+                "network connection; nothing more is asked of it in this run"
+            )
+            raise ServiceUnreachableError(self._unreachable[call.host])
         if call.failures >= backoff.attempts:
             raise FetchError(
                 f"{call.label}: gave up after {call.failures} attempts; last: {reason} "

@@ -45,7 +45,7 @@ from levelup.registry import (
     extract_stats_document,
     table_spec,
 )
-from levelup.sources.base import AuthError, MatchSource, SourceError
+from levelup.sources.base import FatalSourceError, MatchSource, SourceError
 from levelup.store.bookkeeping import record_failures
 from levelup.store.database import bulk_writes
 from levelup.store.schema import existing_columns
@@ -278,7 +278,7 @@ async def _fetch_skill_bodies(
                 continue
             try:
                 body = await source.match_skill_raw(match_id, players)
-            except AuthError:
+            except FatalSourceError:
                 raise
             except SourceError as exc:
                 errors[match_id] = str(exc)
@@ -297,7 +297,7 @@ async def _fetch_skill_bodies(
 async def _fetch_bodies(
     source: MatchSource, match_ids: list[str], concurrency: int
 ) -> tuple[dict[str, bytes], dict[str, str]]:
-    """Bodies by id, and failure reasons by id; AuthError stops the run."""
+    """Bodies by id, and failure reasons by id; a FatalSourceError stops the run."""
     bodies: dict[str, bytes] = {}
     errors: dict[str, str] = {}
     # `concurrency` workers take the ids in order: the same requests as one task
@@ -308,12 +308,12 @@ async def _fetch_bodies(
         for match_id in pending:
             try:
                 bodies[match_id] = await source.match_stats_raw(match_id)
-            except AuthError:
+            except FatalSourceError:
                 raise
             except SourceError as exc:
                 errors[match_id] = str(exc)
 
-    with unwrapped_task_errors():  # AuthError, not an ExceptionGroup
+    with unwrapped_task_errors():  # a FatalSourceError, not an ExceptionGroup
         async with asyncio.TaskGroup() as group:
             for _ in range(max(1, min(concurrency, len(match_ids)))):
                 group.create_task(worker())

@@ -25,7 +25,7 @@ from levelup.extract.rows import MatchCountSnapshotRow, ServiceRecordSnapshotRow
 from levelup.extract.values import iso_duration_seconds
 from levelup.match_types import LIFECYCLE_BY_MATCH_TYPE
 from levelup.match_types import LIFECYCLE_BY_RECORD_TYPE as LIFECYCLE_BY_RECORD_TYPE  # re-exported
-from levelup.sources.base import AuthError, MatchSource, SourceError
+from levelup.sources.base import FatalSourceError, MatchSource, SourceError
 from levelup.sources.endpoints import SERVICE_RECORD_TYPES
 from levelup.sync.names import store_name_rows
 
@@ -109,7 +109,7 @@ async def fetch_counts(source: MatchSource, xuid: str, errors: list[str]) -> dic
     try:
         body = await source.match_count_raw(xuid)
         return parse_counts(body) if body is not None else None
-    except AuthError:
+    except FatalSourceError:
         raise
     except (SourceError, CareerDocumentError) as exc:
         errors.append(f"match count: {exc}")
@@ -178,7 +178,7 @@ async def store_snapshots(
             body = await source.service_record_raw(xuid, match_type)
             if body is not None:
                 records.append(parse_service_record(body, xuid, match_type, fetched_at))
-        except AuthError:
+        except FatalSourceError:
             raise
         except (SourceError, CareerDocumentError) as exc:
             errors.append(f"{match_type} service record: {exc}")

@@ -26,7 +26,7 @@ from levelup.extract.rows import AssetNameRow, PersonalScoreNameRow
 from levelup.extract.score_names import PERSONAL_SCORE_NAMES
 from levelup.extract.score_names import SOURCE as SCORE_NAMES_SOURCE
 from levelup.registry import table_spec
-from levelup.sources.base import AuthError, MatchSource, SourceError
+from levelup.sources.base import FatalSourceError, MatchSource, SourceError
 from levelup.store.schema import get_meta, scalar, set_meta
 from levelup.store.writer import upsert_sql
 
@@ -107,7 +107,7 @@ async def fill_gamertags(
         report.gamertags_requested += len(batch)
         try:
             found = await source.gamertags(batch)
-        except AuthError:
+        except FatalSourceError:
             raise
         except SourceError as exc:
             report.errors.append(f"gamertags of {len(batch)} players: {exc}")
@@ -135,7 +135,7 @@ async def fill_asset_names(
         report.assets_requested += 1
         try:
             name = await source.asset_name(asset_type, asset_id, version_id)
-        except AuthError:
+        except FatalSourceError:
             raise
         except SourceError as exc:
             report.errors.append(f"{asset_type} {asset_id}/{version_id}: {exc}")
@@ -194,7 +194,7 @@ async def fill_medal_names(
         return
     try:
         raw = await source.medal_metadata_raw()
-    except AuthError:
+    except FatalSourceError:
         raise
     except SourceError as exc:
         report.errors.append(f"medal metadata: {exc}")

@@ -22,7 +22,7 @@ from levelup.clock import utc_now
 from levelup.extract.match import MatchDocumentError
 from levelup.extract.skill import csr_snapshots
 from levelup.registry import SKILL_DOCUMENT
-from levelup.sources.base import AuthError, MatchSource, PlayerIdentity, SourceError
+from levelup.sources.base import FatalSourceError, MatchSource, PlayerIdentity, SourceError
 from levelup.sync.names import store_name_rows
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ async def store_csr_snapshots(
     for playlist_id in playlists:
         try:
             raw = await source.playlist_csr_raw(playlist_id, [owner.xuid])
-        except AuthError:
+        except FatalSourceError:
             raise
         except SourceError as exc:
             report.skill.errors.append(f"CSR of playlist {playlist_id}: {exc}")

@@ -49,6 +49,7 @@ from levelup.registry import (
 )
 from levelup.sources.base import (
     AuthError,
+    FatalSourceError,
     HistoryPage,
     MatchSource,
     PlayerIdentity,
@@ -313,7 +314,7 @@ class _Walker:
             return await self.source.history_page(
                 self.owner.xuid, start, HISTORY_PAGE_SIZE, self.options.match_type
             )
-        except AuthError:
+        except FatalSourceError:
             raise
         except SourceError as exc:
             self.report.errors.append(f"match history page at {start}: {exc}")
@@ -387,7 +388,7 @@ async def _fetch(
         item = _Fetched(match_id)
         try:
             body = await source.match_stats_raw(match_id)
-        except AuthError:
+        except FatalSourceError:
             raise
         except SourceError as exc:
             item.error = str(exc)
@@ -422,7 +423,7 @@ async def _fetch_skill(source: MatchSource, item: _Fetched, skill: SkillReport) 
     skill.requested += 1
     try:
         body = await source.match_skill_raw(item.match_id, humans)
-    except AuthError:
+    except FatalSourceError:
         raise
     except SourceError as exc:
         item.skill_error = str(exc)
@@ -468,7 +469,8 @@ async def sync_player(
     its own `report`, which is filled however the run ends.
 
     Raises:
-        AuthError: credentials failed mid-run; everything fetched so far is written.
+        FatalSourceError: credentials failed mid-run (AuthError) or the service
+            cannot be reached; everything fetched so far is written.
         asyncio.CancelledError: the run was cancelled; everything fetched so far is written.
         LevelUpError: the source cannot be read as asked (e.g. a bad history file).
     """
