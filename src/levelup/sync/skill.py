@@ -19,6 +19,7 @@ import duckdb
 import orjson
 
 from levelup.clock import utc_now
+from levelup.errors import about
 from levelup.extract.match import MatchDocumentError
 from levelup.extract.skill import csr_snapshots
 from levelup.registry import SKILL_DOCUMENT
@@ -86,8 +87,8 @@ async def store_csr_snapshots(
             raw = await source.playlist_csr_raw(playlist_id, [owner.xuid])
         except FatalSourceError:
             raise
-        except SourceError as exc:
-            report.skill.errors.append(f"CSR of playlist {playlist_id}: {exc}")
+        except SourceError as exc:  # its message names the request already
+            report.skill.errors.append(about(f"CSR of playlist {playlist_id}", str(exc)))
             continue
         if raw is None:  # no skill service, or no recorded playlist CSRs: no snapshots
             return
