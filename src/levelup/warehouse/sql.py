@@ -81,8 +81,11 @@ def check_read_only(query: str, conn: duckdb.DuckDBPyConnection | None = None) -
         check_read_only(_EXPLAIN.sub("", statement.query, count=1), conn)
         return statement.query
     if kind not in _READ_TYPES:
+        # The statement's own first word: DuckDB files INSTALL under LOAD, for one.
+        words = statement.query.split(None, 1)
+        word = words[0].upper() if words and words[0].isalpha() else kind.name
         raise RefusedStatement(
-            f"refused: {kind.name} statements are not allowed; levelup sql only reads "
+            f"refused: {word} statements are not allowed; levelup sql only reads "
             "(SELECT, WITH, FROM-first, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
         )
     return statement.query
