@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from levelup.extract.match import accuracy, player_key
+from levelup.extract.match import accuracy, unique_players
 from levelup.extract.values import (
     INT_MAX,
     log,
@@ -46,20 +46,9 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _players(doc: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """(storage key, the `Stats` objects of every team stint) per player, first entry kept."""
-    seen: set[str] = set()
-    players = doc.get("Players")
-    for player in players if isinstance(players, list) else ():
-        raw_id = _dict(player).get("PlayerId")
-        if not isinstance(raw_id, str) or not raw_id:
-            continue
-        parsed_id = player_key(raw_id)
-        if parsed_id is None:  # malformed: `extract_match` warns about it
-            continue
-        player_id = parsed_id[0]
-        if player_id in seen:
-            continue
-        seen.add(player_id)
+    """(storage key, the `Stats` objects of every team stint) per player, first entry kept
+    (a malformed id is skipped: `extract_match` warns about it)."""
+    for player_id, _, player in unique_players(doc.get("Players"), "PlayerId"):
         entries = player.get("PlayerTeamStats")
         stints = []
         for entry in entries if isinstance(entries, list) else ():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +145,19 @@ def player_key(player_id: str) -> tuple[str, bool] | None:
     if player_id.startswith("bid(") and player_id.endswith(")"):
         return player_id, True
     return None
+
+
+def unique_players(entries: Any, id_field: str) -> Iterator[tuple[str, bool, dict[str, Any]]]:
+    """(storage key, is a bot, entry) of each entry of a `Players[]` or skill `Value[]`
+    list whose `id_field` is a well-formed player id, the first entry of a key kept."""
+    seen: set[str] = set()
+    for entry in entries if isinstance(entries, list) else ():
+        raw_id = _dict(entry).get(id_field)
+        parsed_id = player_key(raw_id) if isinstance(raw_id, str) else None
+        if parsed_id is None or parsed_id[0] in seen:
+            continue
+        seen.add(parsed_id[0])
+        yield parsed_id[0], parsed_id[1], entry
 
 
 def _parse_time(value: Any, match_id: str, field: str) -> dt.datetime | None:

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from levelup.extract.match import MatchDocumentError, player_key
+from levelup.extract.match import MatchDocumentError, player_key, unique_players
 from levelup.extract.rows import CsrSnapshotRow
 from levelup.extract.values import log, parse_float, parse_int
 
@@ -72,21 +72,10 @@ def check_skill_document(doc: Any) -> dict[str, Any]:
 
 
 def _entries(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(xuid digits, entry) per player, first entry kept; entries without an xuid skipped."""
-    seen: set[str] = set()
-    values = doc.get("Value")
-    for entry in values if isinstance(values, list) else ():
-        raw_id = _dict(entry).get("Id")
-        if not isinstance(raw_id, str):
-            continue
-        parsed_id = player_key(raw_id)
-        if parsed_id is None:
-            continue
-        xuid, is_bot = parsed_id
-        if is_bot or not xuid.isdigit() or xuid in seen:
-            continue
-        seen.add(xuid)
-        yield xuid, entry
+    """(xuid digits, entry) per human, first entry kept; entries without an xuid skipped."""
+    for xuid, is_bot, entry in unique_players(doc.get("Value"), "Id"):
+        if not is_bot:
+            yield xuid, entry
 
 
 def _ok(entry: dict[str, Any]) -> bool:

@@ -146,24 +146,12 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     except duckdb.Error as exc:
         raise StorageError(describe_database_error(exc, path)) from None
     if not read_only:
-        _tune_for_bulk_writes(conn)
+        # No vacuum at checkpoints: it merges each batch's small row groups into the
+        # growing last one, recompressing every match JSON stored so far, so checkpoints
+        # grew with the history (benchmarks/ANALYSIS.md). The stored rows are the same and
+        # scans as fast. The setting belongs to this open database, not to the file.
+        conn.execute("SET max_vacuum_tasks = 0")
     return conn
-
-
-def _tune_for_bulk_writes(conn: duckdb.DuckDBPyConnection) -> None:
-    """No vacuum during checkpoints on a writing connection.
-
-    Each committed batch adds small row groups, and DuckDB's automatic
-    checkpoints (every 16 MB of WAL) vacuum them by merging them into the
-    growing last row group, which decompresses and recompresses every match
-    JSON stored so far (ZSTD): checkpoints then grow with the history, in time
-    and memory (benchmarks/ANALYSIS.md). Without it, row groups
-    stay batch-sized (a few hundred matches each): the stored rows are the
-    same, scans at this size are as fast, and deleted rows are still skipped
-    (vacuum only compacts). The setting belongs to this process's open
-    database, not to the file.
-    """
-    conn.execute("SET max_vacuum_tasks = 0")
 
 
 # See `bulk_writes`.
@@ -173,25 +161,18 @@ _BULK_MIN_MEMORY_MIB = 128
 
 @contextlib.contextmanager
 def bulk_writes(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """DuckDB settings for a phase that streams batches of matches into the file.
+    """DuckDB settings for a phase that streams batches of matches into the file,
+    restored on exit (migrations and other work run with DuckDB's defaults).
 
     - `checkpoint_threshold` 1 MiB: every batch commit checkpoints, and DuckDB
-      then writes a large commit straight into the database file instead of
-      into the WAL first and the file at the next checkpoint (faster and
-      smaller: benchmarks/ANALYSIS.md).
-    - `memory_limit` max(128 MiB, half the file): DuckDB's buffer manager
-      otherwise keeps every block it touched cached up to 80% of the
-      machine's memory, which is most of the sync's memory beyond Python's.
-      Half the file leaves room for the key indexes (only the upsert tables
-      have them) and the batch being written; operations that need more
-      spill to disk. The file grows while the phase runs (a first sync
-      starts from an empty one), so the writer raises the limit with it
-      before each batch (`grow_bulk_memory`): the key indexes of every table
-      stay in memory, and a limit fixed at the start ran out at the end of a
-      5,000-match sync with skill documents.
-
-    Both are restored on exit: migrations and other work run with DuckDB's
-    defaults.
+      then writes a large commit straight into the file, not through the WAL
+      (faster and smaller: benchmarks/ANALYSIS.md).
+    - `memory_limit` max(128 MiB, half the file): DuckDB otherwise caches every
+      block it touched up to 80% of the machine's memory. Half the file leaves
+      room for the upsert tables' key indexes and the batch; more spills to
+      disk. The file grows during the phase, so the writer raises the limit
+      with it before each batch (`grow_bulk_memory`): a limit fixed at the
+      start ran out at the end of a 5,000-match sync.
     """
     names = ("checkpoint_threshold", "memory_limit")
     previous = conn.execute(

@@ -1,15 +1,13 @@
 """The engine: bulk, transactional writes of extracted matches.
 
-A match is its rows in every table of the registry (`levelup.registry`) and
-its raw documents (kind `stats`, and any other kind given for it, such as its
-`skill` document); all are written in the same transaction, so a crash leaves
-a match absent, never half-written. The tables of a kind are written for the
-matches whose document of that kind is in the batch, and only for those: a
-match stored without its skill document keeps whatever skill rows it had.
-Rows are buffered and written as one Polars frame per table per batch
-(`INSERT ... SELECT`), because DuckDB does a few hundred single-row upserts
-per second but hundreds of thousands of rows per second in bulk. Nothing here
-is specific to a table: statements are built from each table's declaration.
+A match is its rows in every table of the registry (`levelup.registry`) and its
+raw documents (kind `stats`, and any other given, such as `skill`), all written
+in one transaction: a crash leaves a match absent, never half-written. A kind's
+tables are written only for the matches whose document of that kind is in the
+batch: a match stored without its skill document keeps its skill rows. Rows go
+as one frame per table per batch (`INSERT ... SELECT`): DuckDB does a few
+hundred single-row upserts per second, hundreds of thousands of rows in bulk.
+The statements are built from each table's declaration.
 """
 
 from __future__ import annotations
@@ -201,20 +199,16 @@ _FAILURES_RESOLVED = (
 class MatchWriter:
     """Buffers extracted matches and writes them in batches, one transaction each.
 
-    Flushes every `batch_size` matches or `max_seconds` seconds, whichever
-    comes first, so a slow API still commits progress regularly and a crash
-    loses at most the batch in flight.
+    Flushes every `batch_size` matches or `max_seconds` seconds, so a slow API
+    still commits progress and a crash loses at most the batch in flight.
 
-    With `background=True` a full batch is written by one helper thread while
-    the caller goes on parsing the next one: DuckDB releases the GIL while it
-    executes, so the write and the parsing use two cores instead of taking
-    turns (the gain: benchmarks/ANALYSIS.md). At most
-    one batch is in flight, and the connection is used by one thread at a
-    time: the caller may touch it again only after `flush`, `wait` or `close`,
-    which wait for the batch in flight. A failed background batch writes
-    nothing (its transaction is rolled back) and its error is raised by the
-    next `add`, `flush` or `wait`. `on_flush` and the counters always run on
-    the caller's thread, once the batch is committed.
+    With `background=True` a full batch is written by a helper thread while the
+    caller parses the next one (DuckDB releases the GIL: two cores instead of
+    taking turns). One batch at most is in flight, and the caller may touch the
+    connection again only after `flush`, `wait` or `close`, which wait for it.
+    A failed background batch writes nothing (rolled back) and its error is
+    raised by the next `add`, `flush` or `wait`. `on_flush` and the counters
+    run on the caller's thread, once the batch is committed.
     """
 
     def __init__(
