@@ -381,22 +381,16 @@ def _read_owner(conn: duckdb.DuckDBPyConnection, path: Path) -> tuple[str | None
     except duckdb.Error as exc:
         return None, None, is_lock_error(exc)
     try:
-        has_meta = conn.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'levelup_owner_probe' "
-            "AND schema_name = 'main' AND table_name = 'levelup_meta'"
-        ).fetchall()[0][0]
-        meta: dict[str, str] = {}
-        if has_meta:
-            rows = conn.execute(
-                "SELECT key, value FROM levelup_owner_probe.main.levelup_meta "
-                "WHERE key IN ('owner_gamertag', 'owner_xuid')"
-            ).fetchall()
-            meta = {str(key): str(value) for key, value in rows if value is not None}
-        return meta.get("owner_gamertag"), meta.get("owner_xuid"), False
-    except duckdb.Error:
-        return None, None, False
+        rows = conn.execute(
+            "SELECT key, value FROM levelup_owner_probe.main.levelup_meta "
+            "WHERE key IN ('owner_gamertag', 'owner_xuid')"
+        ).fetchall()
+    except duckdb.Error:  # no levelup_meta (not LevelUp's, or older), or unreadable
+        rows = []
     finally:
         conn.execute("DETACH levelup_owner_probe")
+    meta = {str(key): str(value) for key, value in rows if value is not None}
+    return meta.get("owner_gamertag"), meta.get("owner_xuid"), False
 
 
 def list_player_dbs(data_dir: Path) -> list[PlayerDatabase]:

@@ -55,16 +55,20 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _load(body: bytes, what: str) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise CareerDocumentError(f"{what} is not JSON") from None
+
+
 def parse_counts(body: bytes) -> dict[str, int]:
     """Counts by match type ("all", "matchmade", "custom", "local") from a count body.
 
     Raises:
         CareerDocumentError: not JSON, or no count of all matches.
     """
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise CareerDocumentError("the match count answer is not JSON") from None
+    doc = _load(body, "the match count answer")
     if not isinstance(doc, dict) or _int(doc.get(COUNT_FIELDS["all"])) is None:
         raise CareerDocumentError("the match count answer has no MatchesPlayedCount")
     found = {kind: _int(doc.get(name)) for kind, name in COUNT_FIELDS.items()}
@@ -79,10 +83,7 @@ def parse_service_record(
     Raises:
         CareerDocumentError: not a JSON object with `MatchesCompleted`.
     """
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise CareerDocumentError(f"the {match_type} service record is not JSON") from None
+    doc = _load(body, f"the {match_type} service record")
     if not isinstance(doc, dict) or _int(doc.get("MatchesCompleted")) is None:
         raise CareerDocumentError(f"the {match_type} service record has no MatchesCompleted")
     core = doc.get("CoreStats") if isinstance(doc.get("CoreStats"), dict) else {}

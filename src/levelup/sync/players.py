@@ -45,8 +45,7 @@ async def resolve_new_player(source: MatchSource, player: str, xuid: str | None)
         identity = await source.resolve_player(xuid=xuid)
         return PlayerIdentity(xuid=xuid, gamertag=identity.gamertag or player)
     if looks_like_xuid(player):
-        identity = await source.resolve_player(xuid=normalize_xuid(player))
-        return identity
+        return await source.resolve_player(xuid=normalize_xuid(player))
     return await source.resolve_player(gamertag=player)
 
 
