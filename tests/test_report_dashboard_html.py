@@ -157,3 +157,53 @@ def test_readme_screenshot_regenerates_from_demo_data(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     png = out.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+
+
+@pytest.fixture(scope="module")
+def demo_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page of `levelup demo`'s 150 matches: long mode and medal names, every kind of
+    match, as a new user first sees it."""
+    data_dir = tmp_path_factory.mktemp("demo-html")
+    result = run_cli("demo", "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    target = data_dir / "demo.html"
+    result = run_cli("report", "--player", "DemoSpartan", "--data-dir", str(data_dir), "--tz",
+                     "UTC", "--html", str(target))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return target
+
+
+# Each table box whose table is wider than the box: [id, table width, box width, cue].
+# The cue: the box paints shadows that scroll with it (`background-attachment: local`).
+CUT_TABLES = """() => [...document.querySelectorAll('.tablebox')]
+  .filter(box => box.offsetParent !== null)
+  .map(box => [box.id, box.scrollWidth, box.clientWidth,
+               getComputedStyle(box).backgroundAttachment.includes('local')])
+  .filter(([id, table, width]) => table > width + 1)"""
+
+
+@needs_browser
+def test_demo_tables_fit_a_1280_px_window_or_scroll_with_a_cue(demo_page: Path) -> None:
+    """A table wider than a half-width box takes a line of its own instead of losing its
+    last columns at the box's edge (the trial's "By kind of match", "Trend", "Medals
+    earned most", "Medals by mode" were cut at 1280 px); in a window too narrow for a
+    table, its box scrolls and shows a shadow on the hidden side."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            page.goto(demo_page.resolve().as_uri(), wait_until="load")
+            cut = page.evaluate(CUT_TABLES)
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.locator("#section-medal_stats").screenshot(
+                path=str(ARTIFACTS / "demo-medals-1280.png")
+            )
+            page.set_viewport_size({"width": 700, "height": 900})
+            narrow = page.evaluate(CUT_TABLES)
+        finally:
+            browser.close()
+    assert cut == [], f"tables cut at 1280 px: {cut}"
+    assert narrow, "at 700 px some table must be wider than the window"
+    assert all(cue for *_, cue in narrow), narrow
