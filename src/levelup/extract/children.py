@@ -29,6 +29,7 @@ from typing import Any
 from levelup.extract.match import accuracy, unique_players
 from levelup.extract.values import (
     INT_MAX,
+    json_object,
     log,
     parse_duration,
     parse_int,
@@ -39,10 +40,6 @@ from levelup.extract.values import (
 _ID_MAX = 2**63 - 1
 _CORE = "CoreStats"
 _STATS_SUFFIX = "Stats"
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _players(doc: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
@@ -306,7 +303,7 @@ def _teams(doc: dict[str, Any], match_id: str) -> Iterator[tuple[int, dict[str, 
     teams = doc.get("Teams")
     seen: set[int] = set()
     for team in teams if isinstance(teams, list) else ():
-        team = _dict(team)
+        team = json_object(team)
         team_id = parse_int(team.get("TeamId"), match_id, "Teams[].TeamId")
         if team_id is None or team_id in seen:
             continue
@@ -342,7 +339,7 @@ def teams(doc: dict[str, Any], match_id: str) -> list[Row]:
     """`match_teams`: the team scoreboard, `CoreStats` read by key; none without teams."""
     rows: list[Row] = []
     for team_id, team in _teams(doc, match_id):
-        core = _dict(_dict(team.get("Stats")).get(_CORE))
+        core = json_object(json_object(team.get("Stats")).get(_CORE))
         counts = []
         for api_key, is_count in _TEAM_COUNTS:
             value = core.get(api_key)

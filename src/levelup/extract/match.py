@@ -29,6 +29,7 @@ from levelup.extract.rows import MatchParticipantRow, MatchStatsRow
 from levelup.extract.values import (
     INT_MAX,
     INT_MIN,
+    json_object,
     log,
     parse_bool,
     parse_duration,
@@ -152,7 +153,7 @@ def unique_players(entries: Any, id_field: str) -> Iterator[tuple[str, bool, dic
     list whose `id_field` is a well-formed player id, the first entry of a key kept."""
     seen: set[str] = set()
     for entry in entries if isinstance(entries, list) else ():
-        raw_id = _dict(entry).get(id_field)
+        raw_id = json_object(entry).get(id_field)
         parsed_id = player_key(raw_id) if isinstance(raw_id, str) else None
         if parsed_id is None or parsed_id[0] in seen:
             continue
@@ -177,10 +178,6 @@ def _parse_time(value: Any, match_id: str, field: str) -> dt.datetime | None:
     return None
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def match_identity(doc: dict[str, Any]) -> tuple[str, dt.datetime, list[Any]]:
     """MatchId, StartTime and Players, or the reason the match cannot be stored."""
     match_id = doc.get("MatchId")
@@ -188,7 +185,7 @@ def match_identity(doc: dict[str, Any]) -> tuple[str, dt.datetime, list[Any]]:
         raise MatchDocumentError("missing MatchId")
     # Ids are GUIDs: compared and stored lower-case, whatever case a body spells them in.
     match_id = match_id.lower()
-    info = _dict(doc.get("MatchInfo"))
+    info = json_object(doc.get("MatchInfo"))
     if "StartTime" not in info or info["StartTime"] is None:
         raise MatchDocumentError("missing MatchInfo.StartTime")
     start = _parse_time(info["StartTime"], match_id, "MatchInfo.StartTime")
@@ -253,7 +250,7 @@ def _core_entries(player: dict[str, Any]) -> list[dict[str, Any]]:
     cores = []
     if isinstance(entries, list):
         for entry in entries:
-            core = _dict(_dict(_dict(entry).get("Stats")).get("CoreStats"))
+            core = json_object(json_object(json_object(entry).get("Stats")).get("CoreStats"))
             if core:
                 cores.append(core)
     return cores
@@ -389,10 +386,10 @@ def _team_scores(
     mine: int | None = None
     others: list[int] = []
     for team in teams:
-        team = _dict(team)
+        team = json_object(team)
         tid = parse_int(team.get("TeamId"), match_id, "Teams[].TeamId")
         score = parse_int(
-            _dict(_dict(team.get("Stats")).get("CoreStats")).get("Score"),
+            json_object(json_object(team.get("Stats")).get("CoreStats")).get("Score"),
             match_id,
             f"Teams[{tid}].Score",
         )
@@ -438,7 +435,7 @@ def _participant(match_id: str, totals: PlayerTotals) -> MatchParticipantRow:
 
 
 def _asset(info: dict[str, Any], key: str, match_id: str) -> tuple[str | None, str | None]:
-    asset = _dict(info.get(key))
+    asset = json_object(info.get(key))
     return (
         parse_str(asset.get("AssetId"), match_id, f"MatchInfo.{key}.AssetId"),
         parse_str(asset.get("VersionId"), match_id, f"MatchInfo.{key}.VersionId"),
@@ -448,7 +445,7 @@ def _asset(info: dict[str, Any], key: str, match_id: str) -> tuple[str | None, s
 def _stats_row(
     doc: dict[str, Any], match_id: str, start: dt.datetime, totals: PlayerTotals, player_count: int
 ) -> MatchStatsRow:
-    info = _dict(doc.get("MatchInfo"))
+    info = json_object(doc.get("MatchInfo"))
     sums = totals.sums
     playlist_id, playlist_version = _asset(info, "Playlist", match_id)
     map_id, map_version = _asset(info, "MapVariant", match_id)

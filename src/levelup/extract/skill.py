@@ -20,7 +20,7 @@ from typing import Any
 
 from levelup.extract.match import MatchDocumentError, player_key, unique_players
 from levelup.extract.rows import CsrSnapshotRow
-from levelup.extract.values import log, parse_float, parse_int
+from levelup.extract.values import json_object, log, parse_float, parse_int
 
 MATCHMADE = 3  # MatchInfo.LifecycleMode of matchmade games: the only ones with a skill result
 SELF_TIER = "Self"
@@ -30,23 +30,19 @@ class SkillDocumentError(MatchDocumentError):
     """The skill body cannot be read at all; the message is the reason."""
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def skill_request(stats_doc: dict[str, Any]) -> list[str] | None:
     """The humans (digits) to ask the skill service about for a match, or None
     when the match has no skill result (custom and local games).
 
     Bots (`bid(...)`) are never sent: the service rejects them.
     """
-    info = _dict(stats_doc.get("MatchInfo"))
+    info = json_object(stats_doc.get("MatchInfo"))
     if info.get("LifecycleMode") != MATCHMADE:
         return None
     humans: dict[str, None] = {}
     players = stats_doc.get("Players")
     for player in players if isinstance(players, list) else ():
-        raw_id = _dict(player).get("PlayerId")
+        raw_id = json_object(player).get("PlayerId")
         if not isinstance(raw_id, str):
             continue
         parsed_id = player_key(raw_id)
@@ -101,7 +97,7 @@ class _Csr:
     )
 
     def __init__(self, raw: Any, match_id: str, field: str) -> None:
-        obj = _dict(raw)
+        obj = json_object(raw)
         value = parse_int(obj.get("Value"), match_id, f"{field}.Value")
         placed = value is not None and value >= 0
         self.value = value if placed else None
@@ -131,7 +127,7 @@ class _Csr:
 def _performance(
     result: dict[str, Any], stat: str, match_id: str
 ) -> tuple[float | None, float | None]:
-    perf = _dict(_dict(result.get("StatPerformances")).get(stat))
+    perf = json_object(json_object(result.get("StatPerformances")).get(stat))
     return (
         parse_float(perf.get("Expected"), match_id, f"{stat}.Expected", non_negative=True),
         parse_float(perf.get("StdDev"), match_id, f"{stat}.StdDev", non_negative=True),
@@ -166,7 +162,7 @@ def extract_all(doc: dict[str, Any], match_id: str) -> dict[str, list[tuple[Any,
             players.append((match_id, xuid, code, *_NULLS))
             continue
         result = entry["Result"]
-        recap = _dict(result.get("RankRecap"))
+        recap = json_object(result.get("RankRecap"))
         pre = _Csr(recap.get("PreMatchCsr"), match_id, "PreMatchCsr")
         post = _Csr(recap.get("PostMatchCsr"), match_id, "PostMatchCsr")
         change = (
@@ -186,7 +182,7 @@ def extract_all(doc: dict[str, Any], match_id: str) -> dict[str, list[tuple[Any,
                 kills[0], kills[1], deaths[0], deaths[1],
             )
         )  # fmt: skip
-        for raw_team, raw_mmr in _dict(result.get("TeamMmrs")).items():
+        for raw_team, raw_mmr in json_object(result.get("TeamMmrs")).items():
             team_id = parse_int(raw_team, match_id, "TeamMmrs key")
             if team_id is not None and team_id not in teams:
                 teams[team_id] = (
@@ -212,10 +208,10 @@ _NULLS = (None,) * 18  # every match_skill column after (match_id, xuid, result_
 
 def _tiers(result: dict[str, Any], match_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """(tier, {Kills, Deaths}) of an entry's counterfactuals, `Self` first."""
-    found = _dict(result.get("Counterfactuals"))
+    found = json_object(result.get("Counterfactuals"))
     if isinstance(found.get("SelfCounterfactuals"), dict):
         yield SELF_TIER, found["SelfCounterfactuals"]
-    for tier, values in _dict(found.get("TierCounterfactuals")).items():
+    for tier, values in json_object(found.get("TierCounterfactuals")).items():
         if tier == SELF_TIER:  # its row would share the self row's key
             log.warning("match %s: a tier named %r in TierCounterfactuals; skipped", match_id, tier)
         elif isinstance(tier, str) and tier and isinstance(values, dict):

@@ -31,6 +31,12 @@ _DURATION_RE = re.compile(
 )
 
 
+def json_object(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one: a part of a document that is
+    missing or of another type reads as absent."""
+    return value if isinstance(value, dict) else {}
+
+
 def _warn(match_id: str, field: str, value: Any, why: str) -> None:
     log.warning("match %s: field %s has %s value %r; stored as NULL", match_id, field, why, value)
 
