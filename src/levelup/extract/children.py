@@ -12,12 +12,10 @@ the player's total NULL: a partial sum would look like a real number.
 Mode statistics are stored generically (mode, stat, value), so an object the
 API adds later (`FooStats`) is stored without a code change.
 
-The three per-player tables are read in one pass over the players (see
-`_player_details`), plain values take a fast path that builds no field name,
-and rows are plain tuples in the column order of their row dataclass (which
-declares the table): a match yields ~150 detail rows, and building a dataclass
-per row and converting it back to a tuple for the bulk frame would cost more
-than reading the JSON.
+The three per-player tables are read in one pass (`_player_details`), plain
+values take a fast path that builds no field name, and rows are tuples in their
+row dataclass's column order: a dataclass per row (a match yields ~150) would
+cost more than reading the JSON.
 """
 
 from __future__ import annotations

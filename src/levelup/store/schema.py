@@ -207,13 +207,11 @@ def _ensure_table(
 
 def stored_version(conn: duckdb.DuckDBPyConnection) -> int | None:
     """The schema version recorded in the database, None for a database LevelUp never opened."""
-    if not existing_columns(conn, "levelup_meta"):
-        return None
-    value = scalar(conn, "SELECT value FROM levelup_meta WHERE key = 'schema_version'")
+    value = get_meta(conn, "schema_version")
     if value is None:
         return None
     try:
-        return int(str(value))
+        return int(value)
     except ValueError:
         raise ConfigError(
             f"levelup_meta.schema_version is {value!r}, not a version number: the database "
