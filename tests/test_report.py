@@ -358,6 +358,50 @@ def test_matchmade_games_with_bots_are_a_kind_of_their_own(tmp_path: Path) -> No
     assert s["frequent_players"] == [] or all(p["xuid"] != BOT for p in s["frequent_players"])
 
 
+def _kills(doc: dict[str, Any], kills: int, deaths: int) -> dict[str, Any]:
+    """The owner's kills and deaths in `doc` set to these (the others' kept)."""
+    owner = next(p for p in doc["Players"] if p["PlayerId"] == f"xuid({OWNER})")
+    owner["PlayerTeamStats"][0]["Stats"]["CoreStats"].update(Kills=kills, Deaths=deaths)
+    return doc
+
+
+def test_headline_is_pvp_with_pve_and_bots_apart(tmp_path: Path) -> None:
+    """A Firefight match's 120 kills against AI are not in the headline K/D or kills per
+    match (the trial's K/D 1.83 with PvP at 1.0-1.5 and Firefight at 342): terminal,
+    --json and the page say PvP and give the same figures; the other kinds are apart."""
+    firefight = _match("f1", 3, [_p(OWNER, 0, 90, 60), _p(MATE, 0, 60, 30)], category=42,
+                       interaction=2, playlist_id="pl-firefight")  # fmt: skip
+    docs = [
+        _kills(_match("p1", 1, [_p(OWNER, 0, 50, 20), _p(OPP, 1, 40, 20)]), 12, 8),
+        _kills(_match("p2", 2, [_p(OWNER, 0, 50, 20), _p(OPP, 1, 40, 20)]), 7, 8),
+        _kills(firefight, 120, 2),
+        _kills(_match("b1", 4, [_p(OWNER, 0, 50, 40), _p(BOT, 1, 80, 20, bot=True)]), 30, 1),
+    ]
+    build_fixture_db(tmp_path, docs=docs)
+    data = last_json(run_report(tmp_path, "--player", OWNER_GT, "--json").stdout)
+    assert (data["matches"], data["pvp_matches"]) == (4, 2)
+    assert (data["kills"], data["deaths"]) == (19, 16)
+    assert data["kd_ratio"] == pytest.approx(19 / 16)
+    o = data["overview"]
+    assert o["kills_per_match"] == pytest.approx(9.5)
+    assert o["accuracy"] == pytest.approx(40.0)  # PvP's 40 of 100, not Firefight's 60 of 90
+    kinds = {row["kind"]: row for row in o["by_kind"]}
+    assert kinds["pve"]["kd_ratio"] == pytest.approx(60.0)
+    assert kinds["matchmade_bots"]["kills_per_match"] == pytest.approx(30.0)
+    assert kinds["matchmade_pvp"]["kd_ratio"] == pytest.approx(19 / 16)
+    terminal = run_report(tmp_path, "--player", OWNER_GT, "--section", "overview")
+    lines = terminal.stdout.splitlines()
+    assert any("PvP K/D (kills / deaths)" in line and "1.19" in line for line in lines)
+    assert any("PvP kills / deaths / assists per match" in line and "9.5 / 8.0" in line
+               for line in lines)  # fmt: skip
+    assert any("PvE (Firefight)" in line and "60.00" in line for line in lines)
+    page = tmp_path / "page.html"
+    assert run_report(tmp_path, "--player", OWNER_GT, "--html", str(page)).returncode == 0
+    html = page.read_text(encoding="utf-8")
+    assert '<div class="v">1.19</div><div class="k">PvP K/D (kills / deaths)</div>' in html
+    assert "PvE (Firefight)" in html and "60.00" in html
+
+
 def test_scope_filters_in_process(fixture_dir: Path) -> None:
     slayer = report_for(fixture_dir, Scope(categories=(6,)))
     assert slayer["matches"] == 5

@@ -87,14 +87,15 @@ def _cards(summary: dict[str, Any]) -> list[dict[str, str]]:
     o = summary["overview"]
     record = f"{o['wins']:,}-{o['losses']:,}" + (f"-{o['ties']:,}" if o["ties"] else "")
     cards = [
-        (fmt_int(summary["matches"]), "matches"),
-        (record, "wins-losses" + ("-ties" if o["ties"] else "")),
-        (fmt_pct1(o["win_rate"]), "win rate (decided matches)"),
-        (fmt_ratio(o["kd_ratio"]), "K/D (kills / deaths)"),
-        (fmt_ratio(o["kda"]), "KDA per match"),
-        (fmt_pct(summary["overall_accuracy"]), "accuracy (hit / fired)"),
-        (fmt_ratio(o["damage_ratio"]), "damage dealt / taken"),
-        (fmt_duration(o["time_played_seconds"]), "time played"),
+        (fmt_int(summary["matches"]), "matches (every kind)"),
+        (fmt_int(o["pvp_matches"]), "PvP matches (against humans)"),
+        (record, "PvP wins-losses" + ("-ties" if o["ties"] else "")),
+        (fmt_pct1(o["win_rate"]), "PvP win rate (decided matches)"),
+        (fmt_ratio(o["kd_ratio"]), "PvP K/D (kills / deaths)"),
+        (fmt_ratio(o["kda"]), "PvP KDA per match"),
+        (fmt_pct(o["accuracy"]), "PvP accuracy (hit / fired)"),
+        (fmt_ratio(o["damage_ratio"]), "PvP damage dealt / taken"),
+        (fmt_duration(o["time_played_seconds"]), "time played (every kind)"),
     ]
     for row in summary["csr"][:2]:
         if row["current"] is not None:

@@ -1,9 +1,13 @@
 """The overview section: record, K/D, KDA, per-match figures, damage, headshots,
 time played, and the current rank in each ranked playlist.
 
-Each figure is computed over the matches where its inputs are known, and the
-matches where they are not are counted apart (`unknown`), so a stretch of
-matches stored before a column existed lowers no average.
+The headline figures are PvP's (matches against humans only: matchmade PvP and
+custom games without bots): a Firefight match's 40 kills against AI, or a bot
+match's, would make a K/D no lobby of humans ever saw. Every kind of match in
+scope is also shown apart (`by_kind`). Each figure is computed over the matches
+where its inputs are known, and the matches where they are not are counted apart
+(`unknown`), so a stretch of matches stored before a column existed lowers no
+average.
 """
 
 from __future__ import annotations
@@ -14,9 +18,17 @@ import polars as pl
 
 from levelup.analysis.figures import percent, ratio
 from levelup.analysis.formatting import csr_value, fmt_duration, tier_label
-from levelup.analysis.scope import asset_names
+from levelup.analysis.scope import KINDS, PVP_KINDS, asset_names
 from levelup.analysis.section import Context, Section, availability
-from levelup.analysis.tablespec import Column, TableSpec, View, key_values, note, table
+from levelup.analysis.tablespec import (
+    RECORD_COLUMNS,
+    Column,
+    TableSpec,
+    View,
+    key_values,
+    note,
+    table,
+)
 
 
 def _sum(frame: pl.DataFrame, column: str) -> int:
@@ -141,14 +153,56 @@ def current_csr(ctx: Context) -> list[dict[str, Any]]:
     return rows
 
 
+def by_kind(matches: pl.DataFrame) -> list[dict[str, Any]]:
+    """Record and combat figures of each kind of match in scope (KINDS' order)."""
+    rows = []
+    for kind, label in KINDS.items():
+        subset = matches.filter(pl.col("kind") == kind)
+        if subset.is_empty():
+            continue
+        figures = {**record(subset), **combat(subset)}
+        rows.append(
+            {"kind": kind, "kind_label": label, "pvp": kind in PVP_KINDS}
+            | {key: figures[key] for key in KIND_FIGURES}
+        )
+    return rows
+
+
+KIND_FIGURES = ("matches", "wins", "losses", "ties", "win_rate", "kills", "deaths",
+                "assists", "kd_ratio", "kda", "kills_per_match", "deaths_per_match")  # fmt: skip
+
+
 def compute(ctx: Context) -> dict[str, Any]:
-    figures = {**record(ctx.matches), **combat(ctx.matches)}
-    figures["accuracy"] = None  # filled from the accuracy section by the report
+    """The headline over the PvP matches in scope; matches and time played over all."""
+    pvp = ctx.matches.filter(pl.col("kind").is_in(PVP_KINDS))
+    figures = {**record(pvp), **combat(pvp)}
+    figures["pvp_matches"] = pvp.height
+    figures["matches"] = ctx.matches.height
+    everything = combat(ctx.matches)
+    figures["time_played_seconds"] = everything["time_played_seconds"]
+    figures["time_matches"] = everything["time_matches"]
+    figures["unknown"]["time_played"] = everything["unknown"]["time_played"]
+    figures["by_kind"] = by_kind(ctx.matches)
+    figures["accuracy"] = None  # PvP's, filled from the accuracy section by the report
     figures["csr"] = current_csr(ctx)
     figures["csr_note"] = availability(ctx.frames, "csr_snapshots")
     return figures
 
 
+PVP_TITLE = "Headline: PvP matches (against humans: matchmade and custom, no bots)"
+KIND_TABLE = TableSpec(
+    "overview-kinds",
+    "By kind of match (PvE and bot matches apart from the PvP headline)",
+    (
+        Column("kind_label", "Kind"),
+        Column("matches", "Matches", "int"),
+        *RECORD_COLUMNS,
+        Column("kd_ratio", "K/D", "ratio"),
+        Column("kills_per_match", "Kills/match", "float1"),
+    ),
+    terminal_rows=None,
+)
+KIND_CAPTION = "Kills against AI (Firefight, bots) are a different sport: never in the headline."
 CSR_TABLE = TableSpec(
     "overview-csr",
     "Current rank per ranked playlist (latest snapshot)",
@@ -187,19 +241,22 @@ def views(figures: dict[str, Any], summary: dict[str, Any]) -> list[View]:
         f" / {figures['dnf']:,} DNF" if figures["dnf"] else ""
     )
     pairs: list[tuple[str, Any, str]] = [
-        ("Matches", figures["matches"], "int"),
-        ("Wins / losses / ties", record_text, "text"),
-        ("Win rate (of decided matches)", figures["win_rate"], "pct1"),
-        ("K/D (kills / deaths)", figures["kd_ratio"], "ratio"),
-        ("KDA per match", figures["kda"], "ratio"),
-        ("Kills / deaths / assists per match", _per_match(figures), "text"),
-        ("Accuracy (hits / fired)", figures["accuracy"], "pct"),
-        ("Damage dealt / taken per match", _damage(figures), "text"),
-        ("Damage ratio (dealt / taken)", figures["damage_ratio"], "ratio"),
-        ("Headshot share of kills", figures["headshot_share"], "pct1"),
-        ("Time played", fmt_duration(figures["time_played_seconds"]), "text"),
+        ("Matches (every kind)", figures["matches"], "int"),
+        ("PvP matches", figures["pvp_matches"], "int"),
+        ("PvP wins / losses / ties", record_text, "text"),
+        ("PvP win rate (of decided matches)", figures["win_rate"], "pct1"),
+        ("PvP K/D (kills / deaths)", figures["kd_ratio"], "ratio"),
+        ("PvP KDA per match", figures["kda"], "ratio"),
+        ("PvP kills / deaths / assists per match", _per_match(figures), "text"),
+        ("PvP accuracy (hits / fired)", figures["accuracy"], "pct"),
+        ("PvP damage dealt / taken per match", _damage(figures), "text"),
+        ("PvP damage ratio (dealt / taken)", figures["damage_ratio"], "ratio"),
+        ("PvP headshot share of kills", figures["headshot_share"], "pct1"),
+        ("Time played (every kind)", fmt_duration(figures["time_played_seconds"]), "text"),
     ]
-    result = [key_values("overview-figures", "Overview", pairs)]
+    result = [key_values("overview-figures", PVP_TITLE, pairs)]
+    if any(not row["pvp"] for row in figures["by_kind"]):
+        result.append(table(KIND_TABLE, figures["by_kind"], KIND_CAPTION))
     if figures["csr"]:
         dates = sorted({row["fetched_at"][:16].replace("T", " ") for row in figures["csr"]
                         if row["fetched_at"]})  # fmt: skip

@@ -22,8 +22,16 @@ from levelup.analysis import (
     recent,
     timing,
 )
+from levelup.analysis.figures import percent
 from levelup.analysis.frames import ReportFrames, ScoreboardFrames
-from levelup.analysis.scope import Scope, apply_scope, iso, modes_present, prepare_matches
+from levelup.analysis.scope import (
+    PVP_KINDS,
+    Scope,
+    apply_scope,
+    iso,
+    modes_present,
+    prepare_matches,
+)
 from levelup.analysis.scoreboard import build_scoreboards
 from levelup.analysis.section import Context, Section
 
@@ -83,7 +91,7 @@ def build_report(
     ctx = Context(frames=frames, scope=scope, matches=matches, owner=frames.owner_xuid)
     sections = {section.key: section.compute(ctx) for section in SECTIONS}
     acc = sections["accuracy"]
-    sections["overview"]["accuracy"] = acc["overall_accuracy"]
+    sections["overview"]["accuracy"] = pvp_accuracy(acc["by_kind"])
     head = sections["overview"]
     starts = matches["start_time"].drop_nulls()
     summary: dict[str, Any] = {
@@ -94,6 +102,8 @@ def build_report(
             "last_match": iso(starts.max()) if len(starts) else None,  # type: ignore[arg-type]
         },
         "matches": matches.height,
+        # The headline figures (wins to kd_ratio) are PvP's: `pvp_matches` of `matches`.
+        "pvp_matches": head["pvp_matches"],
         "wins": head["wins"],
         "losses": head["losses"],
         "ties": head["ties"],
@@ -114,6 +124,12 @@ def build_report(
     }
     ctx.series["matches"] = matches
     return Report(summary=summary, series=ctx.series)
+
+
+def pvp_accuracy(kinds: list[dict[str, Any]]) -> float | None:
+    """The headline's accuracy: hits / fired over the PvP kinds' matches with shots."""
+    pvp = [row for row in kinds if row["kind"] in PVP_KINDS]
+    return percent(sum(r["shots_hit"] for r in pvp), sum(r["shots_fired"] for r in pvp))
 
 
 def attach_scoreboards(report: Report, frames: ReportFrames, boards: ScoreboardFrames) -> None:

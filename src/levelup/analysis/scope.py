@@ -28,6 +28,8 @@ KINDS: dict[str, str] = {
     "unknown": "Unknown origin",
 }
 KIND_ORDER = {kind: index for index, kind in enumerate(KINDS)}
+# The kinds played against humans only: the report's headline figures are theirs.
+PVP_KINDS = ("matchmade_pvp", "custom")
 
 LIFECYCLE_CUSTOM = 1
 LIFECYCLE_MATCHMADE = 3
