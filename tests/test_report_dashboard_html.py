@@ -207,3 +207,26 @@ def test_demo_tables_fit_a_1280_px_window_or_scroll_with_a_cue(demo_page: Path) 
     assert cut == [], f"tables cut at 1280 px: {cut}"
     assert narrow, "at 700 px some table must be wider than the window"
     assert all(cue for *_, cue in narrow), narrow
+
+
+def _marks(html: str, chart_id: str) -> tuple[list[str], list[str]]:
+    """A chart's bar rectangles and dots, as the page has them."""
+    svg = re.search(rf'<svg class="chart" id="{chart_id}".*?</svg>', html, re.S)
+    assert svg, chart_id
+    return re.findall(r'<rect class="bar[^"]*"', svg[0]), re.findall(r'<circle class="dot', svg[0])
+
+
+def test_bars_start_at_zero_and_zoomed_axes_draw_dots(demo_page: Path) -> None:
+    """A bar's length is read as its value: on an axis from 45% a 47.9% bar looked three
+    times a 45.7% one ("You against the lobby"), and accuracy by mode or map and win rate
+    by match number in a session started at 40%. A zoomed axis draws dots; a chart whose
+    axis starts at zero (medal counts) keeps its bars."""
+    html = demo_page.read_text(encoding="utf-8")
+    for chart_id, rows in (("chart-lobby", 4), ("chart-by-mode", None), ("chart-by-map", None),
+                           ("chart-session", 5)):  # fmt: skip
+        bars, dots = _marks(html, chart_id)
+        assert bars == [], f"{chart_id} draws bars on a zoomed axis"
+        assert dots and (rows is None or len(dots) == rows), (chart_id, len(dots))
+    bars, dots = _marks(html, "chart-medals")
+    assert len(bars) == 15 and dots == []
+    assert re.search(r'<svg class="chart" id="chart-medals".*?>0</text>', html, re.S)

@@ -268,9 +268,11 @@ def horizontal_bars(
     ceil: float | None = None,
     zero: bool = False,
 ) -> Chart:
-    """Bars on an axis fitted to the values, so 43% and 51% look different: its tick
-    labels say where it starts and each bar prints its value. Counts (`zero=True`)
-    start at zero, where lengths are what they mean."""
+    """One mark per row on an axis fitted to the values, so 43% and 51% look different:
+    its tick labels say where it starts and each row prints its value. An axis that
+    starts at zero draws bars (counts, `zero=True`, always do); a zoomed one draws a
+    dot at each value on a dotted guide, since a bar from 45% would make 47.9% look
+    three times 45.7%."""
     values = [r.value for r in rows if r.value is not None]
     if not rows or not values:
         return empty_chart(chart_id, title, "Nothing to show", width)
@@ -287,34 +289,34 @@ def horizontal_bars(
         x = frame.left + frame.plot_w * (tick - low) / ((high - low) or 1)
         shapes.append(Shape("line", "axis", x, MARGIN_TOP - 4, x2=x, y2=height - 24))
         shapes.append(Shape("text", "", x, height - 8, text=fmt(tick), anchor="middle"))
+    dots = not low <= 0.0 <= high  # a bar's length means something only from zero
     for index, row in enumerate(rows):
-        shapes += _bar_row(frame, MARGIN_TOP + index * BAR_ROW_H, row)
+        shapes += _bar_row(frame, MARGIN_TOP + index * BAR_ROW_H, row, dots=dots)
     return Chart(chart_id, title, height, shapes, width=width)
 
 
-def _bar_row(frame: Frame, y: float, row: BarRow) -> list[Shape]:
-    """A row's label (cut to fit, whole in its tooltip), its bar, and its value beside it."""
+def _bar_row(frame: Frame, y: float, row: BarRow, *, dots: bool = False) -> list[Shape]:
+    """A row's label (cut to fit, whole in its tooltip), its bar (or its dot on a guide
+    across the plot), and its value beside it."""
     label_w, low, high = frame.left, frame.low, frame.high
     max_label = int(label_w) // 7
     label = row.label if len(row.label) <= max_label else row.label[: max_label - 1] + "…"
     shapes = [Shape("text", "label", label_w - 10, y + 19, text=label, anchor="end", tip=row.label)]
+    mid = y + BAR_ROW_H / 2
+    if dots:
+        shapes.append(Shape("line", "guide", label_w, mid, x2=label_w + frame.plot_w, y2=mid))
     text_x = label_w + 8
     if row.value is not None:
         bar_w = frame.plot_w * (min(max(row.value, low), high) - low) / ((high - low) or 1)
         tip = f"{row.label}: {row.text}" + (f", {row.detail}" if row.detail else "")
-        shapes.append(
-            Shape(
-                "rect",
-                f"bar {row.css}".strip(),
-                label_w,
-                y + 5,
-                max(bar_w, 2),
-                BAR_ROW_H - 10,
-                tip=tip,
-                href=row.href,
-            )
-        )
-        text_x = label_w + max(bar_w, 2) + 8
+        cls = f"{'dot' if dots else 'bar'} {row.css}".strip()
+        if dots:
+            mark = Shape("circle", cls, label_w + bar_w, mid, r=6, tip=tip, href=row.href)
+        else:
+            mark = Shape("rect", cls, label_w, y + 5, max(bar_w, 2), BAR_ROW_H - 10, tip=tip,
+                         href=row.href)  # fmt: skip
+        shapes.append(mark)
+        text_x = label_w + max(bar_w, 2) + (14 if dots else 8)
     detail = f"  {row.detail}" if row.detail else ""
     shapes.append(Shape("text", "label", text_x, y + 19, text=f"{row.text}{detail}"))
     return shapes
