@@ -23,10 +23,12 @@ from levelup.analysis.load import load_frames
 from levelup.analysis.modes import mode_choices, parse_mode
 from levelup.analysis.report import build_report
 from levelup.analysis.scope import Scope
-from levelup.extract.match import extract_match, parse_match_json
+from levelup.extract.match import parse_match_json
+from levelup.registry import extract_stats_document
 from levelup.store.database import connect, open_player_db, player_db_path
 from levelup.store.schema import set_meta
 from levelup.store.writer import MatchWriter
+from tests.helpers import run_cli
 
 OWNER = "1000"
 OWNER_GT = "Owner One"
@@ -167,7 +169,7 @@ def write_matches(conn: duckdb.DuckDBPyConnection, docs: list[dict[str, Any]]) -
     writer = MatchWriter(conn)
     for doc in docs:
         raw = orjson.dumps(doc)
-        writer.add(extract_match(parse_match_json(raw), OWNER), raw)
+        writer.add(extract_stats_document(parse_match_json(raw), OWNER), raw)
     writer.flush()
 
 
@@ -400,6 +402,41 @@ def test_headline_is_pvp_with_pve_and_bots_apart(tmp_path: Path) -> None:
     html = page.read_text(encoding="utf-8")
     assert '<div class="v">1.19</div><div class="k">PvP K/D (kills / deaths)</div>' in html
     assert "PvE (Firefight)" in html and "60.00" in html
+
+
+def _zones(doc: dict[str, Any]) -> dict[str, Any]:
+    """Every player of `doc` with the API's ZonesStats (named after Strongholds in every
+    zone mode)."""
+    for entry in doc["Players"]:
+        entry["PlayerTeamStats"][0]["Stats"]["ZonesStats"] = {
+            "StrongholdOccupationTime": 95.0, "StrongholdScoringTicks": 40,
+            "StrongholdCaptures": 3, "StrongholdSecures": 1,
+        }  # fmt: skip
+    return doc
+
+
+def test_zone_stats_are_named_for_the_mode_played(tmp_path: Path) -> None:
+    """King of the Hill's objective stats said "Stronghold occupation time": the API's
+    ZonesStats are shared by the zone modes. The hill in King of the Hill, the stronghold
+    in Strongholds, a neutral "Zone" in Total Control; the report and `levelup match`."""
+    docs = [_zones(_match(match_id, day, [_p(OWNER, 0, 50, 20), _p(OPP, 1, 40, 20)],
+                          category=category))
+            for match_id, day, category in (("koth1", 1, 13), ("sh1", 2, 11), ("tc1", 3, 14))]  # fmt: skip
+    build_fixture_db(tmp_path, docs=docs)
+    data = last_json(run_report(tmp_path, "--player", OWNER_GT, "--json").stdout)
+    labels = {row["name"]: [o["label"] for o in row["objectives"]]
+              for row in data["modes_maps"]["by_mode"]}  # fmt: skip
+    assert labels["King of the Hill"] == [  # most per match first
+        "Hill occupation time", "Hill scoring ticks", "Hill captures", "Hill secures"
+    ]  # fmt: skip
+    assert labels["Strongholds"][:2] == ["Stronghold occupation time", "Stronghold scoring ticks"]
+    assert all(label.startswith("Zone ") for label in labels["Total Control"]), labels
+    terminal = run_report(tmp_path, "--player", OWNER_GT, "--section", "modes")
+    assert "Hill occupation" in terminal.stdout
+    board = run_cli("match", "koth1", "--data-dir", str(tmp_path))
+    assert board.returncode == 0, board.stderr
+    assert "Hill occupation time 1m 35s" in board.stdout.replace("\n", " ")
+    assert "Stronghold" not in board.stdout
 
 
 def test_scope_filters_in_process(fixture_dir: Path) -> None:

@@ -109,8 +109,18 @@ def tier_of(csr: float) -> str:
     return name
 
 
-def humanize_stat(name: str) -> str:
-    """ "TimeAsSkullCarrier" -> "Time as skull carrier"."""
+# The API's ZonesStats are shared by every zone mode but named after Strongholds
+# (StrongholdOccupationTime...): in King of the Hill they count the hill, elsewhere a zone.
+ZONE_WORDS = {11: "Stronghold", 13: "Hill"}  # game variant category -> what the zone is
+ZONE_STAT_PREFIX = "Stronghold"
+
+
+def humanize_stat(name: str, category: int | None = None) -> str:
+    """ "TimeAsSkullCarrier" -> "Time as skull carrier"; a zone stat is named for the
+    mode played (`category`): "Hill occupation time" in King of the Hill, "Zone ..."
+    in other zone modes or when the mode is not known."""
+    if name.startswith(ZONE_STAT_PREFIX):
+        name = ZONE_WORDS.get(category or 0, "Zone") + name[len(ZONE_STAT_PREFIX) :]
     words = re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|\b)|[A-Z]?[a-z]+|\d+", name)
     if not words:
         return name

@@ -70,7 +70,7 @@ def objectives(ctx: Context) -> tuple[dict[tuple[str, int | None], list[dict]], 
             {
                 "group": row["mode"],
                 "stat": row["stat"],
-                "label": humanize_stat(row["stat"]),
+                "label": humanize_stat(row["stat"], row["game_variant_category"]),
                 "seconds": is_time_stat(row["stat"]),
                 "total": row["total"],
                 "per_match": row["per_match"],

@@ -22,18 +22,22 @@ from levelup.analysis.tablespec import Column, TableSpec, View, key_values, note
 TOP_MEDALS_PER_PLAYER = 3
 
 
-def _stat_text(rows: list[dict[str, Any]]) -> str:
+def _stat_text(rows: list[dict[str, Any]], category: int | None) -> str:
     parts = []
     for row in rows:
         value = row["value"]
         if value is None:
             continue
         shown = fmt_duration(value) if is_time_stat(row["stat"]) else f"{value:,.0f}"
-        parts.append(f"{humanize_stat(row['stat'])} {shown}")
+        parts.append(f"{humanize_stat(row['stat'], category)} {shown}")
     return " · ".join(parts)
 
 
-def _objectives(frame: pl.DataFrame, keys: list[str]) -> dict[tuple, str]:
+def _objectives(
+    frame: pl.DataFrame, keys: list[str], categories: dict[str, int | None]
+) -> dict[tuple, str]:
+    """Each (match, player or team)'s objective stats as one text, named for the match's
+    mode (`categories`: match id -> game variant category)."""
     rows = frame.filter(
         ~pl.col("mode").is_in(list(GENERIC_GROUPS))
         & ~pl.col("stat").is_in(list(CORE_STATS))
@@ -42,7 +46,7 @@ def _objectives(frame: pl.DataFrame, keys: list[str]) -> dict[tuple, str]:
     result: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows.sort("stat").iter_rows(named=True):
         result.setdefault(tuple(row[k] for k in keys), []).append(row)
-    return {key: _stat_text(value) for key, value in result.items()}
+    return {key: _stat_text(value, categories.get(key[0])) for key, value in result.items()}
 
 
 def _medals(boards: ScoreboardFrames, names: pl.DataFrame) -> dict[tuple, dict[str, Any]]:
@@ -80,8 +84,9 @@ def build_scoreboards(
     )
     participants = participants.join(skill, on=["match_id", "xuid"], how="left")
     medals = _medals(boards, frames.medal_names)
-    player_stats = _objectives(boards.mode_stats, ["match_id", "xuid"])
-    team_stats = _objectives(boards.team_mode_stats, ["match_id", "team_id"])
+    categories = dict(zip(wanted["match_id"], wanted["game_variant_category"], strict=True))
+    player_stats = _objectives(boards.mode_stats, ["match_id", "xuid"], categories)
+    team_stats = _objectives(boards.team_mode_stats, ["match_id", "team_id"], categories)
     notes = [
         f"{what}: {text}"
         for what, text in (
