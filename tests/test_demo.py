@@ -39,3 +39,18 @@ def test_a_rerun_with_other_settings_starts_clean(tmp_path: Path) -> None:
     assert any("new matches stored this run │ 8 │" in line for line in lines), second.stdout
     assert any("matches in the database │ 8 │" in line for line in lines), second.stdout
     assert other.read_text() == "not the demo's"
+
+
+def test_demo_bounds_its_size_and_words_a_bad_seed(tmp_path: Path) -> None:
+    """`--matches 100000000` would fill a disk (~160 KB a match): refused before anything
+    is written, with the cap and why; `--seed abc` says so in the tool's own words."""
+    data = tmp_path / "data"
+    huge = run_cli("demo", "--matches", "100000000", "--data-dir", str(data))
+    assert huge.returncode == 2
+    assert "'100000000' must be at most 20,000 (about 160 KB of disk a match" in huge.stderr
+    assert not data.exists()
+    seed = run_cli("demo", "--seed", "abc", "--data-dir", str(data))
+    assert seed.returncode == 2
+    assert "argument --seed: 'abc' is not a whole number" in seed.stderr
+    assert "invalid int value" not in seed.stderr
+    assert "at most 20,000" in run_cli("demo", "--help").stdout

@@ -439,6 +439,20 @@ def test_zone_stats_are_named_for_the_mode_played(tmp_path: Path) -> None:
     assert "Stronghold" not in board.stdout
 
 
+def test_html_to_a_folder_is_refused_before_the_report(fixture_dir: Path, tmp_path: Path) -> None:
+    """`--html /some/folder` printed the whole terminal report, then failed: the path is
+    checked first (exit 2, one line, nothing else printed)."""
+    result = run_report(fixture_dir, "--player", OWNER_GT, "--html", str(tmp_path))
+    assert result.returncode == 2
+    assert f"--html {tmp_path}: is a folder" in result.stderr
+    assert result.stdout == ""
+    (tmp_path / "file").write_text("x")
+    through_file = run_report(fixture_dir, "--player", OWNER_GT, "--html",
+                              str(tmp_path / "file" / "page.html"))  # fmt: skip
+    assert through_file.returncode == 2 and "is a file, not a folder" in through_file.stderr
+    assert through_file.stdout == ""
+
+
 def test_scope_filters_in_process(fixture_dir: Path) -> None:
     slayer = report_for(fixture_dir, Scope(categories=(6,)))
     assert slayer["matches"] == 5

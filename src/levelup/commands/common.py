@@ -104,16 +104,22 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
     return SourceOptions(requests_per_second=args.requests_per_second, concurrency=args.concurrency)
 
 
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse `type` for whole numbers >= `minimum`, with a one-line error."""
+def int_at_least(
+    minimum: int | None, maximum: int | None = None, why: str = ""
+) -> Callable[[str], int]:
+    """An argparse `type` for whole numbers in [minimum, maximum] (None: no bound), with
+    a one-line error; `why` says why the maximum is there."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
+        if minimum is not None and value < minimum:
             raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            reason = f" ({why})" if why else ""
+            raise argparse.ArgumentTypeError(f"{text!r} must be at most {maximum:,}{reason}")
         return value
 
     return parse
@@ -121,6 +127,7 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
+whole_number = int_at_least(None)
 
 
 def print_json(payload: dict[str, Any]) -> None:

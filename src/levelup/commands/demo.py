@@ -16,9 +16,10 @@ from pathlib import Path
 from levelup.commands.common import (
     add_command,
     add_data_dir,
+    int_at_least,
     key_value_table,
-    positive_int,
     stdout_console,
+    whole_number,
 )
 from levelup.demo.career import write_career_documents
 from levelup.demo.generator import DEMO_OWNER, write_recorded_dir
@@ -37,14 +38,25 @@ from levelup.store.database import (
 from levelup.sync.players import claim_database
 from levelup.sync.sync import SyncOptions, SyncReport, sync_player
 
+# A demo match costs ~160 KB of disk (its recorded document and its database rows,
+# measured on the default 150): the cap keeps a typo from filling a disk.
+MAX_MATCHES = 20_000
+DISK_NOTE = "about 160 KB of disk a match, some 3 GB at the cap"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "demo", __doc__)
     add_data_dir(parser)
     parser.add_argument(
-        "--matches", type=positive_int, default=150, metavar="N", help="matches (default 150)"
+        "--matches",
+        type=int_at_least(1, MAX_MATCHES, DISK_NOTE),
+        default=150,
+        metavar="N",
+        help=f"matches (default 150, at most {MAX_MATCHES:,}: {DISK_NOTE})",
     )
-    parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    parser.add_argument(
+        "--seed", type=whole_number, default=7, metavar="N", help="generator seed (default 7)"
+    )
     parser.set_defaults(func=run)
 
 

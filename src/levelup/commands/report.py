@@ -250,6 +250,8 @@ def run(args: argparse.Namespace) -> int:
         tz=args.tz or machine_zone(),
     )
     sections = list(dict.fromkeys(args.section or ())) or None
+    if args.html:
+        check_html_target(args.html)
     report, _ = _build(database, scope, args.player, with_scoreboards=bool(args.html))
     summary = report.summary
     if args.json:
@@ -281,3 +283,21 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({**summary, "database": str(database.path)})
     return 0
+
+
+def check_html_target(path: Path) -> None:
+    """Refuse an --html path that cannot be the page's file before the report is built:
+    a folder (or a file's path through a file) would fail only after the whole terminal
+    report was printed.
+
+    Raises:
+        ConfigError: the path is an existing folder, or one of its parents is a file.
+    """
+    if path.is_dir():
+        raise ConfigError(f"--html {path}: is a folder; give the page's file name, such as "
+                          f"{path / 'report.html'}")  # fmt: skip
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"--html {path}: {parent} is a file, not a folder")
+            return
