@@ -100,3 +100,15 @@ def test_an_empty_data_dir(tmp_path: Path) -> None:
     assert last_json(result.stdout)["players"] == []
     result = run_cli("players", "--data-dir", str(tmp_path / "nothing"))
     assert result.returncode == 0 and "no tracked player" in result.stdout
+
+
+def test_players_never_crops_the_xuid(tmp_path: Path) -> None:
+    """At 120 columns the table cut the xuid ("25354000000…"), the value `--xuid` needs."""
+    from levelup.demo.generator import DEMO_OWNER
+
+    data = tmp_path / "data"
+    assert run_cli("demo", "--matches", "5", "--data-dir", str(data)).returncode == 0
+    for columns in ("120", "80"):
+        result = run_cli("players", "--data-dir", str(data), env={"COLUMNS": columns})
+        assert result.returncode == 0, result.stderr
+        assert DEMO_OWNER.xuid in result.stdout, (columns, result.stdout)

@@ -138,6 +138,10 @@ def _print(data_dir: Path, players: list[dict[str, Any]]) -> None:
         ("size", "right"), ("completeness", "left"),
     ):  # fmt: skip
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    # The xuid is the value --xuid needs: never cropped or wrapped, whatever the width.
+    longest = max(len(p["xuid"] or "?") for p in players)
+    xuid = table.columns[1]
+    xuid.no_wrap, xuid.min_width, xuid.overflow = True, longest, "fold"
     for p in players:
         sync = p["last_sync"]
         last_sync = f"{sync['started_at']:%Y-%m-%d %H:%M} {sync['status']}" if sync else "never"
