@@ -226,6 +226,11 @@ def test_sync_all_usage_and_text_report(tmp_path: Path) -> None:
     assert none.returncode == 2 and "no tracked player" in none.stderr
     both = run_cli("sync", "--all", "--player", "Alpha", "--source", str(root))
     assert both.returncode == 2 and "not both" in both.stderr
+    neither = run_cli("sync", "--source", str(root), "--data-dir", str(data))
+    assert neither.returncode == 2 and "not both" not in neither.stderr
+    assert "name the player to sync: --player GT, or --all" in neither.stderr
+    empty = run_cli("sync", "--player", " ", "--source", str(root), "--data-dir", str(data))
+    assert empty.returncode == 2 and "not an empty name" in empty.stderr
     for who in (A, B):
         first = run_cli("sync", "--player", who.gamertag or "", "--max-matches", "1",
                         "--source", str(root), "--data-dir", str(data))  # fmt: skip

@@ -88,8 +88,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
-    if bool(args.all) == bool(args.player):
+    if args.player is not None and not args.player.strip():
+        raise UsageError("--player needs a gamertag or xuid, not an empty name")
+    if args.all and args.player:
         raise UsageError("give --player GT or --all (every tracked player), not both")
+    if not args.all and not args.player:
+        raise UsageError("name the player to sync: --player GT, or --all (every tracked player)")
     if args.all and args.xuid:
         raise UsageError("--xuid names one player's xuid: use it with --player")
     xuid = parse_xuid_option(args.xuid)
