@@ -95,11 +95,29 @@ def test_a_busy_database_is_named_and_skipped(tmp_path: Path) -> None:
 
 
 def test_an_empty_data_dir(tmp_path: Path) -> None:
-    result = run_cli("players", "--data-dir", str(tmp_path / "nothing"), "--json")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("players", "--data-dir", str(empty), "--json")
     assert result.returncode == 0, result.stderr
     assert last_json(result.stdout)["players"] == []
-    result = run_cli("players", "--data-dir", str(tmp_path / "nothing"))
+    result = run_cli("players", "--data-dir", str(empty))
     assert result.returncode == 0 and "no tracked player" in result.stdout
+    # A fresh install (the default ./data not made yet) lists nobody, friendly.
+    fresh = run_cli("players", cwd=empty)
+    assert fresh.returncode == 0 and "no tracked player" in fresh.stdout
+    assert not (empty / "data").exists()
+
+
+def test_a_named_data_dir_that_is_not_there_is_a_usage_error(tmp_path: Path) -> None:
+    """A typo in --data-dir must not read as "no player yet"."""
+    (tmp_path / "afile").write_text("x")
+    for path, what in (
+        (tmp_path / "nothing", "does not exist"),
+        (tmp_path / "afile", "is not a folder"),
+    ):
+        result = run_cli("players", "--data-dir", str(path))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip() == f"levelup: error: --data-dir {path} {what}"
 
 
 def test_players_never_crops_the_xuid(tmp_path: Path) -> None:

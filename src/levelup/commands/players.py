@@ -22,7 +22,7 @@ from rich.table import Table
 from levelup.analysis.completeness import completeness, describe, table_names
 from levelup.commands.common import add_command, add_data_dir, print_json
 from levelup.console import PipeAwareConsole
-from levelup.errors import DatabaseBusyError, LevelUpError
+from levelup.errors import DatabaseBusyError, LevelUpError, UsageError
 from levelup.store.database import PlayerDatabase, connect, list_player_dbs, resolve_data_dir
 
 
@@ -98,6 +98,11 @@ def player_summary(db: PlayerDatabase) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
+    if args.data_dir and not data_dir.is_dir():
+        # A named folder that is not there is a typo, not "no player yet" (the
+        # default ./data of a fresh install still lists nobody, exit 0).
+        what = "is not a folder" if data_dir.exists() else "does not exist"
+        raise UsageError(f"--data-dir {data_dir} {what}")
     players: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
     for db in list_player_dbs(data_dir):
