@@ -544,9 +544,10 @@ class _BatchWriter:
         result: dict[str, pl.DataFrame | pa.Table] = {}
         for table in self._tables:
             spec = table_spec(table)
-            result[_frame(table)] = arrow_frame(
-                spec.columns, [spec.row_values(row) for m in extracted for row in m.rows(table)]
-            )
+            rows = [row for m in extracted for row in m.rows(table)]
+            if not spec.extractor:  # dataclass rows; an extractor's are tuples already
+                rows = [spec.row_values(row) for row in rows]
+            result[_frame(table)] = arrow_frame(spec.columns, rows)
         result["b_sel"] = pl.DataFrame(
             selection, schema={"match_id": pl.String(), "option": pl.String()}, orient="row"
         )
