@@ -18,7 +18,6 @@ signal's exception is raised while it runs a query, drops it and raises
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -66,10 +65,14 @@ def run_interruptibly(coro: Coroutine[Any, Any, T]) -> T:
     Raises:
         Interrupted: a signal cancelled the run (after `coro`'s own cleanup).
     """
+    import asyncio  # here: the commands that run no coroutine (export, sql, report) skip it
+
     return asyncio.run(_guarded(coro))
 
 
 async def _guarded(coro: Coroutine[Any, Any, T]) -> T:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
