@@ -24,10 +24,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import queue
 import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -58,6 +60,9 @@ LOCK_FILE = ".levelup-export.lock"
 DOCUMENTS_EXTENSION = "jsonl"
 # Timestamps are stored as naive UTC: written as ISO-8601 with the Z they imply.
 ISO_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+# COPYs run at once (see `Exporter._write_tables`).
+PARALLEL_COPIES = 2
 
 _COPY_OPTIONS: dict[str, str] = {
     # zstd's fastest level: the same size here as its default, in less time.
@@ -341,14 +346,12 @@ class Exporter:
         # renamed to OUT/<table>/player_xuid=<xuid> as a whole.
         run_folder = self.staging / uuid.uuid4().hex
         try:
-            for spec in self.tables:
-                table = self._write_table(schema, spec, xuid, run_folder)
+            written = self._write_tables(schema, xuid, run_folder, on_table)
+            for spec, table in zip(self.tables, written, strict=True):
                 if table is None:
                     result.missing_tables.append(spec.name)
                 else:
                     result.tables.append(table)
-                if on_table is not None:
-                    on_table()
         except (duckdb.Error, LayoutError, OSError) as exc:
             shutil.rmtree(run_folder, ignore_errors=True)
             result.tables, result.missing_tables = [], []
@@ -363,8 +366,58 @@ class Exporter:
             )
         return result
 
+    def _write_tables(
+        self,
+        schema: dict[str, dict[str, str]],
+        xuid: str,
+        run_folder: Path,
+        on_table: Callable[[], object] | None,
+    ) -> list[TableResult | None]:
+        """Every table's COPY, `PARALLEL_COPIES` at a time, largest first, each on a
+        cursor of its own: a big table's COPY uses both cores only part of its time
+        (reading, then compressing, then writing), so two at once overlap the rest
+        (benchmarks/ANALYSIS.md). The results are in the tables' order; the first
+        error is raised once every COPY started has ended (none is left writing)."""
+        cursors: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        opened = [self.conn.cursor() for _ in range(PARALLEL_COPIES)]
+        for cursor in opened:
+            cursors.put(cursor)
+
+        def write(spec: TableSpecLike | DocumentsSpec) -> TableResult | None:
+            cursor = cursors.get()
+            try:
+                return self._write_table(cursor, schema, spec, xuid, run_folder)
+            finally:
+                cursors.put(cursor)
+
+        pool = ThreadPoolExecutor(max_workers=PARALLEL_COPIES, thread_name_prefix="export")
+        try:
+            order = self._largest_first(schema)
+            futures = {spec.name: pool.submit(write, spec) for spec in order}
+            for future in as_completed(futures.values()):
+                future.result()  # the first failure, as soon as it happens
+                if on_table is not None:
+                    on_table()
+            return [futures[spec.name].result() for spec in self.tables]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for cursor in opened:
+                cursor.close()
+
+    def _largest_first(self, schema: dict[str, dict[str, str]]) -> list[Any]:
+        """The tables by their row count in DuckDB's catalog (no scan): the big ones
+        start first, the small ones fill in beside them."""
+        rows = dict(
+            self.conn.execute(
+                "SELECT table_name, estimated_size FROM duckdb_tables() WHERE database_name = ?",
+                [self.ALIAS],
+            ).fetchall()
+        )
+        return sorted(self.tables, key=lambda spec: -(rows.get(spec.name) or 0))
+
     def _write_table(
         self,
+        cursor: duckdb.DuckDBPyConnection,
         schema: dict[str, dict[str, str]],
         spec: TableSpecLike | DocumentsSpec,
         xuid: str,
@@ -383,7 +436,7 @@ class Exporter:
         folder = run_folder / spec.name
         folder.mkdir(parents=True)
         target = folder / f"data_0.{_extension(spec, self.request.format)}"
-        rows = self.conn.execute(
+        rows = cursor.execute(
             f"COPY ({read.sql}) TO {quote_literal(str(target))} "
             f"({_copy_options(spec, self.request.format)})"
         ).fetchall()
