@@ -8,6 +8,7 @@ import json
 import os
 import stat
 import sys
+import warnings
 from pathlib import Path
 
 import orjson
@@ -380,10 +381,13 @@ def test_levelup_auth_reads_piped_answers(
 ) -> None:
     cfg = tmp_path / "cfg"
     _auth_env(monkeypatch, fake, cfg)
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": CLIENT_SECRET)
-    answers = "piped-client-id\n\nhttps://localhost/?code=M.C1_piped&state=2\n"
+    # Every answer from the pipe, the secret too: with no terminal there is no echo to
+    # hide, and getpass would only warn that it cannot ("GetPassWarning").
+    answers = f"piped-client-id\n{CLIENT_SECRET}\n\nhttps://localhost/?code=M.C1_piped&state=2\n"
     monkeypatch.setattr(sys, "stdin", io.StringIO(answers))
-    assert main(["auth"]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a GetPassWarning fails the test
+        assert main(["auth"]) == 0
     out = capsys.readouterr()
     assert "https://login.live.com/oauth20_authorize.srf?" in out.err
     assert "client_id=piped-client-id" in out.err

@@ -90,7 +90,7 @@ def _ask(prompt: str, *, secret: bool = False, default: str | None = None) -> st
     """Read one value from the user; UsageError when there is no one to ask."""
     suffix = f" [{default}]" if default else ""
     try:
-        if secret:
+        if secret and sys.stdin.isatty():  # piped answers have no echo to hide
             value = getpass.getpass(f"{prompt}: ")
         else:
             print(f"{prompt}{suffix}: ", end="", file=sys.stderr, flush=True)
