@@ -154,11 +154,24 @@ def test_credentials_refused_mid_run_write_what_was_fetched_and_exit_2(tmp_path:
     assert _query(db, "SELECT walk_complete FROM sync_state") == [(False,)]
 
 
-def test_sigint_during_start_up_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            ["sync", "--source", "none"],
+            "levelup: interrupted by SIGINT; what was committed is kept",
+        ),
+        # A command that only reads has nothing to keep.
+        (["report"], "levelup: interrupted by SIGINT"),
+    ],
+)
+def test_sigint_during_start_up_is_one_line(
+    tmp_path: Path, command: list[str], expected: str
+) -> None:
     """Ctrl-C while the command line imports its modules: no traceback."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPNKR_")}
     process = _start(
-        ["sync", "--player", "X", "--source", str(tmp_path / "none"), "--data-dir", str(tmp_path)],
+        [*command, "--player", "X", "--data-dir", str(tmp_path)],
         env,
         "-X",
         "importtime",
@@ -179,7 +192,7 @@ def test_sigint_during_start_up_is_one_line(tmp_path: Path) -> None:
     assert any(line.rstrip().endswith("| levelup.commands.common") for line in seen), seen[-3:]
     lines = [line for line in rest.splitlines() if line.strip() and "import time:" not in line]
     assert process.returncode == 130, rest
-    assert lines == ["levelup: interrupted by SIGINT; what was committed is kept"]
+    assert lines == [expected]
 
 
 @pytest.mark.parametrize("rate", ["nan", "inf", "-inf", "1e-9", "0", "-3", "1001", "fast"])

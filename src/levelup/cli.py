@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from levelup import __version__
-from levelup.commands import COMMANDS
+from levelup.commands import COMMANDS, READ_ONLY
 from levelup.errors import Interrupted, LevelUpError, first_user_error
 from levelup.interrupts import Terminated, install_termination_handler, signal_received
 
@@ -191,17 +191,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Imports the command's module: the slow part of start-up.
         parser = build_parser(_requested_command(argv))
     except (KeyboardInterrupt, Terminated) as exc:
-        return stopped(exc)
+        return stopped(exc, argv)
     return run_command(parser, argv)
 
 
-def stopped(exc: BaseException) -> int:
-    """One line and the signal's exit status, for a stop outside an interruptible run."""
+def stopped(exc: BaseException, argv: Sequence[str] | None = None) -> int:
+    """One line and the signal's exit status, for a stop outside an interruptible run.
+
+    A command that writes says its committed work is kept; one that only reads
+    (`READ_ONLY`; the export's partitions are whole either way) just stops."""
     terminated = isinstance(exc, Terminated) or (
         not isinstance(exc, KeyboardInterrupt) and signal_received() == signal.SIGTERM
     )
     signal_name, status = ("SIGTERM", 143) if terminated else ("SIGINT", 130)
-    print(f"levelup: interrupted by {signal_name}; what was committed is kept", file=sys.stderr)
+    kept = "" if _requested_command(argv) in READ_ONLY else "; what was committed is kept"
+    print(f"levelup: interrupted by {signal_name}{kept}", file=sys.stderr)
     return status
 
 
@@ -230,7 +234,7 @@ def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None = No
     except BrokenPipeError:
         return _reader_gone()
     except (KeyboardInterrupt, Terminated) as exc:
-        return stopped(exc)
+        return stopped(exc, argv)
     return status
 
 
@@ -251,7 +255,7 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     except RuntimeError as exc:
         # DuckDB replaces a signal's exception raised during a query with this one.
         if signal_received() is not None and "interrupted" in str(exc).lower():
-            return stopped(exc)
+            return stopped(exc, argv)
         raise
     except BrokenPipeError:
         raise  # a reader that stopped early: a normal end (see `run_command`)

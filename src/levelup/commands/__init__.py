@@ -18,3 +18,6 @@ COMMANDS: dict[str, str] = {
     "demo": "build and sync a generated dataset (offline, no account)",
     "auth": "sign in to Halo Waypoint and save the credentials",
 }
+
+# Commands that write nothing to a player database: stopped, they have nothing to keep.
+READ_ONLY = frozenset({"report", "match", "export", "sql", "players"})
