@@ -19,8 +19,9 @@ import duckdb
 import orjson
 import pytest
 
+from levelup.analysis.formatting import is_time_stat
 from levelup.analysis.load import load_frames
-from levelup.analysis.modes import mode_choices, parse_mode
+from levelup.analysis.modes import mode_choices, mode_label, parse_mode
 from levelup.analysis.report import build_report
 from levelup.analysis.scope import Scope
 from levelup.extract.match import parse_match_json
@@ -467,6 +468,14 @@ def test_scope_filters_in_process(fixture_dir: Path) -> None:
     assert last_slayer["shots_fired"] == 200
 
 
+def test_duration_stats_are_known_by_name() -> None:
+    for name in ("TimeAsFlagCarrier", "LongestTimeAsSkullCarrier", "AverageLifeDuration",
+                 "Vip.TimeAsVip", "TotalZoneOccupationTime"):  # fmt: skip
+        assert is_time_stat(name), name
+    for name in ("FlagCaptures", "SkullGrabs", "Timeline.Kills", "Extractions"):
+        assert not is_time_stat(name), name
+
+
 def test_mode_names() -> None:
     assert parse_mode("slayer") == 6
     assert parse_mode("CTF") == parse_mode("CaptureTheFlag") == parse_mode("capture the flag") == 15
@@ -474,6 +483,9 @@ def test_mode_names() -> None:
     assert parse_mode("MULTIPLAYER_ODDBALL") == 18
     assert parse_mode("Firefight") == 42
     assert parse_mode("Strongholds") == 11
+    # A category no name is known for is listed as "Category 44": that name works too.
+    assert parse_mode("Category 44") == parse_mode("category44") == parse_mode("44") == 44
+    assert mode_label(44) == "Category 44"
     assert "CaptureTheFlag (CTF)" in mode_choices()
     with pytest.raises(ValueError, match="Slayer"):
         parse_mode("Basketball")

@@ -207,6 +207,23 @@ def test_the_registry_extractors_give_the_one_pass_rows() -> None:
             assert all(len(row) == len(spec.columns) for row in tables[spec.name])
 
 
+def test_an_answer_for_nobody_is_said_and_unreadable_ids_are_named(caplog) -> None:
+    """`Value: []`, or entries none of whose ids is a player's, store no row for
+    anybody: a warning names the match (the document is kept as sent; `backfill
+    --skill` asks again). An unreadable id among good ones is skipped, named."""
+    unreadable = entry(A)
+    unreadable["Id"] = f"XUID({A})"
+    for doc in (skill_doc(), skill_doc(unreadable)):
+        caplog.clear()
+        assert extract_document(SKILL_DOCUMENT, doc, "m")["match_skill"] == []
+        assert "match m: the skill document answers for no player" in caplog.text
+    assert f"match m: skill entry Id 'XUID({A})' names no player; skipped" in caplog.text
+    caplog.clear()
+    rows = extract_document(SKILL_DOCUMENT, skill_doc(unreadable, entry(B)), "m")["match_skill"]
+    assert [row[1] for row in rows] == [B]
+    assert "names no player" in caplog.text and "answers for no player" not in caplog.text
+
+
 def test_a_tier_named_self_never_shares_the_self_rows_key(caplog) -> None:
     """The counterfactuals table has no key constraint (rows are unique by
     construction): a tier called `Self` is skipped with a warning, not stored twice."""

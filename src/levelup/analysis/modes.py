@@ -148,14 +148,17 @@ def mode_choices() -> list[str]:
 
 
 def parse_mode(name: str) -> int:
-    """Game variant category code of a mode name ("Slayer", "ctf", "KingOfTheHill", "42").
+    """Game variant category code of a mode name ("Slayer", "ctf", "KingOfTheHill", "42",
+    "Category 44").
 
     Raises:
         ValueError: the name is no known mode; the message lists the valid ones.
     """
     text = name.strip()
-    if text.isdigit():
-        return int(text)
+    # "44", or "Category 44" as `mode_label` names a category it does not know.
+    number = text[len("category") :].strip() if text.casefold().startswith("category") else text
+    if number.isdigit():
+        return int(number)
     code = _MODE_LOOKUP.get(_squash(text))
     if code is None:
         raise ValueError(

@@ -3,7 +3,8 @@ each mode's objective stats per match (flag captures, zone captures, time as
 skull carrier, ...), from `match_mode_stats`.
 
 Kinds of match stay apart (Slayer against bots is not Slayer against people).
-Objective stats are averaged over the matches whose mode stats are stored; the
+Objective stats are averaged over the matches whose mode stats are stored and
+whose value is known (a NULL is not a 0: `unknown_matches` counts them); the
 API's generic `Pvp` group (kills, deaths and assists again) is left out, those
 figures are already in the other columns.
 """
@@ -59,10 +60,19 @@ def objectives(ctx: Context) -> tuple[dict[tuple[str, int | None], list[dict]], 
         )
         .join(covered.select("match_id", "kind", "game_variant_category"), on="match_id")
         .group_by("kind", "game_variant_category", "mode", "stat")
-        .agg(total=pl.col("value").sum(), seen=pl.col("match_id").n_unique())
+        .agg(
+            total=pl.col("value").sum(),
+            # A NULL value (unreadable in the JSON) is not known, never a 0: its
+            # match leaves the average (`unknown` says how many did).
+            unknown=pl.col("match_id").filter(pl.col("value").is_null()).n_unique(),
+        )
         .join(per_mode, on=["kind", "game_variant_category"])
-        .with_columns(per_match=pl.col("total") / pl.col("covered"))
-        .sort(["per_match", "stat"], descending=[True, False])
+        .with_columns(known=pl.col("covered") - pl.col("unknown"))
+        .with_columns(
+            per_match=pl.when(pl.col("known") > 0).then(pl.col("total") / pl.col("known")),
+            total=pl.when(pl.col("known") > 0).then(pl.col("total")),
+        )
+        .sort(["per_match", "stat"], descending=[True, False], nulls_last=True)
     )
     result: dict[tuple[str, int | None], list[dict]] = {}
     for row in stats.iter_rows(named=True):
@@ -74,7 +84,8 @@ def objectives(ctx: Context) -> tuple[dict[tuple[str, int | None], list[dict]], 
                 "seconds": is_time_stat(row["stat"]),
                 "total": row["total"],
                 "per_match": row["per_match"],
-                "matches": row["covered"],
+                "matches": row["known"],
+                "unknown_matches": row["unknown"],
             }
         )
     return result, None
@@ -82,7 +93,7 @@ def objectives(ctx: Context) -> tuple[dict[tuple[str, int | None], list[dict]], 
 
 def _objective_text(stats: list[dict]) -> str:
     shown = []
-    for stat in stats[:OBJECTIVES_SHOWN]:
+    for stat in [s for s in stats if s["per_match"] is not None][:OBJECTIVES_SHOWN]:
         value = stat["per_match"]
         shown.append(
             f"{stat['label']} {fmt_duration(value)}"

@@ -22,7 +22,10 @@ def _score(row: dict[str, Any]) -> str:
     mine, theirs = row["my_team_score"], row["enemy_team_score"]
     if mine is None and theirs is None:
         return "" if row["score"] is None else f"{row['score']:,}"
-    return f"{'?' if mine is None else f'{mine:,}'}-{'?' if theirs is None else f'{theirs:,}'}"
+    sides = ["?" if v is None else f"{v:,}" for v in (mine, theirs)]
+    # "50-40"; with a negative score (some modes) "-2 – 1", never "-2-1".
+    joiner = " – " if any(v is not None and v < 0 for v in (mine, theirs)) else "-"
+    return joiner.join(sides)
 
 
 def _kda(row: dict[str, Any]) -> str:

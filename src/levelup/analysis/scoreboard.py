@@ -56,14 +56,22 @@ def _medals(boards: ScoreboardFrames, names: pl.DataFrame) -> dict[tuple, dict[s
         names.unique(subset="medal_id").select("medal_id", "name"), on="medal_id", how="left"
     ).with_columns(name=medal_name())
     result: dict[tuple, dict[str, Any]] = {}
-    for row in named.sort(["count", "name"], descending=[True, False]).iter_rows(named=True):
+    ordered = named.sort(["count", "name"], descending=[True, False], nulls_last=True)
+    for row in ordered.iter_rows(named=True):
         entry = result.setdefault((row["match_id"], row["xuid"]), {"count": 0, "top": []})
-        entry["count"] += row["count"]
+        count = row["count"]  # NULL when the stored JSON's count was unusable
+        entry["count"] += count or 0
         if len(entry["top"]) < TOP_MEDALS_PER_PLAYER:
-            entry["top"].append(
-                f"{row['name']} ×{row['count']}" if row["count"] > 1 else row["name"]
-            )
+            entry["top"].append(_medal_text(row["name"], count))
     return result
+
+
+def _medal_text(name: str, count: int | None) -> str:
+    """ "Killjoy ×3", "Killjoy"; "Killjoy ×?" when the count is not known (the medal
+    was earned, so it is listed; the player's total counts the known ones)."""
+    if count is None:
+        return f"{name} ×?"
+    return f"{name} ×{count}" if count > 1 else name
 
 
 def build_scoreboards(

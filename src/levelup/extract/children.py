@@ -20,6 +20,7 @@ cost more than reading the JSON.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -54,14 +55,24 @@ def _players(doc: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 
 def _name_id(value: Any, match_id: str, field: str) -> int | None:
+    """A medal's or personal score's id. The id is the row's key: an entry without a
+    usable one (missing, null, fractional, not a number) cannot be stored, so it is
+    skipped with a warning that says so, never silently."""
     if type(value) is int and 0 <= value <= _ID_MAX:
         return value
-    number = parse_number(value, match_id, field)
-    if number is None or not number.is_integer() or not 0 <= number <= _ID_MAX:
-        if number is not None:
-            log.warning("match %s: field %s has an invalid id %r; skipped", match_id, field, value)
-        return None
-    return int(number)
+    number: float | None = None
+    if type(value) in (int, float):
+        number = float(value)
+    elif type(value) is str:
+        with contextlib.suppress(ValueError):
+            number = float(value.strip())
+    usable = number is not None and math.isfinite(number) and number.is_integer()
+    if usable and 0 <= number <= _ID_MAX:  # type: ignore[operator]
+        return int(number)  # type: ignore[arg-type]
+    log.warning(
+        "match %s: field %s is %r, not an id; that entry is not stored", match_id, field, value
+    )
+    return None
 
 
 def _count(value: Any, match_id: str, field: str, count: bool) -> int | None:

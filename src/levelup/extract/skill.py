@@ -67,11 +67,17 @@ def check_skill_document(doc: Any) -> dict[str, Any]:
     return doc
 
 
-def _entries(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(xuid digits, entry) per human, first entry kept; entries without an xuid skipped."""
-    for xuid, is_bot, entry in unique_players(doc.get("Value"), "Id"):
+def _entries(doc: dict[str, Any], where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(xuid digits, entry) per human, first entry kept; an entry whose `Id` names
+    nobody (`"XUID(1)"`, missing) is skipped with a warning."""
+    values = doc.get("Value")
+    for xuid, is_bot, entry in unique_players(values, "Id"):
         if not is_bot:
             yield xuid, entry
+    for entry in values if isinstance(values, list) else ():
+        raw_id = json_object(entry).get("Id")
+        if not isinstance(raw_id, str) or player_key(raw_id) is None:
+            log.warning("%s: skill entry Id %r names no player; skipped", where, raw_id)
 
 
 def _ok(entry: dict[str, Any]) -> bool:
@@ -156,7 +162,7 @@ def extract_all(doc: dict[str, Any], match_id: str) -> dict[str, list[tuple[Any,
     players: list[tuple[Any, ...]] = []
     teams: dict[int, tuple[Any, ...]] = {}
     tiers: list[tuple[Any, ...]] = []
-    for xuid, entry in _entries(doc):
+    for xuid, entry in _entries(doc, f"match {match_id}"):
         code = parse_int(entry.get("ResultCode"), match_id, "ResultCode")
         if not _ok(entry):
             players.append((match_id, xuid, code, *_NULLS))
@@ -196,6 +202,12 @@ def extract_all(doc: dict[str, Any], match_id: str) -> dict[str, list[tuple[Any,
                     parse_float(values.get("Deaths"), match_id, f"{tier}.Deaths"),
                 )
             )  # fmt: skip
+    if not players:
+        # Kept as the service sent it (asking again may never answer more), but said.
+        log.warning(
+            "match %s: the skill document answers for no player (%d entries); no skill rows",
+            match_id, len(doc.get("Value") or []),
+        )  # fmt: skip
     return {
         "match_skill": players,
         "match_team_skill": [teams[t] for t in sorted(teams)],
@@ -224,11 +236,11 @@ def csr_snapshots(
     """One row per player entry of a playlist CSR document (GET /hi/playlist/{id}/csrs)."""
     check_skill_document(doc)
     rows = []
-    for xuid, entry in _entries(doc):
+    where = f"playlist {playlist_id}"
+    for xuid, entry in _entries(doc, where):
         if not _ok(entry):
             continue
         result = entry["Result"]
-        where = f"playlist {playlist_id}"
         current = _Csr(result.get("Current"), where, "Current")
         season = _Csr(result.get("SeasonMax"), where, "SeasonMax")
         best = _Csr(result.get("AllTimeMax"), where, "AllTimeMax")

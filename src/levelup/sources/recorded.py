@@ -576,7 +576,11 @@ class RecordedDirectory:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             if not self.has_service(endpoint):
                 return None
-            raise MatchNotFoundError(f"{what} not found: no {path}") from exc
+            other = self._other_case(path)  # `skill/ABC....json` for match abc...
+            if other is None:
+                raise MatchNotFoundError(f"{what} not found: no {path}") from exc
+        with open(other, "rb") as fh:
+            return fh.read()
 
     def match_path(self, match_id: str) -> Path:
         """Where the stats document of `match_id` lives (whether or not it exists).
@@ -617,6 +621,7 @@ class RecordedDirectory:
         wanted = path.name.casefold()
         try:
             names = [n for n in os.listdir(path.parent) if n.casefold() == wanted]
+            names = [n for n in names if (path.parent / n).is_file()]
         except OSError:
             return None
         return path.parent / names[0] if len(names) == 1 else None
