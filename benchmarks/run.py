@@ -11,6 +11,8 @@ Scenarios (each in its own process, so peak RSS is the scenario's own):
      recorded-responses directory;
   4. sync of 500 matches through the fake Waypoint server at 50 requests/s;
   4b. the same with `--requests-per-second auto` against a fake limited to 20 requests/s.
+Scenario 1 also runs once with `--no-skill`, and its floor is measured (`ceiling.py`: the
+CPU no extractor can avoid, and the rate it allows on this machine's cores).
 Scenarios 1-3 are compared with a baseline that writes the same rows one autocommitted
 statement per row (the plan's original code) on a fixed 200-match sample. Each scenario
 also runs once on documents cloned from ../shared/fixtures/halo_api when it exists.
@@ -40,6 +42,7 @@ REPO = HERE.parent
 FIXTURES = REPO.parent / "shared" / "fixtures" / "halo_api"
 sys.path.insert(0, str(REPO / "src"))
 
+import ceiling  # noqa: E402  (beside this script: scenario 1's floor)
 import warehouse_scenarios  # noqa: E402  (beside this script: export and SQL, issue 14)
 from levelup.demo.generator import DEMO_OWNER, write_recorded_dir  # noqa: E402
 
@@ -229,6 +232,10 @@ def main() -> int:
         index = scenario("index", gen)
         print(f"index: {index['matches']} matches in {index['seconds']:.2f} s", flush=True)
         results = run_scenarios(gen, args.runs)
+        results["sync_no_skill"] = scenario("sync_no_skill", gen)
+        floor = scenario("ceiling", gen)  # on the database scenario 1 left
+        print(f"ceiling: {floor['with_skill']['ceiling']:.0f} matches/s with skill, "
+              f"{floor['without_skill']['ceiling']:.0f} without", flush=True)  # fmt: skip
         results["baseline_sync"] = scenario("baseline_sync", gen, "--sample", str(sample))
         results["baseline_backfill"] = scenario("baseline_backfill", gen, "--sample", str(sample))
         scenario("prepare_old", gen)
@@ -273,6 +280,7 @@ def main() -> int:
             where,
             sample,
             warehouse,
+            floor,
         )
     args.out.write_text(report)
     print(f"results written to {args.out}")
@@ -383,7 +391,7 @@ def _auto_rows(auto: dict, measured: bool) -> list[str]:
 
 
 def render(
-    args, sizes, index, results, selection, fake, fixture_results, where, sample, warehouse
+    args, sizes, index, results, selection, fake, fixture_results, where, sample, warehouse, floor
 ) -> str:
     m = machine()
     fx = fixture_sizes()
@@ -524,6 +532,7 @@ def render(
                 for n, r in fixture_results.items()
             ),
         ]
+    lines += ["", *ceiling.render(results["sync"], results["sync_no_skill"], floor)]
     lines += ["", *warehouse]
     lines += [
         "",

@@ -25,7 +25,9 @@ from pathlib import Path
 import duckdb
 import orjson
 
-# Beside this script (its folder is first on sys.path): export and SQL, issue 14.
+# Beside this script (its folder is first on sys.path): export and SQL, issue 14;
+# the floor of scenario 1.
+import ceiling
 import warehouse_scenarios
 from levelup.extract.match import extract_match, parse_match_json
 from levelup.registry import table_spec
@@ -48,14 +50,14 @@ def _owner(work: Path) -> PlayerIdentity:
     return PlayerIdentity(xuid=meta["xuid"], gamertag=meta["gamertag"])
 
 
-async def _sync(recorded: Path, db: Path, owner: PlayerIdentity) -> dict:
+async def _sync(recorded: Path, db: Path, owner: PlayerIdentity, *, skill: bool = True) -> dict:
     source = RecordedSource(recorded)
     conn, _ = open_player_db(db)
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), ceiling.process_cpu()
         # The whole `levelup sync` path: walk, fetch, parse, extract, write, names.
-        report = await sync_player(conn, source, owner, SyncOptions(progress=False))
-        seconds = time.perf_counter() - started
+        report = await sync_player(conn, source, owner, SyncOptions(progress=False, skill=skill))
+        seconds, cpu = time.perf_counter() - started, ceiling.process_cpu() - cpu
     finally:
         conn.close()
         await source.aclose()
@@ -65,6 +67,8 @@ async def _sync(recorded: Path, db: Path, owner: PlayerIdentity) -> dict:
         # Matchmade matches carry their skill document too (generated `skill/`).
         "skill_documents": report.skill.stored,
         "seconds": seconds,
+        # Every thread's CPU (user + system), DuckDB's included: `ceiling.py` compares it.
+        "cpu_seconds": cpu,
         "failed": report.matches_failed + report.skill.failed,
     }
 
@@ -409,7 +413,8 @@ def main() -> int:
                                              "baseline_sync", "baseline_backfill", "selection",
                                              "fake", "fake_auto", "prepare_old", "warehouse_prepare",
                                              "export", "sql", "backfill_details",
-                                             "sync_process"])  # fmt: skip
+                                             "sync_process", "sync_no_skill",
+                                             "ceiling"])  # fmt: skip
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0)
@@ -428,6 +433,13 @@ def main() -> int:
         if db.exists():
             db.unlink()
         result = asyncio.run(_sync(work / "recorded", db, owner))
+    elif args.scenario == "sync_no_skill":  # scenario 1 with `--no-skill`, its own database
+        db = work / "sync_no_skill.duckdb"
+        db.unlink(missing_ok=True)
+        result = asyncio.run(_sync(work / "recorded", db, owner, skill=False))
+        db.unlink()
+    elif args.scenario == "ceiling":
+        result = ceiling.ceiling(work)
     elif args.scenario == "backfill_stored":
         result = asyncio.run(_backfill(work / "sync.duckdb", owner,
                                        {"shots": True, "participants_shots": True}, None))  # fmt: skip

@@ -18,7 +18,8 @@ def test_quick_benchmark_run_writes_a_results_file(tmp_path):
     assert result.returncode == 0, result.stderr
     text = out.read_text()
     for heading in ("## Machine", "## Results", "1. sync", "2. backfill", "3. backfill", "4. sync", "4b. sync",
-                    "## Backfill selection queries", "## Export and SQL (issue 14)",
+                    "## Backfill selection queries", "## What this machine allows",
+                    "| with skill (", "| without skill (", "## Export and SQL (issue 14)",
                     "| Parquet (zstd) |", "count(*) of every table, per player"):  # fmt: skip
         assert heading in text
     assert "stats responses for 60 matches written" in text
