@@ -1,11 +1,14 @@
-"""The process-wide settings of bulk work: the collector paused, the cycles freed after."""
+"""The process-wide settings of bulk work: the collector paused, the cycles freed after;
+Arrow's buffers from malloc, the previous pool back after."""
 
 from __future__ import annotations
 
 import gc
 import weakref
 
-from levelup.threads import paused_collector
+import pyarrow as pa
+
+from levelup.threads import paused_collector, system_arrow_memory
 
 
 class _Node:
@@ -41,3 +44,14 @@ def test_the_collector_state_is_restored_when_it_was_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_arrow_buffers_come_from_malloc_during_a_bulk_phase_only() -> None:
+    before = pa.default_memory_pool()
+    with system_arrow_memory():
+        assert pa.default_memory_pool().backend_name == "system"
+        kept = pa.array(list(range(100_000)))  # allocated by the system pool
+        assert pa.default_memory_pool().bytes_allocated() >= 800_000
+    assert pa.default_memory_pool().backend_name == before.backend_name
+    assert kept.sum().as_py() == sum(range(100_000))  # outlives the phase, freed by its pool
+    del kept

@@ -1,5 +1,6 @@
 """Process-wide runtime settings for bulk work: how the parsing thread and a writer
-thread share the GIL, and when the cyclic garbage collector runs."""
+thread share the GIL, when the cyclic garbage collector runs, and which allocator
+Arrow's buffers come from."""
 
 from __future__ import annotations
 
@@ -55,3 +56,24 @@ def paused_collector() -> Iterator[None]:
         if was_enabled:
             gc.enable()
         gc.collect()
+
+
+@contextlib.contextmanager
+def system_arrow_memory() -> Iterator[None]:
+    """Arrow buffers from the C library's allocator (`malloc`) for the duration.
+
+    pyarrow's default pool (mimalloc) keeps the pages of freed buffers for reuse.
+    A bulk phase builds and drops a batch's frames (tens of MB) every batch, and
+    what mimalloc kept added ~55 MiB to the peak RSS of a 20,000-match sync, for
+    no CPU saved (benchmarks/ANALYSIS.md); `malloc` gives large blocks back as they
+    are freed. A buffer is freed by the pool that made it, so buffers outliving
+    the phase are safe. The previous pool is restored on exit.
+    """
+    import pyarrow as pa  # only bulk phases need it (`levelup --help` must not)
+
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)

@@ -60,7 +60,7 @@ from levelup.sync.backfill_options import (
 from levelup.sync.names import fill_personal_score_names
 from levelup.sync.progress import ProgressBar
 from levelup.sync.warnings_counter import WarningCounter
-from levelup.threads import paused_collector, prompt_gil_handoff
+from levelup.threads import paused_collector, prompt_gil_handoff, system_arrow_memory
 
 log = logging.getLogger("levelup.backfill")
 
@@ -743,6 +743,7 @@ class _Run:
             ProgressBar(f"backfill {player}", enabled=self.request.progress) as progress,
             prompt_gil_handoff(),
             paused_collector(),
+            system_arrow_memory(),
             bulk_writes(self.conn),
             _WriteBehind(lambda changed: _count_changes(report, changed)) as writes,
         ):

@@ -78,7 +78,7 @@ from levelup.sync.neighbours import Copied, Neighbours
 from levelup.sync.progress import ProgressBar
 from levelup.sync.skill import retry_failed_skill, store_csr_snapshots
 from levelup.sync.warnings_counter import WarningCounter
-from levelup.threads import paused_collector, prompt_gil_handoff
+from levelup.threads import paused_collector, prompt_gil_handoff, system_arrow_memory
 
 log = logging.getLogger("levelup.sync")
 
@@ -588,6 +588,7 @@ class _SyncRun:
             ProgressBar(f"sync {report.player}", enabled=options.progress) as self.progress,
             prompt_gil_handoff(),
             paused_collector(),
+            system_arrow_memory(),
             bulk_writes(conn),
             self.writer,  # listed last: the batch in flight ends before the settings are restored
         ):
