@@ -1,15 +1,18 @@
-"""What this machine allows a sync, whatever the extractors cost: scenario 1's floor.
+"""What this machine allows today's sync pipeline, whatever its extractors cost:
+scenario 1's floor.
 
-Scenario 1 (a sync from a recorded directory) does, per match, work that no
-extractor can avoid (read the file, parse the JSON, dump the compact body to
-store, turn the rows into Arrow frames, and DuckDB's own work to insert them and
-the bodies), plus the extraction itself. This scenario measures the unavoidable
-part alone, on the very rows and bodies scenario 1 stored (`sync.duckdb`), with
-the writer's own functions, and in CPU seconds (user + system): on a machine of
-`cores` cores a pipeline that kept every core busy and whose extraction cost
-nothing could sync at most `matches / (floor / cores)` matches per second. When
-that ceiling is below a target, no rewrite of the extractors in Python reaches
-the target on this machine (benchmarks/ANALYSIS.md, 2026-12-02 later).
+Scenario 1 (a sync from a recorded directory) does, per match, work outside the
+extractors: read the file, parse the JSON, dump the compact body to store, turn
+the rows (Python tuples) into Arrow frames, and DuckDB's own work to insert them
+and the bodies. This scenario measures that part alone, on the very rows and
+bodies scenario 1 stored (`sync.duckdb`; the backfill scenarios rewrite the same
+values), with the writer's own functions (`_Batch`, `_write_batch`: this module
+follows the writer's internals on purpose), in CPU seconds (user + system): on a
+machine of `cores` cores, this pipeline with free extraction and every core
+busy all the time could sync at most `matches / (floor / cores)` matches per
+second. Some of the floor is a choice of this design (rows as Python tuples
+first, the body dumped again); DuckDB's inserts, the bodies above all, are not
+(benchmarks/ANALYSIS.md, "the floor of a sync").
 
 Each step is measured twice: with the skill documents and their tables
 (scenario 1 as it runs) and without (`--no-skill`: the stats tables only).
@@ -30,6 +33,7 @@ import orjson
 from levelup.registry import SKILL_DOCUMENT, STATS_DOCUMENT, TABLES
 from levelup.store.database import bulk_writes, open_player_db
 from levelup.store.writer import DOCUMENT_COLUMNS, _Batch, _write_batch, arrow_frame
+from levelup.threads import system_arrow_memory
 
 BATCH = 500  # the sync's batch size (`SyncOptions.batch_size`)
 
@@ -68,7 +72,7 @@ def _frames_and_writes(
     rows = 0
     placeholders = ", ".join("?" for _ in kinds)
     try:
-        with bulk_writes(conn):
+        with bulk_writes(conn), system_arrow_memory():  # as in a sync's bulk phase
             for batch in _batches(ids):
                 lo, hi = batch[0], batch[-1]
                 tables = {s.name: _stored_rows(src, s.name, list(s.columns), lo, hi) for s in specs}
@@ -157,7 +161,8 @@ def render(sync: dict, sync_no_skill: dict | None, floor: dict) -> list[str]:
         "(user + system): reading, parsing and dumping the recorded files; building the Arrow "
         "frames from rows of Python values; DuckDB's inserts of the rows and bodies (the "
         f"writer's own statements). Spread perfectly over the {cores} cores with extraction "
-        "free, a sync could not beat the ceiling.",
+        "free, today's pipeline could not beat the ceiling. The sync without skill is one "
+        "run (scenario 1's figures: the median of its runs).",
         "",
         "| | read + parse + dump (s) | Arrow frames (s) | DuckDB writes (s) | floor (s) "
         "| ceiling (matches/s) | the sync: matches/s | its CPU (s) | that CPU over every core "

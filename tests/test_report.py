@@ -469,10 +469,11 @@ def test_scope_filters_in_process(fixture_dir: Path) -> None:
 
 
 def test_duration_stats_are_known_by_name() -> None:
-    for name in ("TimeAsFlagCarrier", "LongestTimeAsSkullCarrier", "AverageLifeDuration",
+    for name in ("TimeAsFlagCarrier", "LongestTimeAsSkullCarrier", "LongestBombHoldDuration",
                  "Vip.TimeAsVip", "TotalZoneOccupationTime"):  # fmt: skip
         assert is_time_stat(name), name
-    for name in ("FlagCaptures", "SkullGrabs", "Timeline.Kills", "Extractions"):
+    # TimesRevivedByAlly (PveStats, in the shared fixtures) is a count.
+    for name in ("FlagCaptures", "SkullGrabs", "Timeline.Kills", "TimesRevivedByAlly"):
         assert not is_time_stat(name), name
 
 

@@ -177,6 +177,36 @@ def test_a_flattened_name_that_is_also_a_key_gives_one_row(caplog) -> None:
     assert caplog.text.count("PvpStats.Nest.B appears twice") == 2
 
 
+def test_two_objects_naming_one_mode_give_one_row_per_stat(caplog) -> None:
+    """`OddballStats` and `Oddball` both name mode `Oddball`: the first object is kept,
+    the other warned about, for a one-stint player, a team switcher and a team alike."""
+    stats = {"CoreStats": core(), "OddballStats": {"SkullGrabs": 3}, "Oddball": {"SkullGrabs": 1}}
+    teams = [{"TeamId": 0, "Stats": copy.deepcopy(stats)}]
+    one = _player("xuid(5)", copy.deepcopy(stats))
+    switcher = _player("xuid(6)", copy.deepcopy(stats), copy.deepcopy(stats))
+    doc = _doc([one, switcher], teams)
+    rows = children.mode_stats(doc, doc["MatchId"])
+    assert [row[1:] for row in rows] == [("5", "Oddball", "SkullGrabs", 3.0),
+                                         ("6", "Oddball", "SkullGrabs", 6.0)]  # fmt: skip
+    team = children.team_mode_stats(doc, doc["MatchId"])
+    assert [row[1:] for row in team] == [(0, "Oddball", "SkullGrabs", 3.0)]
+    assert caplog.text.count("names mode Oddball again; the first object kept") == 4
+
+
+def test_medal_ids_are_read_exactly_or_the_entry_is_skipped_and_said(caplog) -> None:
+    """The NameId is the row's key: digits in a string and integral floats are read
+    exactly; anything else (missing, null, a boolean, negative, fractional, `1e3`,
+    `1_000`, a float past 2**53) skips the entry, with a warning naming it."""
+    good = ["622331684", 1512363953.0, "9007199254740993", 99]
+    bad = [None, True, -1, 1.5, "1e3", "1_000", 2.0**60, "abc"]
+    medals = [{"NameId": n, "Count": 1, "TotalPersonalScoreAwarded": 0} for n in good + bad]
+    medals.append({"Count": 1, "TotalPersonalScoreAwarded": 0})  # no NameId at all
+    doc = _doc([_player("xuid(5)", {"CoreStats": core(Medals=medals)})], [])
+    rows = children.medals(doc, doc["MatchId"])
+    assert [row[2] for row in rows] == [622331684, 1512363953, 9007199254740993, 99]
+    assert caplog.text.count("not an id; that entry is not stored") == len(bad) + 1
+
+
 def test_teams_and_team_mode_stats() -> None:
     teams = [
         {"TeamId": 0, "Outcome": 2, "Rank": 1,

@@ -7,6 +7,7 @@ import gc
 import weakref
 
 import pyarrow as pa
+import pytest
 
 from levelup.threads import paused_collector, system_arrow_memory
 
@@ -48,6 +49,11 @@ def test_the_collector_state_is_restored_when_it_was_off() -> None:
 
 def test_arrow_buffers_come_from_malloc_during_a_bulk_phase_only() -> None:
     before = pa.default_memory_pool()
+    if before.backend_name == "system":  # ARROW_DEFAULT_MEMORY_POOL=system: nothing to see
+        pytest.skip("the process already uses the system pool")
+    with pytest.raises(RuntimeError), system_arrow_memory():
+        raise RuntimeError("a phase that fails")
+    assert pa.default_memory_pool().backend_name == before.backend_name  # restored anyway
     with system_arrow_memory():
         assert pa.default_memory_pool().backend_name == "system"
         kept = pa.array(list(range(100_000)))  # allocated by the system pool

@@ -8,7 +8,8 @@ never silently gone (findings of a trial on hand-made matches of unseen shapes).
 - an objective stat that is NULL in one match is averaged over the matches that
   know it, not counted as 0;
 - a skill file whose name spells the match id in capitals is found, like a match file;
-- a negative team score reads "-2 – 1", not "-2-1".
+- a negative team score reads "-2 – 1", not "-2-1";
+- two objects naming one mode (`OddballStats`, `Oddball`) give one row per stat.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def _oddball(
         "TimeAsSkullCarrier": skull_time,
         "SkullGrabs": 3,
     }
+    if skull_time is None:  # a second object naming the same mode: never a second row
+        owner["PlayerTeamStats"][0]["Stats"]["Oddball"] = {"TimeAsSkullCarrier": "PT30S"}
     mate = player(f"xuid({MATE})", (1, core(Kills=2)), outcome=3)
     return match(match_id, [owner, mate], start=start, category=ODDBALL, teams=teams)
 
@@ -73,11 +76,17 @@ def test_unknown_values_are_listed_averaged_apart_and_said(tmp_path: Path) -> No
     assert (synced["matches_written"], synced["skill"]["stored"]) == (2, 2)
     assert f"match {KNOWN}: field {OWNER}.Medals[].NameId is None, not an id" in sync.stderr
     assert "that entry is not stored" in sync.stderr
+    assert f"match {UNKNOWN}: {OWNER}.Oddball names mode Oddball again" in sync.stderr
+    rows = run_cli("sql", "SELECT value FROM match_mode_stats WHERE match_id = "
+                   f"'{UNKNOWN}' AND xuid = '{OWNER}' AND stat = 'TimeAsSkullCarrier'",
+                   "--player", GT, "--data-dir", str(data), "--format", "json")  # fmt: skip
+    assert rows.returncode == 0, rows.stderr
+    assert last_json(rows.stdout)["rows"] == [[None]]  # one row, the first object's NULL
 
     board = run_cli("match", KNOWN, "--data-dir", str(data), "--json")
     assert board.returncode == 0, board.stderr
     owner = next(p for t in last_json(board.stdout)["teams"] for p in t["players"] if p["is_owner"])
-    assert owner["medals"] == 2  # the known count; the unknown one is listed, not summed
+    assert owner["medals"] is None  # one unknown count: a partial total would look exact
     assert "×?" in owner["top_medals"] and "×2" in owner["top_medals"]
     terminal = run_cli("match", KNOWN, "--data-dir", str(data))
     assert terminal.returncode == 0 and "×?" in terminal.stdout, terminal.stderr

@@ -130,7 +130,11 @@ def humanize_stat(name: str, category: int | None = None) -> str:
 
 def is_time_stat(name: str) -> bool:
     """Mode stats whose value is a duration in seconds: the API's duration stats are
-    named for it (TimeAsFlagCarrier, LongestTimeAsSkullCarrier, AverageLifeDuration).
-    The stored value is a plain number, so the name is all there is to go by."""
+    named for it (TimeAsFlagCarrier, LongestTimeAsSkullCarrier, TotalZoneOccupationTime),
+    as whole words (TimesRevivedByAlly is a count). The stored value is a plain
+    number, so the name is all there is to go by."""
     leaf = name.rsplit(".", 1)[-1]  # a nested field: `Parent.Child`
-    return "Time" in leaf or "Duration" in leaf
+    return _TIME_WORD.search(leaf) is not None
+
+
+_TIME_WORD = re.compile(r"(Time|Duration)(?=[A-Z\d]|$)")

@@ -4,7 +4,8 @@ skull carrier, ...), from `match_mode_stats`.
 
 Kinds of match stay apart (Slayer against bots is not Slayer against people).
 Objective stats are averaged over the matches whose mode stats are stored and
-whose value is known (a NULL is not a 0: `unknown_matches` counts them); the
+whose value is known (a NULL is not a 0: `unknown_matches` counts them; a match
+whose stored mode stats have no row for the stat counts 0, as before); the
 API's generic `Pvp` group (kills, deaths and assists again) is left out, those
 figures are already in the other columns.
 """
@@ -46,7 +47,8 @@ def _grouped(matches: pl.DataFrame, key: str, label: str) -> pl.DataFrame:
 
 
 def objectives(ctx: Context) -> tuple[dict[tuple[str, int | None], list[dict]], str | None]:
-    """Per (kind, game variant category): each objective stat per covered match."""
+    """Per (kind, game variant category): each objective stat per covered match
+    whose value is known (see the module docstring)."""
     missing = availability(ctx.frames, "match_mode_stats")
     if missing:
         return {}, missing
@@ -54,17 +56,22 @@ def objectives(ctx: Context) -> tuple[dict[tuple[str, int | None], list[dict]], 
     if covered.is_empty():
         return {}, "not yet backfilled: no match in scope has match_mode_stats rows"
     per_mode = covered.group_by("kind", "game_variant_category").agg(covered=pl.len())
+    keys = ["kind", "game_variant_category", "mode", "stat"]
     stats = (
         ctx.frames.mode_stats.filter(
             ~pl.col("mode").is_in(list(GENERIC_GROUPS)) & ~pl.col("stat").is_in(list(CORE_STATS))
         )
         .join(covered.select("match_id", "kind", "game_variant_category"), on="match_id")
-        .group_by("kind", "game_variant_category", "mode", "stat")
+        # One value per match (two objects can share a mode name: `Oddball` and
+        # `OddballStats`), unknown when any of its rows is NULL.
+        .group_by("match_id", *keys)
+        .agg(value=pl.when(pl.col("value").null_count() == 0).then(pl.col("value").sum()))
+        .group_by(keys)
         .agg(
             total=pl.col("value").sum(),
             # A NULL value (unreadable in the JSON) is not known, never a 0: its
             # match leaves the average (`unknown` says how many did).
-            unknown=pl.col("match_id").filter(pl.col("value").is_null()).n_unique(),
+            unknown=pl.col("value").null_count(),
         )
         .join(per_mode, on=["kind", "game_variant_category"])
         .with_columns(known=pl.col("covered") - pl.col("unknown"))

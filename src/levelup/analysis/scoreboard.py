@@ -60,7 +60,8 @@ def _medals(boards: ScoreboardFrames, names: pl.DataFrame) -> dict[tuple, dict[s
     for row in ordered.iter_rows(named=True):
         entry = result.setdefault((row["match_id"], row["xuid"]), {"count": 0, "top": []})
         count = row["count"]  # NULL when the stored JSON's count was unusable
-        entry["count"] += count or 0
+        # One unknown count makes the total unknown: a partial sum would look exact.
+        entry["count"] = None if count is None or entry["count"] is None else entry["count"] + count
         if len(entry["top"]) < TOP_MEDALS_PER_PLAYER:
             entry["top"].append(_medal_text(row["name"], count))
     return result

@@ -20,7 +20,6 @@ cost more than reading the JSON.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -37,6 +36,8 @@ from levelup.extract.values import (
 
 # BIGINT bounds for ids such as medal NameIds (uint32 in practice).
 _ID_MAX = 2**63 - 1
+# Past this a float no longer holds every whole number: 2.0**53 + 1 reads as 2**53.
+_EXACT_FLOAT_MAX = 2**53
 _CORE = "CoreStats"
 _STATS_SUFFIX = "Stats"
 
@@ -56,19 +57,18 @@ def _players(doc: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 def _name_id(value: Any, match_id: str, field: str) -> int | None:
     """A medal's or personal score's id. The id is the row's key: an entry without a
-    usable one (missing, null, fractional, not a number) cannot be stored, so it is
-    skipped with a warning that says so, never silently."""
+    usable one (missing, null, fractional, negative, not a number) cannot be stored,
+    so it is skipped with a warning that says so, never silently. Digits in a string
+    and integral floats are read exactly (no float rounding: 2**53 and up would
+    name another medal)."""
     if type(value) is int and 0 <= value <= _ID_MAX:
         return value
-    number: float | None = None
-    if type(value) in (int, float):
-        number = float(value)
-    elif type(value) is str:
-        with contextlib.suppress(ValueError):
-            number = float(value.strip())
-    usable = number is not None and math.isfinite(number) and number.is_integer()
-    if usable and 0 <= number <= _ID_MAX:  # type: ignore[operator]
-        return int(number)  # type: ignore[arg-type]
+    if type(value) is str and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+        if number <= _ID_MAX:
+            return number
+    elif type(value) is float and value.is_integer() and 0 <= value <= _EXACT_FLOAT_MAX:
+        return int(value)
     log.warning(
         "match %s: field %s is %r, not an id; that entry is not stored", match_id, field, value
     )
@@ -139,6 +139,20 @@ def _stat_value(value: Any, match_id: str, field: str) -> float | None:
     return parse_number(value, match_id, field)
 
 
+def _first_of_mode(name: str, seen: set[str], match_id: str, where: str) -> str | None:
+    """The mode an object of `Stats` names (`OddballStats` -> `Oddball`), or None with
+    a warning when an earlier object of the same stats named it already."""
+    mode = name.removesuffix(_STATS_SUFFIX) or name
+    if mode in seen:
+        log.warning(
+            "match %s: %s.%s names mode %s again; the first object kept",
+            match_id, where, name, mode,
+        )  # fmt: skip
+        return None
+    seen.add(mode)
+    return mode
+
+
 def _mode_values(
     stats: dict[str, Any], match_id: str, where: str
 ) -> Iterator[tuple[str, str, float | None]]:
@@ -148,11 +162,16 @@ def _mode_values(
     and are skipped with a warning. A flattened name that is also a key of the
     object (`{"A": {"B": 1}, "A.B": 2}`) keeps the first value met, with a warning:
     the detail tables have no key constraint, so two rows must never share a key.
+    Likewise two objects naming the same mode (`OddballStats` and `Oddball`): the
+    first is kept (`_first_of_mode`).
     """
+    modes: set[str] = set()
     for name, body in stats.items():
         if name == _CORE or not isinstance(body, dict):
             continue
-        mode = name.removesuffix(_STATS_SUFFIX) or name
+        mode = _first_of_mode(name, modes, match_id, where)
+        if mode is None:
+            continue
         pending = list(body.items())
         seen: set[str] = set()
         for stat, value in pending:  # grows while nested objects are flattened
@@ -236,10 +255,13 @@ def _single_stint_modes(
     """Mode stat rows of one stats object (a player's only stint, or a team's): plain
     numbers inline, the rest (durations, nested objects, odd values) through
     `_mode_values`. `owner` is the row's second key (xuid or team id)."""
+    modes: set[str] = set()
     for name, body in stats.items():
         if name == _CORE or type(body) is not dict:
             continue
-        mode = name.removesuffix(_STATS_SUFFIX) or name
+        mode = _first_of_mode(name, modes, match_id, str(owner))
+        if mode is None:
+            continue
         for value in body.values():
             kind = type(value)
             if not (kind is int or value is None or (kind is float and math.isfinite(value))):

@@ -559,7 +559,9 @@ class RecordedDirectory:
     def document(self, endpoint: Endpoint, **params: str) -> bytes | None:
         """The recorded body of one request to a described endpoint, read from its own file.
 
-        Returns None when the directory has no such service (see `has_service`).
+        Returns None when the directory has no such service (see `has_service`). A
+        document keyed by a match id is found whatever case its file name spells
+        the id in (`_other_case`), as a match file is.
 
         Raises:
             MatchNotFoundError: no file for these parameters, or an id that
@@ -576,7 +578,8 @@ class RecordedDirectory:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             if not self.has_service(endpoint):
                 return None
-            other = self._other_case(path)  # `skill/ABC....json` for match abc...
+            # `skill/ABC....json` for match abc...: match ids only (a miss lists the folder).
+            other = self._other_case(path) if "match_id" in params else None
             if other is None:
                 raise MatchNotFoundError(f"{what} not found: no {path}") from exc
         with open(other, "rb") as fh:
@@ -615,8 +618,9 @@ class RecordedDirectory:
 
         Match ids are GUIDs, compared and stored lower-case: a sync asks for
         `abc...` even when the file is `ABC....json` (the API does not care either).
-        Only reached when the exact name is missing, so the listing costs nothing
-        on the common path.
+        Only reached when the exact name is missing (a match or skill file that is
+        not there is a failure of that match), so the listing costs nothing on the
+        common path.
         """
         wanted = path.name.casefold()
         try:
