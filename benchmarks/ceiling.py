@@ -157,7 +157,7 @@ def render(sync: dict, sync_no_skill: dict | None, floor: dict) -> list[str]:
         "## What this machine allows (scenario 1's floor)",
         "",
         f"`scenarios.py ceiling`: on the rows and bodies scenario 1 stored ({floor['matches']} "
-        "matches), the steps a sync cannot avoid whatever its extractors cost, in CPU seconds "
+        "matches), the work today's pipeline does outside its extractors, in CPU seconds "
         "(user + system): reading, parsing and dumping the recorded files; building the Arrow "
         "frames from rows of Python values; DuckDB's inserts of the rows and bodies (the "
         f"writer's own statements). Spread perfectly over the {cores} cores with extraction "
