@@ -224,6 +224,15 @@ def test_an_answer_for_nobody_is_said_and_unreadable_ids_are_named(caplog) -> No
     assert "names no player" in caplog.text and "answers for no player" not in caplog.text
 
 
+def test_the_team_mmr_map_every_entry_repeats_is_read_once(caplog) -> None:
+    """Each player's entry carries the match's `TeamMmrs`: a bad key is warned about
+    once per match, not once per player, and the first entry's MMR is the team's."""
+    doc = skill_doc(entry(A, mmrs={"x": 1.0, "0": 5.0}), entry(B, mmrs={"x": 1.0, "0": 6.0}))
+    rows = extract_document(SKILL_DOCUMENT, doc, "m")["match_team_skill"]
+    assert rows == [("m", 0, 5.0)]
+    assert caplog.text.count("TeamMmrs key has a non-numeric value 'x'") == 1
+
+
 def test_a_tier_named_self_never_shares_the_self_rows_key(caplog) -> None:
     """The counterfactuals table has no key constraint (rows are unique by
     construction): a tier called `Self` is skipped with a warning, not stored twice."""

@@ -161,6 +161,7 @@ def extract_all(doc: dict[str, Any], match_id: str) -> dict[str, list[tuple[Any,
     dataclass per row."""
     players: list[tuple[Any, ...]] = []
     teams: dict[int, tuple[Any, ...]] = {}
+    team_keys: set[str] = set()  # `TeamMmrs` keys already read, good or bad
     tiers: list[tuple[Any, ...]] = []
     for xuid, entry in _entries(doc, f"match {match_id}"):
         code = parse_int(entry.get("ResultCode"), match_id, "ResultCode")
@@ -189,6 +190,9 @@ def extract_all(doc: dict[str, Any], match_id: str) -> dict[str, list[tuple[Any,
             )
         )  # fmt: skip
         for raw_team, raw_mmr in json_object(result.get("TeamMmrs")).items():
+            if raw_team in team_keys:  # every entry repeats the match's map: read it once
+                continue
+            team_keys.add(raw_team)
             team_id = parse_int(raw_team, match_id, "TeamMmrs key")
             if team_id is not None and team_id not in teams:
                 teams[team_id] = (
