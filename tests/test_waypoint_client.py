@@ -487,3 +487,32 @@ def test_raw_tokens_missing_clearance_is_fetched(fake: FakeWaypoint, tmp_path: P
 
     source = run(scenario())
     assert fake.count(r"/oban/") == 1 and source.counters.calls["auth"] == 1
+
+
+def test_a_gamertag_reaches_the_service_whole(tmp_path: Path) -> None:
+    """The gamertag is part of the profile URL's path (`/users/gt(...)`): a `#` (the
+    suffix of modern gamertags), a `?` or a `%` must arrive as written, not cut the
+    path short or be decoded into another name (a trial finding)."""
+    odd = {"2533274800000201": "Spartan#1234", "2533274800000202": "Q?uestion",
+           "2533274800000203": "Pct%20Guy", "2533274800000204": "Démo Spártan 幽霊"}  # fmt: skip
+    root = tmp_path / "rec"
+    (root / "matches").mkdir(parents=True)
+    players = [{"gamertag": gt, "xuid": xuid} for xuid, gt in odd.items()]
+    (root / "players.json").write_bytes(orjson.dumps(players))
+    profiles = [{"xuid": xuid, "gamertag": gt} for xuid, gt in odd.items()]
+    (root / "profiles.json").write_bytes(orjson.dumps(profiles))
+
+    async def scenario(fake: FakeWaypoint) -> None:
+        source = make_source(fake, raw_env(tmp_path / "cfg"))
+        try:
+            for xuid, gamertag in odd.items():
+                who = await source.resolve_player(gamertag=gamertag)
+                assert (who.xuid, who.gamertag) == (xuid, gamertag)
+        finally:
+            await source.aclose()
+
+    with FakeWaypoint.start_in_thread(root) as fake:
+        fake.accept_token(TOKEN)
+        run(scenario(fake))
+        paths = [r.path for r in fake.requests if "/users/" in r.path]
+    assert len(paths) == len(odd), paths  # one request each, none cut short

@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from spnkr import HaloInfiniteClient
 from spnkr.xuid import unwrap_xuid
@@ -201,7 +202,11 @@ class WaypointSource:
                     response = await self.client.profile.get_user_by_id(digits)
                 else:
                     assert gamertag is not None
-                    response = await self.client.profile.get_user_by_gamertag(gamertag.strip())
+                    # Percent-encoded: the gamertag goes into the path (`gt(...)`), where a
+                    # `#` (modern gamertags' suffix) or `?` would cut it short.
+                    response = await self.client.profile.get_user_by_gamertag(
+                        quote(gamertag.strip(), safe="")
+                    )
         except NotFoundError:
             raise PlayerNotFoundError(
                 f"Halo Waypoint knows no player with {wanted} (check the spelling)"
