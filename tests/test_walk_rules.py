@@ -8,11 +8,17 @@ hand-written recorded directories.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import duckdb
 import orjson
+import pytest
 
+from levelup.sources.base import HistoryPage, PlayerIdentity, ServiceUnreachableError
+from levelup.sources.recorded import RecordedSource
+from levelup.store.database import open_player_db
+from levelup.sync.sync import SyncOptions, sync_player
 from tests.helpers import core, last_json, match, player, run_cli, write_recorded_dir
 
 OWNER = "2535400000000001"
@@ -110,3 +116,36 @@ def test_an_unfinished_all_walk_makes_a_narrower_one_resume(tmp_path: Path) -> N
     narrow = _sync(recorded, data, "--match-type", "matchmaking")
     assert narrow["resumed"] is True and narrow["matches_written"] == 1
     assert len(_stored(data)) == 8
+
+
+class _NoHistory(RecordedSource):
+    """A recorded directory whose history service cannot be reached (offline)."""
+
+    async def history_page(self, *args: object, **kwargs: object) -> HistoryPage:
+        raise ServiceUnreachableError("cannot reach the history service (offline)")
+
+
+def test_a_run_that_stores_nothing_keeps_the_earlier_walks_state(tmp_path: Path) -> None:
+    """A sync that fails before storing anything (offline, sign-in refused, the first
+    history page failing) must not make the next one walk the whole history again:
+    what the earlier complete walk established still holds (a trial finding)."""
+    recorded = _recorded(tmp_path / "rec", [_doc(i, MATCHMAKING) for i in range(30)])
+    data = tmp_path / "data"
+    assert _sync(recorded, data)["matches_written"] == 30
+    before = _states(data)
+    assert before == {"all": True}
+    db = data / "players" / "Owner" / "stats.duckdb"
+    conn, _ = open_player_db(db)
+    try:
+        owner = PlayerIdentity(xuid=OWNER, gamertag="Owner")
+        with pytest.raises(ServiceUnreachableError):
+            asyncio.run(sync_player(conn, _NoHistory(recorded), owner, SyncOptions(progress=False)))
+        runs = conn.execute("SELECT status FROM sync_runs ORDER BY started_at").fetchall()
+    finally:
+        conn.close()
+    assert runs[-1] == ("failed",)
+    assert _states(data) == before
+    _add(recorded, _doc(30, MATCHMAKING))
+    after = _sync(recorded, data)
+    # The new match and the known one it stops at, not the 31 of a whole walk.
+    assert (after["resumed"], after["matches_seen"], after["matches_written"]) == (False, 2, 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import duckdb
 import orjson
@@ -116,6 +117,35 @@ def mark_walk(conn: duckdb.DuckDBPyConnection, match_type: str, *, complete: boo
             "WHERE list_contains($types, match_type) AND NOT walk_complete",
             {"types": narrower, "now": now},
         )
+
+
+WalkState = tuple[bool, Any, Any] | None  # (walk_complete, started, finished); None: no row
+
+
+def walk_state(conn: duckdb.DuckDBPyConnection, match_type: str) -> WalkState:
+    """A filter's walk state as stored, to put back with `restore_walk`."""
+    row = conn.execute(
+        "SELECT walk_complete, walk_started_at, walk_finished_at FROM sync_state "
+        "WHERE match_type = ?",
+        [match_type],
+    ).fetchone()
+    return None if row is None else (bool(row[0]), row[1], row[2])
+
+
+def restore_walk(conn: duckdb.DuckDBPyConnection, match_type: str, state: WalkState) -> None:
+    """Put a filter's walk state back as `walk_state` read it (no row: none).
+
+    For a run that stored nothing: what the earlier walks established still
+    holds, so a sync that failed at sign-in, or whose first history page
+    failed, does not cost the next one a walk of the whole history."""
+    if state is None:
+        conn.execute("DELETE FROM sync_state WHERE match_type = ?", [match_type])
+        return
+    conn.execute(
+        "UPDATE sync_state SET walk_complete = ?, walk_started_at = ?, walk_finished_at = ? "
+        "WHERE match_type = ?",
+        [*state, match_type],
+    )
 
 
 def start_run(conn: duckdb.DuckDBPyConnection, command: str) -> str:

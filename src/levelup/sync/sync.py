@@ -56,13 +56,16 @@ from levelup.sources.base import (
     SourceError,
 )
 from levelup.store.bookkeeping import (
+    WalkState,
     can_stop_at_known,
     failed_match_ids,
     finish_run,
     known_match_ids,
     mark_walk,
     record_failures,
+    restore_walk,
     start_run,
+    walk_state,
 )
 from levelup.store.database import bulk_writes
 from levelup.store.writer import MatchWriter
@@ -539,6 +542,7 @@ class _SyncRun:
         report.resumed = resume and not options.full and bool(known)
         if self.owner.gamertag:
             remember_gamertags(conn, {self.owner.xuid: self.owner.gamertag})
+        previous_walk = walk_state(conn, options.match_type)
         mark_walk(conn, options.match_type, complete=False)
         run_id = start_run(conn, "sync")
         self.writer = MatchWriter(
@@ -576,6 +580,8 @@ class _SyncRun:
             raise
         finally:
             self.finish(run_id, status, neighbours)
+            if not report.walk_complete and report.matches_written == 0:
+                _restore_walk(conn, options.match_type, previous_walk)
 
     async def in_bulk_phase(
         self, known: set[str], resume: bool, retry_ids: list[str], skill_retry_ids: list[str]
@@ -682,6 +688,15 @@ def _finish_run(
         )
     except duckdb.Error as exc:  # the next run marks this one "abandoned"
         log.debug("could not record the end of the run in sync_runs: %s", exc)
+
+
+def _restore_walk(conn: duckdb.DuckDBPyConnection, match_type: str, state: WalkState) -> None:
+    """The walk state from before a run that stored nothing (`restore_walk`); like
+    `_finish_run`, a database that can no longer be written only logs it."""
+    try:
+        restore_walk(conn, match_type, state)
+    except duckdb.Error as exc:  # the walk stays marked incomplete: a full walk next time
+        log.debug("could not restore the walk state in sync_state: %s", exc)
 
 
 def _expect(
