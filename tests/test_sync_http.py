@@ -304,4 +304,7 @@ def test_cli_raw_token_expiry_exits_2_and_keeps_rows(tmp_path: Path) -> None:
     db = data / "players" / "Tester" / "stats.duckdb"
     written = query(db, "SELECT count(*) FROM match_stats")[0][0]
     assert 0 < written <= 20
+    # `--json` (given by `_sync_cli`): the run's report still ends stdout, with the reason.
+    stopped = last_json(result.stdout)
+    assert stopped["matches_written"] == written and "levelup auth" in stopped["error"]
     assert query(db, "SELECT status FROM sync_runs") == [("auth-failed",)]

@@ -25,7 +25,13 @@ from levelup.commands.common import (
     source_options,
     stdout_console,
 )
-from levelup.errors import DatabaseBusyError, Interrupted, PlayerNotFoundError, UsageError
+from levelup.errors import (
+    DatabaseBusyError,
+    Interrupted,
+    LevelUpError,
+    PlayerNotFoundError,
+    UsageError,
+)
 from levelup.interrupts import run_interruptibly
 from levelup.sources.base import MATCH_TYPES, MatchSource, PlayerIdentity
 from levelup.sources.factory import make_source
@@ -121,6 +127,12 @@ def run(args: argparse.Namespace) -> int:
     except Interrupted:
         if args.json:  # what was done, if anything: a script always gets its report
             print_json({**partial.as_dict(), "interrupted": True})
+        raise
+    except LevelUpError as exc:
+        # A run that began and then stopped (credentials refused mid-run, a host
+        # unreachable): its report too, with the reason; the error line follows.
+        if args.json and partial.elapsed_seconds:
+            print_json({**partial.as_dict(), "interrupted": False, "error": str(exc)})
         raise
     if args.json:
         print_json({**report.as_dict(), "interrupted": False})
@@ -270,6 +282,10 @@ def _run_all(
     except Interrupted:
         if as_json:
             print_json({**result.as_dict(), "interrupted": True})
+        raise
+    except LevelUpError as exc:  # the players synced before the stop, and why it stopped
+        if as_json:
+            print_json({**result.as_dict(), "interrupted": False, "error": str(exc)})
         raise
     for problem in result.skipped:
         print(f"levelup: warning: {problem['reason']}", file=sys.stderr)
