@@ -117,6 +117,11 @@ async def fill_gamertags(
     apply_cached_gamertags(conn)
 
 
+# Asset lookups that gave up (after their retries) one after another before the
+# rest are left for the next sync (a trial: 9 maps x 6 attempts = 109 s a sync).
+ASSET_FAILURES_BEFORE_STOP = 2
+
+
 async def fill_asset_names(
     conn: duckdb.DuckDBPyConnection, source: MatchSource, report: NamesReport
 ) -> None:
@@ -131,7 +136,16 @@ async def fill_asset_names(
         ).fetchall()
         wanted.extend((asset_type, asset_id, version_id) for asset_id, version_id in rows)
     found: list[tuple[str, str, str, str | None]] = []
-    for asset_type, asset_id, version_id in wanted:
+    failed_in_a_row = 0
+    for done, (asset_type, asset_id, version_id) in enumerate(wanted):
+        if failed_in_a_row == ASSET_FAILURES_BEFORE_STOP:
+            # The service is down, not one asset missing (that is a None): each ask
+            # would cost its whole retry schedule. The next sync asks for the rest.
+            report.errors.append(
+                f"{len(wanted) - done} more asset names not asked: the service failed "
+                f"{failed_in_a_row} times in a row (the next sync asks again)"
+            )
+            break
         report.assets_requested += 1
         try:
             name = await source.asset_name(asset_type, asset_id, version_id)
@@ -139,7 +153,9 @@ async def fill_asset_names(
             raise
         except SourceError as exc:
             report.errors.append(f"{asset_type} {asset_id}/{version_id}: {exc}")
+            failed_in_a_row += 1
             continue
+        failed_in_a_row = 0
         if name is not None:
             report.assets_found += 1
         found.append((asset_type, asset_id, version_id, name))
