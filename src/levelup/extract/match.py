@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,14 +148,21 @@ def player_key(player_id: str) -> tuple[str, bool] | None:
     return None
 
 
-def unique_players(entries: Any, id_field: str) -> Iterator[tuple[str, bool, dict[str, Any]]]:
+def unique_players(
+    entries: Any, id_field: str, unreadable: Callable[[Any], None] | None = None
+) -> Iterator[tuple[str, bool, dict[str, Any]]]:
     """(storage key, is a bot, entry) of each entry of a `Players[]` or skill `Value[]`
-    list whose `id_field` is a well-formed player id, the first entry of a key kept."""
+    list whose `id_field` is a well-formed player id, the first entry of a key kept;
+    `unreadable` is called with each id that names nobody (to say so)."""
     seen: set[str] = set()
     for entry in entries if isinstance(entries, list) else ():
         raw_id = json_object(entry).get(id_field)
         parsed_id = player_key(raw_id) if isinstance(raw_id, str) else None
-        if parsed_id is None or parsed_id[0] in seen:
+        if parsed_id is None:
+            if unreadable is not None:
+                unreadable(raw_id)
+            continue
+        if parsed_id[0] in seen:
             continue
         seen.add(parsed_id[0])
         yield parsed_id[0], parsed_id[1], entry

@@ -70,14 +70,13 @@ def check_skill_document(doc: Any) -> dict[str, Any]:
 def _entries(doc: dict[str, Any], where: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """(xuid digits, entry) per human, first entry kept; an entry whose `Id` names
     nobody (`"XUID(1)"`, missing) is skipped with a warning."""
-    values = doc.get("Value")
-    for xuid, is_bot, entry in unique_players(values, "Id"):
+
+    def unreadable(raw_id: Any) -> None:
+        log.warning("%s: skill entry Id %r names no player; skipped", where, raw_id)
+
+    for xuid, is_bot, entry in unique_players(doc.get("Value"), "Id", unreadable):
         if not is_bot:
             yield xuid, entry
-    for entry in values if isinstance(values, list) else ():
-        raw_id = json_object(entry).get("Id")
-        if not isinstance(raw_id, str) or player_key(raw_id) is None:
-            log.warning("%s: skill entry Id %r names no player; skipped", where, raw_id)
 
 
 def _ok(entry: dict[str, Any]) -> bool:
