@@ -572,18 +572,13 @@ class RecordedDirectory:
         if relative is None:
             raise MatchNotFoundError(f"{what} not found: not a valid id")
         path = self.path / relative
-        try:
-            with open(path, "rb") as fh:
-                return fh.read()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        # `skill/ABC....json` for match abc...: match ids only (a miss lists the folder).
+        body = self._read(path, any_case="match_id" in params)
+        if body is None:
             if not self.has_service(endpoint):
                 return None
-            # `skill/ABC....json` for match abc...: match ids only (a miss lists the folder).
-            other = self._other_case(path) if "match_id" in params else None
-            if other is None:
-                raise MatchNotFoundError(f"{what} not found: no {path}") from exc
-        with open(other, "rb") as fh:
-            return fh.read()
+            raise MatchNotFoundError(f"{what} not found: no {path}")
+        return body
 
     def match_path(self, match_id: str) -> Path:
         """Where the stats document of `match_id` lives (whether or not it exists).
@@ -603,13 +598,21 @@ class RecordedDirectory:
             MatchNotFoundError: there is no ``matches/<match_id>.json``.
         """
         path = self.match_path(match_id)
+        body = self._read(path, any_case=True)
+        if body is None:
+            raise MatchNotFoundError(f"match {match_id} not found: no {path}")
+        return body
+
+    def _read(self, path: Path, *, any_case: bool) -> bytes | None:
+        """A file's bytes; with `any_case`, those of the one file whose name differs
+        only in case when `path` itself is missing (`_other_case`); None: no file."""
         try:
             with open(path, "rb") as fh:
                 return fh.read()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
-            other = self._other_case(path)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            other = self._other_case(path) if any_case else None
             if other is None:
-                raise MatchNotFoundError(f"match {match_id} not found: no {path}") from exc
+                return None
         with open(other, "rb") as fh:
             return fh.read()
 
