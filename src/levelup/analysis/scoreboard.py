@@ -69,7 +69,7 @@ def _medals(boards: ScoreboardFrames, names: pl.DataFrame) -> dict[tuple, dict[s
 
 def _medal_text(name: str, count: int | None) -> str:
     """ "Killjoy ×3", "Killjoy"; "Killjoy ×?" when the count is not known (the medal
-    was earned, so it is listed; the player's total counts the known ones)."""
+    was earned, so it is listed; the player's total is then unknown too)."""
     if count is None:
         return f"{name} ×?"
     return f"{name} ×{count}" if count > 1 else name

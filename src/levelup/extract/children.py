@@ -63,10 +63,10 @@ def _name_id(value: Any, match_id: str, field: str) -> int | None:
     name another medal)."""
     if type(value) is int and 0 <= value <= _ID_MAX:
         return value
-    if type(value) is str and value.strip().isascii() and value.strip().isdigit():
-        number = int(value.strip())
-        if number <= _ID_MAX:
-            return number
+    if type(value) is str:
+        text = value.strip()
+        if text.isascii() and text.isdigit() and int(text) <= _ID_MAX:
+            return int(text)
     elif type(value) is float and value.is_integer() and 0 <= value <= _EXACT_FLOAT_MAX:
         return int(value)
     log.warning(
