@@ -308,3 +308,25 @@ def test_cli_raw_token_expiry_exits_2_and_keeps_rows(tmp_path: Path) -> None:
     stopped = last_json(result.stdout)
     assert stopped["matches_written"] == written and "levelup auth" in stopped["error"]
     assert query(db, "SELECT status FROM sync_runs") == [("auth-failed",)]
+
+
+def test_lookup_errors_name_their_request_once(tmp_path: Path) -> None:
+    """A profile or asset lookup that gives up is reported once per request, its
+    message naming the request a single time (the source's message names it already:
+    "gamertags of 8 players: gamertags of 8 players: ..." read as two failures)."""
+    root = make_recorded(tmp_path / "rec", 5)
+    with FakeWaypoint.start_in_thread(root) as fake:
+        fake.accept_token(TOKEN)
+        fake.add_fault(Fault(r"^/users$", "500", times=None))
+        fake.add_fault(Fault(r"^/hi/maps/", "500", times=None))
+        source = make_source(
+            fake, raw_env(tmp_path / "cfg"), rps=200, backoff=Backoff(base=0.01, max_delay=0.02)
+        )
+        report = sync_into(tmp_path / "http.duckdb", source)
+    assert report.matches_written == 5 and report.failures == []
+    errors = report.names["errors"]
+    gamertags = [e for e in errors if "gamertags of" in e]
+    maps = [e for e in errors if e.startswith("maps ")]
+    assert len(gamertags) == 1 and gamertags[0].count("gamertags of") == 1, errors
+    assert "gave up" in gamertags[0] and "HTTP 500" in gamertags[0], gamertags
+    assert maps and all(e.count(" version ") == 1 for e in maps), errors

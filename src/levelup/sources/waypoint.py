@@ -225,7 +225,7 @@ class WaypointSource:
         if match_type not in MATCH_TYPES:
             raise UsageError(f"match type {match_type!r}: expected one of {MATCH_TYPES}")
         digits = normalize_xuid(xuid)
-        label = f"match history of xuid {digits} at {start}"
+        label = f"match history page at {start} of xuid {digits}"
         with request_context(label=label):
             response = await self.client.stats.get_match_history(
                 f"xuid({digits})",

@@ -21,6 +21,7 @@ import duckdb
 import orjson
 
 from levelup.clock import utc_now
+from levelup.errors import about
 from levelup.extract.rows import MatchCountSnapshotRow, ServiceRecordSnapshotRow
 from levelup.extract.values import iso_duration_seconds
 from levelup.match_types import LIFECYCLE_BY_MATCH_TYPE
@@ -113,7 +114,7 @@ async def fetch_counts(source: MatchSource, xuid: str, errors: list[str]) -> dic
     except FatalSourceError:
         raise
     except (SourceError, CareerDocumentError) as exc:
-        errors.append(f"match count: {exc}")
+        errors.append(about("match count", str(exc)))
         return None
 
 
@@ -182,7 +183,7 @@ async def store_snapshots(
         except FatalSourceError:
             raise
         except (SourceError, CareerDocumentError) as exc:
-            errors.append(f"{match_type} service record: {exc}")
+            errors.append(about(f"{match_type} service record", str(exc)))
     store_name_rows(conn, "service_record_snapshots", records)
     snapshot.service_records = len(records)
     return snapshot

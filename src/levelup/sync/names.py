@@ -21,6 +21,7 @@ import orjson
 import polars as pl
 
 from levelup.clock import utc_now
+from levelup.errors import about
 from levelup.extract.reference import medal_names
 from levelup.extract.rows import AssetNameRow, PersonalScoreNameRow
 from levelup.extract.score_names import PERSONAL_SCORE_NAMES
@@ -89,6 +90,20 @@ def apply_cached_gamertags(conn: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# Lookups (asset names, gamertag batches) that gave up after their retries one after
+# another before the rest are left for the next sync: the service is down, not one
+# name missing (that is a None), and each ask would cost its whole retry schedule
+# (a trial: 9 maps x 6 attempts = 109 s a sync).
+FAILURES_BEFORE_STOP = 2
+
+
+def _left_for_next_sync(what: str) -> str:
+    return (
+        f"{what} not asked: the service failed {FAILURES_BEFORE_STOP} times in a row "
+        "(the next sync asks again)"
+    )
+
+
 async def fill_gamertags(
     conn: duckdb.DuckDBPyConnection, source: MatchSource, report: NamesReport
 ) -> None:
@@ -102,7 +117,11 @@ async def fill_gamertags(
             "ORDER BY p.xuid"
         ).fetchall()
     ]
+    failed_in_a_row = 0
     for start in range(0, len(missing), PROFILE_BATCH):
+        if failed_in_a_row == FAILURES_BEFORE_STOP:
+            report.errors.append(_left_for_next_sync(f"{len(missing) - start} more gamertags"))
+            break
         batch = missing[start : start + PROFILE_BATCH]
         report.gamertags_requested += len(batch)
         try:
@@ -110,16 +129,13 @@ async def fill_gamertags(
         except FatalSourceError:
             raise
         except SourceError as exc:
-            report.errors.append(f"gamertags of {len(batch)} players: {exc}")
+            report.errors.append(about(f"gamertags of {len(batch)} players", str(exc)))
+            failed_in_a_row += 1
             continue
+        failed_in_a_row = 0
         report.gamertags_found += len(found)
         remember_gamertags(conn, {xuid: found.get(xuid) for xuid in batch})
     apply_cached_gamertags(conn)
-
-
-# Asset lookups that gave up (after their retries) one after another before the
-# rest are left for the next sync (a trial: 9 maps x 6 attempts = 109 s a sync).
-ASSET_FAILURES_BEFORE_STOP = 2
 
 
 async def fill_asset_names(
@@ -138,13 +154,8 @@ async def fill_asset_names(
     found: list[tuple[str, str, str, str | None]] = []
     failed_in_a_row = 0
     for done, (asset_type, asset_id, version_id) in enumerate(wanted):
-        if failed_in_a_row == ASSET_FAILURES_BEFORE_STOP:
-            # The service is down, not one asset missing (that is a None): each ask
-            # would cost its whole retry schedule. The next sync asks for the rest.
-            report.errors.append(
-                f"{len(wanted) - done} more asset names not asked: the service failed "
-                f"{failed_in_a_row} times in a row (the next sync asks again)"
-            )
+        if failed_in_a_row == FAILURES_BEFORE_STOP:
+            report.errors.append(_left_for_next_sync(f"{len(wanted) - done} more asset names"))
             break
         report.assets_requested += 1
         try:
@@ -152,7 +163,7 @@ async def fill_asset_names(
         except FatalSourceError:
             raise
         except SourceError as exc:
-            report.errors.append(f"{asset_type} {asset_id}/{version_id}: {exc}")
+            report.errors.append(about(f"{asset_type} {asset_id} version {version_id}", str(exc)))
             failed_in_a_row += 1
             continue
         failed_in_a_row = 0
@@ -213,7 +224,7 @@ async def fill_medal_names(
     except FatalSourceError:
         raise
     except SourceError as exc:
-        report.errors.append(f"medal metadata: {exc}")
+        report.errors.append(about("medal metadata", str(exc)))
         return
     set_meta(conn, _MEDALS_FETCHED_KEY, now.isoformat())
     if raw is None:

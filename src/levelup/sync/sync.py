@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import duckdb
 import orjson
 
-from levelup.errors import unwrapped_task_errors
+from levelup.errors import about, unwrapped_task_errors
 from levelup.extract.match import ExtractedMatch, MatchDocumentError, parse_match_json
 from levelup.extract.skill import skill_request
 from levelup.registry import (
@@ -320,7 +320,7 @@ class _Walker:
         except FatalSourceError:
             raise
         except SourceError as exc:
-            self.report.errors.append(f"match history page at {start}: {exc}")
+            self.report.errors.append(about(f"match history page at {start}", str(exc)))
             return None
 
     def counted(self, match_id: str) -> None:
