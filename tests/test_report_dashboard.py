@@ -434,6 +434,16 @@ def test_match_scoreboard(data_dir: Path) -> None:
     opp = _one(theirs["players"], xuid=OPP)
     assert (opp["name"], opp["csr_change"], opp["medals"]) == ("Opp Three", 10, 2)
     assert [p["xuid"] for p in theirs["players"]] == [OPP, OPP2]
+    # h1's medals were extracted: a player with no medal row earned none (0, not unknown);
+    # h6 has no medal row at all, so nobody's count is known there.
+    assert (
+        _one(theirs["players"], xuid=OPP2)["medals"],
+        _one(theirs["players"], xuid=OPP2)["top_medals"],
+    ) == (0, "")
+    h6 = last_json(run_cli("match", "h6", "--data-dir", str(data_dir), "--json").stdout)
+    assert [p["medals"] for t in h6["teams"] for p in t["players"]] == [None] * sum(
+        len(t["players"]) for t in h6["teams"]
+    )
     ctf = last_json(run_cli("match", "h2", "--data-dir", str(data_dir), "--json").stdout)
     assert [t["objectives"] for t in ctf["teams"]] == ["Flag captures 1", "Flag captures 3"]
     assert (

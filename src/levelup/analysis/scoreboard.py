@@ -93,6 +93,9 @@ def build_scoreboards(
     )
     participants = participants.join(skill, on=["match_id", "xuid"], how="left")
     medals = _medals(boards, frames.medal_names)
+    # A match with medal rows had its medals extracted: a player of it with none earned 0
+    # (not "unknown", which is what a match without any medal row is).
+    with_medals = set(boards.medals["match_id"].unique()) if not boards.medals.is_empty() else set()
     categories = dict(zip(wanted["match_id"], wanted["game_variant_category"], strict=True))
     player_stats = _objectives(boards.mode_stats, ["match_id", "xuid"], categories)
     team_stats = _objectives(boards.team_mode_stats, ["match_id", "team_id"], categories)
@@ -115,7 +118,7 @@ def build_scoreboards(
     for match in wanted.iter_rows(named=True):
         match_id = match["match_id"]
         players = [
-            _player(row, frames.owner_xuid, medals, player_stats)
+            _player(row, frames.owner_xuid, medals, player_stats, match_id in with_medals)
             for row in by_match.get(match_id, [])
         ]
         for player in players:
@@ -145,9 +148,12 @@ def _player(
     owner: str | None,
     medals: dict[tuple, dict[str, Any]],
     stats: dict[tuple, str],
+    medals_extracted: bool,
 ) -> dict[str, Any]:
     key = (row["match_id"], row["xuid"])
     medal = medals.get(key)
+    if medal is None and medals_extracted:
+        medal = {"count": 0, "top": []}
     change = row["csr_change"]
     if change is None and row["post_csr"] is not None and row["pre_csr"] is not None:
         change = row["post_csr"] - row["pre_csr"]
