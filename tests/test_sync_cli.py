@@ -192,6 +192,27 @@ def test_unknown_player_and_bad_source_are_usage_errors(tmp_path):
     assert usage.returncode == 2 and "--player" in usage.stderr
 
 
+@pytest.mark.parametrize("spec", ["", "  "])
+def test_an_empty_source_is_a_usage_error_not_the_current_folder(tmp_path, spec):
+    """`Path("")` is ".": an empty `--source` (an unset shell variable) must not read
+    whatever recorded directory the command happens to run in."""
+    owner = "2533274800000401"
+    doc = match("eeeeeeee-0000-4000-8000-000000000001", [player(f"xuid({owner})", (0, core()))])
+    here = write_recorded_dir(tmp_path / "rec", [doc], [{"gamertag": "Here", "xuid": owner}])
+    result = run_cli("sync", "--player", "Here", "--source", spec, "--data-dir",
+                     str(tmp_path / "data"), cwd=here)  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"--source {spec!r} is neither 'api' nor" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(("value", "says"), [("0", "at least 1"), ("100000", "at most 64")])
+def test_concurrency_out_of_range_is_a_usage_error(tmp_path, value, says):
+    """100,000 fetcher tasks would be created before the first request: refused."""
+    result = run_cli("sync", "--player", "X", "--source", str(tmp_path), "--concurrency", value)
+    assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
+
+
 def test_missing_api_credentials_name_the_variables(tmp_path):
     result = run_cli("sync", "--player", "Someone", "--data-dir", str(tmp_path),
                      env={"LEVELUP_CONFIG_DIR": str(tmp_path / "config")})  # fmt: skip

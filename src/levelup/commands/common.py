@@ -57,6 +57,11 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Requests in flight at once: the pace (at most MAX_REQUESTS_PER_SECOND starts a second)
+# bounds the throughput, so more fetchers than this only hold memory and sockets.
+MAX_CONCURRENCY = 64
+
+
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
@@ -74,10 +79,10 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--concurrency",
-        type=int,
+        type=int_at_least(1, MAX_CONCURRENCY, "more in flight would only wait for the pace"),
         default=4,
         metavar="N",
-        help="API requests in flight at once (default 4)",
+        help=f"API requests in flight at once (default 4, at most {MAX_CONCURRENCY})",
     )
 
 

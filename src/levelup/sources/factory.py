@@ -48,7 +48,7 @@ def make_source(spec: str, options: SourceOptions | None = None) -> MatchSource:
             adaptive=PaceSettings() if options.adaptive else None,
         )
     path = Path(spec)
-    if not path.is_dir():
+    if not spec.strip() or not path.is_dir():  # Path("") is ".", not what was meant
         raise ConfigError(
             f"--source {spec!r} is neither 'api' nor a recorded-responses directory "
             "(a folder with players.json and matches/<match_id>.json)"
