@@ -71,6 +71,11 @@ def test_credentials_from_env_file_and_precedence(tmp_path: Path) -> None:
     assert from_env.client_secret == Secret(CLIENT_SECRET)
     assert from_env.redirect_uri == "https://localhost"
     assert not from_env.refresh_token_from_file
+    # No redirect URI given: the Azure sign-in uses the default, and --status says which
+    # ("not set" read as a missing setting).
+    assert "SPNKR_AZURE_REDIRECT_URI" not in azure_env(cfg)
+    assert dict(from_env.describe())["redirect URI"] == "https://localhost (the default)"
+    assert dict(load_credentials(raw_env(cfg)).describe())["redirect URI"] == "not set"
 
     raw = load_credentials(raw_env(cfg))
     assert raw.mode == "tokens" and raw.spartan_token == Secret(TOKEN)

@@ -278,6 +278,10 @@ class Credentials:
         rows = []
         for key, label in names:
             origin = self.origins.get(key)
+            if origin is None and key == "redirect_uri" and self.client_id:
+                # The Azure sign-in uses the default then: "not set" would read as missing.
+                rows.append((label, f"{self.redirect_uri} (the default)"))
+                continue
             if origin is None:
                 rows.append((label, "not set"))
                 continue
