@@ -113,8 +113,11 @@ async def fetch_counts(source: MatchSource, xuid: str, errors: list[str]) -> dic
         return parse_counts(body) if body is not None else None
     except FatalSourceError:
         raise
-    except (SourceError, CareerDocumentError) as exc:
+    except SourceError as exc:  # its message names the request already
         errors.append(about("match count", str(exc)))
+        return None
+    except CareerDocumentError as exc:
+        errors.append(f"match count: {exc}")
         return None
 
 
@@ -182,8 +185,10 @@ async def store_snapshots(
                 records.append(parse_service_record(body, xuid, match_type, fetched_at))
         except FatalSourceError:
             raise
-        except (SourceError, CareerDocumentError) as exc:
+        except SourceError as exc:  # its message names the request already
             errors.append(about(f"{match_type} service record", str(exc)))
+        except CareerDocumentError as exc:
+            errors.append(f"{match_type} service record: {exc}")
     store_name_rows(conn, "service_record_snapshots", records)
     snapshot.service_records = len(records)
     return snapshot
